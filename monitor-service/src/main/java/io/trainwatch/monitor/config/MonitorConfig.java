@@ -1,0 +1,276 @@
+package io.trainwatch.monitor.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+
+/**
+ * Every threshold of the monitor, under {@code trainwatch.monitor.*}; each default names its source
+ * (see {@code shared/DOMAIN.md}): AUTOTRAINER (ICSE 2021), SageMaker Debugger, Keras/PyTorch callbacks,
+ * DL4J's UI guidance, CS231n (seed 004), or "ours" where we chose it on the trainer's real runs.
+ */
+@ConfigMapping(prefix = "trainwatch.monitor")
+public interface MonitorConfig {
+
+    /** Smoothing of the training loss shared by the loss-based detectors. */
+    Smoothing smoothing();
+
+    VanishingGradients vanishingGradients();
+
+    ExplodingGradients explodingGradients();
+
+    Divergence divergence();
+
+    Plateau plateau();
+
+    LrDecayedTooEarly lrDecayedTooEarly();
+
+    Overfitting overfitting();
+
+    Underfitting underfitting();
+
+    BadInitialization badInitialization();
+
+    Runs runs();
+
+    Streams streams();
+
+    /** The Kafka Streams application. */
+    interface Streams {
+        /** Start the topology with the service (off for tests that drive it themselves). */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Kafka Streams application.id: the consumer group and the prefix of the changelog topic. */
+        @WithDefault("trainwatch-monitor")
+        String applicationId();
+
+        /** Where the in-memory stores keep their checkpoint files (git-ignored {@code .trainwatch/}). */
+        @WithDefault(".trainwatch/monitor-state")
+        String stateDir();
+
+        /** exactly_once_v2: a killed instance neither loses nor duplicates an alert (Kafka Streams docs). */
+        @WithDefault("exactly_once_v2")
+        String processingGuarantee();
+
+        /** Commit interval; Kafka Streams' default under exactly-once is 100 ms. */
+        @WithDefault("PT0.1S")
+        Duration commitInterval();
+
+        /** Stream threads per instance (2 cores here). */
+        @WithDefault("1")
+        int threads();
+
+        /** How often idle runs are looked for (wall-clock punctuation). */
+        @WithDefault("PT1M")
+        Duration evictionInterval();
+    }
+
+    /** Loss smoothing. */
+    interface Smoothing {
+        /** EMA weight of the newest loss: 0.05 is a ~40-step window (ours; TensorBoard's slider at 0.95). */
+        @WithDefault("0.05")
+        double lossEmaAlpha();
+
+        /** Steps averaged for the run's start loss (ours; SageMaker PoorWeightInitialization looks at 10). */
+        @WithDefault("10")
+        int startSteps();
+    }
+
+    /** {@code vanishing-gradients}. */
+    interface VanishingGradients {
+        /** First/last layer gradient-norm ratio at or below which gradients vanish (AUTOTRAINER: 1e-3). */
+        @WithDefault("1e-3")
+        double ratio();
+
+        /** First layer's gradient norm at or below which it learns nothing (AUTOTRAINER: 1e-4). */
+        @WithDefault("1e-4")
+        double firstLayerNorm();
+
+        /** Update:parameter ratio below which a layer is stalled (DL4J UI: log10 below -4 is too slow). */
+        @WithDefault("1e-4")
+        double updateRatio();
+
+        /** Consecutive steps the smoothed condition must hold, and clear, before it fires or resolves (ours). */
+        @WithDefault("20")
+        int patience();
+    }
+
+    /** {@code exploding-gradients}. */
+    interface ExplodingGradients {
+        /** A gradient norm this many times the running median is a spike (ours; Lightning/AUTOTRAINER use NaN/ratio). */
+        @WithDefault("10")
+        double spikeFactor();
+
+        /** Consecutive spiking steps before it fires (ours: one spike is noise). */
+        @WithDefault("3")
+        int spikePatience();
+
+        /** Steps of gradient norms before the running median is trusted (ours). */
+        @WithDefault("10")
+        int warmupSteps();
+
+        /** First/last layer gradient-norm ratio at or above which gradients explode (AUTOTRAINER: 70). */
+        @WithDefault("70")
+        double layerRatio();
+
+        /** Consecutive steps the smoothed layer ratio must stay above {@link #layerRatio()} (ours). */
+        @WithDefault("20")
+        int layerRatioPatience();
+    }
+
+    /** {@code divergence}. */
+    interface Divergence {
+        /** Smoothed loss this many times the start loss diverges (ours; Lightning's divergence_threshold idea). */
+        @WithDefault("2.0")
+        double startFactor();
+
+        /** Smoothed loss this many times the best smoothed loss, having lost half the progress, diverges (ours). */
+        @WithDefault("1.5")
+        double bestFactor();
+
+        /** Raw cross-entropy loss at or above which the run diverged (AUTOTRAINER: 1e3). */
+        @WithDefault("1000")
+        double absoluteLoss();
+
+        /** Consecutive steps a finite-loss condition must hold (ours; non-finite loss fires at once as in Keras TerminateOnNaN). */
+        @WithDefault("5")
+        int patience();
+    }
+
+    /** {@code plateau}. */
+    interface Plateau {
+        /** Relative improvement of the smoothed loss that counts as progress (PyTorch ReduceLROnPlateau threshold_mode rel; 1e-4 there is per epoch, ours is 1 % per window of noisy steps). */
+        @WithDefault("0.01")
+        double minDelta();
+
+        /** Steps without progress before a plateau (Keras ReduceLROnPlateau: 10 epochs; SageMaker LossNotDecreasing: every 10 steps; ours: 100 steps). */
+        @WithDefault("100")
+        int patience();
+
+        /** On long epochs the patience is at least this many epochs (ours; Keras ReduceLROnPlateau counts 10 epochs of validation). */
+        @WithDefault("3")
+        int patienceEpochs();
+
+        /** Progress must also exceed this many standard deviations of the smoothed loss's noise (ours: 3). */
+        @WithDefault("3.0")
+        double noiseSigmas();
+
+        /** Steps before any plateau may be called (ours). */
+        @WithDefault("50")
+        int warmupSteps();
+
+        /** The loss must first have fallen this fraction below its start: "falls, then levels off" (seed 004; ours 20 %). */
+        @WithDefault("0.20")
+        double minProgress();
+
+        /** A smoothed loss under this fraction of the start loss has converged, not plateaued (ours). */
+        @WithDefault("0.05")
+        double convergedFraction();
+    }
+
+    /** {@code lr-decayed-too-early}. */
+    interface LrDecayedTooEarly {
+        /** A learning rate at or below this fraction of the previous one is a decay (ours; Keras factor 0.1, step decay 0.5). */
+        @WithDefault("0.5")
+        double dropFactor();
+
+        /** A plateau whose last progress came within this many steps of a decay started right after it (ours). */
+        @WithDefault("100")
+        int afterDropSteps();
+    }
+
+    /** {@code overfitting}. */
+    interface Overfitting {
+        /** Validation loss this fraction above its minimum is rising (ours; the trainer's scenario asserts 1.1x). */
+        @WithDefault("0.10")
+        double validationRise();
+
+        /** Consecutive validations the condition must hold (ours; Keras EarlyStopping commonly 3-10). */
+        @WithDefault("3")
+        int patience();
+
+        /** Train/validation accuracy gap (AUTOTRAINER: 0.1). */
+        @WithDefault("0.1")
+        double accuracyGap();
+
+        /** The gap when train accuracy is above {@link #highTrainAccuracy()} (AUTOTRAINER: 0.07). */
+        @WithDefault("0.07")
+        double accuracyGapHigh();
+
+        /** The gap must have grown by this much since the streak began, with validation accuracy falling (ours). */
+        @WithDefault("0.02")
+        double accuracyGapGrowth();
+
+        /** Train accuracy above which the smaller gap applies (AUTOTRAINER: 0.9). */
+        @WithDefault("0.9")
+        double highTrainAccuracy();
+    }
+
+    /** {@code underfitting}. */
+    interface Underfitting {
+        /** Train and validation accuracy both below this are low (AUTOTRAINER: best accuracy <= 0.7). */
+        @WithDefault("0.7")
+        double lowAccuracy();
+
+        /** Train and validation accuracy this close are "nearly equal" (seed 004; ours 0.05). */
+        @WithDefault("0.05")
+        double maxGap();
+
+        /** Validations before it may be called (ours). */
+        @WithDefault("3")
+        int warmupValidations();
+
+    }
+
+    /** {@code bad-initialization}. */
+    interface BadInitialization {
+        /** A first loss this many times ln(C) is far from it (seed 004 / CS231n: it must be about ln(C); ours 3x). */
+        @WithDefault("3.0")
+        double initialLossFactor();
+
+        /** A smoothed loss within this fraction of ln(C) is pinned at chance (ours). */
+        @WithDefault("0.02")
+        double pinnedTolerance();
+
+        /** Steps pinned at ln(C) with dead hidden gradients before it fires (ours; SageMaker: loss not falling within 5 steps). */
+        @WithDefault("50")
+        int pinnedSteps();
+
+        /** Steps pinned at ln(C) before it fires even with live gradients (ours: 3x pinnedSteps). */
+        @WithDefault("150")
+        int pinnedStepsWithoutDeadGradients();
+
+        /** A hidden gradient norm at or below this is dead (SageMaker vanishing: 1e-7). */
+        @WithDefault("1e-7")
+        double deadGradientNorm();
+
+        /** "Flat for long": steps the smoothed loss stayed within {@link #flatTolerance()} of its start (seed 004; ours). */
+        @WithDefault("100")
+        int flatSteps();
+
+        /** Relative band around the start loss that counts as flat (ours). */
+        @WithDefault("0.10")
+        double flatTolerance();
+
+        /** "Then a sudden drop": smoothed loss this fraction below the flat level (ours). */
+        @WithDefault("0.25")
+        double dropFraction();
+    }
+
+    /** Per-run bookkeeping. */
+    interface Runs {
+        /** A run without events for this long is forgotten: state, gauges, view (ours). */
+        @WithDefault("PT1H")
+        Duration idleTtl();
+
+        /** Runs kept in the in-memory view and gauges at most; the oldest idle goes first (ours). */
+        @WithDefault("10000")
+        int maxRuns();
+
+        /** Alerts kept in memory for {@code GET /alerts} (ours). */
+        @WithDefault("10000")
+        int maxAlerts();
+    }
+}

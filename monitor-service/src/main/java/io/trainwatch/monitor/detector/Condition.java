@@ -1,0 +1,33 @@
+package io.trainwatch.monitor.detector;
+
+import java.util.Map;
+
+/**
+ * What a detector concludes from one event: its condition {@code holds} (with the evidence, the remedy and
+ * the action to take), has {@code cleared}, or the event says nothing new ({@link #UNCHANGED}).
+ */
+public record Condition(Kind kind, String severity, String summary, Map<String, Double> evidence, String remedy,
+                        String suggestedAction) {
+
+    /** The three outcomes. */
+    public enum Kind { HOLDS, CLEARED, UNCHANGED }
+
+    public static final Condition UNCHANGED = new Condition(Kind.UNCHANGED, null, null, Map.of(), null, null);
+
+    public static Condition holds(String severity, String summary, Map<String, Double> evidence, String remedy,
+                                  String action) {
+        return new Condition(Kind.HOLDS, severity, summary, evidence, remedy, action);
+    }
+
+    public static Condition cleared(String summary, Map<String, Double> evidence) {
+        return new Condition(Kind.CLEARED, null, summary, evidence, null, null);
+    }
+
+    public boolean isHolding() {
+        return kind == Kind.HOLDS;
+    }
+
+    public boolean isCleared() {
+        return kind == Kind.CLEARED;
+    }
+}

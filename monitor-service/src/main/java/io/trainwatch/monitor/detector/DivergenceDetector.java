@@ -1,0 +1,77 @@
+package io.trainwatch.monitor.detector;
+
+import io.trainwatch.events.Alert;
+import io.trainwatch.events.StepEvent;
+import io.trainwatch.monitor.config.MonitorConfig;
+import io.trainwatch.monitor.engine.RunState;
+
+/**
+ * {@code divergence}: a non-finite loss fires at once (Keras TerminateOnNaN, SageMaker ExplodingTensor);
+ * a smoothed loss {@code startFactor} times its start (for cross-entropy: its start or ln(C), whichever
+ * is larger), {@code bestFactor} times its best having lost half of the progress made, or a raw
+ * cross-entropy of 1e3 (AUTOTRAINER) fire after {@code patience} steps. Resolves after as many finite,
+ * normal steps.
+ */
+public final class DivergenceDetector implements Detector {
+
+    public static final String NAME = "divergence";
+
+    private final MonitorConfig.Divergence config;
+
+    public DivergenceDetector(MonitorConfig.Divergence config) {
+        this.config = config;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String remedy() {
+        return "Stop the run; restart from the last good checkpoint with a learning rate 10x smaller, gradient "
+                + "clipping, and check the data for NaN or extreme values.";
+    }
+
+    @Override
+    public Condition onStep(RunState s, StepEvent e) {
+        double loss = e.loss();
+        if (!Double.isFinite(loss)) {
+            s.divergenceClear = 0;
+            s.divergenceHold = Math.max(s.divergenceHold, config.patience());
+            return Condition.holds(Alert.CRITICAL, "Divergence: the loss is " + loss + " at step " + e.step() + ".",
+                    Evidence.of("loss", loss).and("nonFiniteSteps", s.nonFiniteLossRun)
+                            .and("bestSmoothedLoss", s.minEma).map(), remedy(), Alert.ACTION_STOP);
+        }
+        if (Double.isNaN(s.ema) || Double.isNaN(s.startLoss)) {
+            return Condition.UNCHANGED;
+        }
+        double reference = s.crossEntropy && Double.isFinite(s.chanceLoss)
+                ? Math.max(s.startLoss, s.chanceLoss) : s.startLoss;
+        boolean aboveStart = reference > 0 && s.ema > config.startFactor() * reference;
+        boolean aboveBest = s.minEma > 0 && s.startLoss > s.minEma && s.ema > config.bestFactor() * s.minEma
+                && s.ema - s.minEma > 0.5 * (s.startLoss - s.minEma);
+        boolean absolute = s.crossEntropy && loss >= config.absoluteLoss();
+        if (aboveStart || aboveBest || absolute) {
+            s.divergenceHold++;
+            s.divergenceClear = 0;
+        } else {
+            s.divergenceHold = 0;
+            s.divergenceClear++;
+        }
+        Evidence evidence = Evidence.of("loss", loss).and("smoothedLoss", s.ema).and("startLoss", s.startLoss)
+                .and("bestSmoothedLoss", s.minEma);
+        if (s.divergenceHold >= config.patience()) {
+            String why = absolute ? String.format("the loss is %.4g, over %.0f", loss, config.absoluteLoss())
+                    : aboveStart ? String.format("the smoothed loss %.4g is %.1fx its start %.4g", s.ema,
+                    s.ema / reference, reference)
+                    : String.format("the smoothed loss %.4g is %.1fx the best %.4g", s.ema, s.ema / s.minEma, s.minEma);
+            return Condition.holds(Alert.CRITICAL, "Divergence: " + why + ".", evidence.map(), remedy(),
+                    Alert.ACTION_STOP);
+        }
+        if (s.divergenceClear >= config.patience()) {
+            return Condition.cleared("The loss is finite and back under its start.", evidence.map());
+        }
+        return Condition.UNCHANGED;
+    }
+}

@@ -1,0 +1,113 @@
+package io.trainwatch.monitor.detector;
+
+import io.trainwatch.events.Alert;
+import io.trainwatch.events.StepEvent;
+import io.trainwatch.monitor.config.MonitorConfig;
+import io.trainwatch.monitor.engine.RunState;
+
+import java.util.Map;
+
+/**
+ * {@code exploding-gradients}: a non-finite gradient norm (global or any layer's; SageMaker
+ * ExplodingTensor) fires at once; a norm {@code spikeFactor} times the running median of the last 32
+ * for {@code spikePatience} consecutive steps, or a first/last layer ratio >= 70 (AUTOTRAINER) held for
+ * {@code layerRatioPatience} steps, fire too. It resolves after {@code layerRatioPatience} calm steps.
+ */
+public final class ExplodingGradientsDetector implements Detector {
+
+    public static final String NAME = "exploding-gradients";
+    private static final double ALPHA = 0.2;
+
+    private final MonitorConfig.ExplodingGradients config;
+    private final double logLayerRatio;
+
+    public ExplodingGradientsDetector(MonitorConfig.ExplodingGradients config) {
+        this.config = config;
+        this.logLayerRatio = Math.log10(config.layerRatio());
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String remedy() {
+        return "Lower the learning rate (by 10x), clip gradients by norm, use Xavier/He initialisation instead "
+                + "of a large-variance one, or add batch normalisation.";
+    }
+
+    @Override
+    public Condition onStep(RunState s, StepEvent e) {
+        Map<String, Double> layers = e.layerGradientNorms();
+        Double global = e.gradientNorm();
+        boolean nonFinite = (global != null && !Double.isFinite(global)) || Stats.anyNonFinite(layers);
+        double norm = global != null ? global : l2(layers);
+        if (Double.isNaN(norm) && !nonFinite) {
+            return Condition.UNCHANGED;
+        }
+        int n = Math.min(s.gradientCount, RunState.GRADIENT_WINDOW);
+        double median = Stats.median(s.gradientWindow, n);
+        boolean spike = !nonFinite && s.gradientCount >= config.warmupSteps() && median > 0
+                && norm > config.spikeFactor() * median;
+        if (nonFinite) {
+            s.nonFiniteGradientRun++;
+        } else {
+            s.nonFiniteGradientRun = 0;
+            s.gradientWindow[s.gradientCount % RunState.GRADIENT_WINDOW] = (float) norm;
+            s.gradientCount++;
+        }
+        s.spikeRun = spike ? s.spikeRun + 1 : 0;
+        double first = Stats.first(layers);
+        double last = Stats.last(layers);
+        if (layers != null && layers.size() >= 2 && Double.isFinite(first) && Double.isFinite(last) && last > 0) {
+            s.emaLogLayerRatio = Stats.ema(s.emaLogLayerRatio, Stats.log10(first) - Stats.log10(last), ALPHA);
+            s.layerRatioHold = s.emaLogLayerRatio >= logLayerRatio ? s.layerRatioHold + 1 : 0;
+        }
+        boolean byRatio = s.layerRatioHold >= config.layerRatioPatience();
+        // Growing gradients while the loss falls (a net escaping a flat start) are not an explosion: the loss must
+        // be non-finite or 5 % plus three noise sigmas above its best, and not improving.
+        boolean bySpike = s.spikeRun >= config.spikePatience() && (s.nonFiniteLossRun > 0
+                || (s.ema > s.minEma * 1.05 + 3 * s.emaSigma && s.lastStep - s.bestStep >= config.spikePatience()));
+        boolean calm = !nonFinite && !spike && s.layerRatioHold == 0;
+        s.explodingClear = calm ? s.explodingClear + 1 : 0;
+        Evidence evidence = Evidence.of("gradientNorm", norm).and("runningMedianGradientNorm", median);
+        if (!Double.isNaN(s.emaLogLayerRatio)) {
+            evidence.and("smoothedFirstLastRatio", Math.pow(10, s.emaLogLayerRatio));
+        }
+        if (nonFinite) {
+            evidence.and("nonFiniteSteps", s.nonFiniteGradientRun);
+            return Condition.holds(Alert.CRITICAL, "Exploding gradients: the gradient norm is " + norm
+                    + " at step " + e.step() + ".", evidence.map(), remedy(), Alert.ACTION_STOP);
+        }
+        if (bySpike || byRatio) {
+            evidence.and("spikeFactor", median > 0 ? norm / median : Double.NaN).and("spikeSteps", s.spikeRun)
+                    .and("layerRatioThreshold", config.layerRatio());
+            String why = bySpike
+                    ? String.format("the gradient norm %.3g is %.0fx its running median %.3g for %d steps", norm,
+                    norm / median, median, s.spikeRun)
+                    : String.format("the first layer's gradient norm is %.0fx the last layer's for %d steps",
+                    Math.pow(10, s.emaLogLayerRatio), s.layerRatioHold);
+            return Condition.holds(Alert.WARNING, "Exploding gradients: " + why + ".", evidence.map(), remedy(),
+                    Alert.ACTION_DECAY_LR);
+        }
+        if (s.explodingClear >= config.layerRatioPatience()) {
+            return Condition.cleared("Gradient norms are back to their running median.", evidence.map());
+        }
+        return Condition.UNCHANGED;
+    }
+
+    private static double l2(Map<String, Double> layers) {
+        if (layers == null || layers.isEmpty()) {
+            return Double.NaN;
+        }
+        double sum = 0;
+        for (Double v : layers.values()) {
+            if (v == null) {
+                return Double.NaN;
+            }
+            sum += v * v;
+        }
+        return Math.sqrt(sum);
+    }
+}

@@ -1,0 +1,55 @@
+package io.trainwatch.monitor.detector;
+
+import io.trainwatch.events.Alert;
+import io.trainwatch.events.StepEvent;
+import io.trainwatch.monitor.config.MonitorConfig;
+import io.trainwatch.monitor.engine.RunState;
+
+/**
+ * {@code lr-decayed-too-early}: a plateau (as {@link PlateauDetector} defines it, progress before it not
+ * required) whose last progress came within {@code afterDropSteps} of a learning-rate decay ("flat right
+ * after a decay step", seed 004). Resolves when the loss improves again.
+ */
+public final class LrDecayedTooEarlyDetector implements Detector {
+
+    public static final String NAME = "lr-decayed-too-early";
+
+    private final MonitorConfig.LrDecayedTooEarly config;
+    private final PlateauDetector plateau;
+
+    public LrDecayedTooEarlyDetector(MonitorConfig.LrDecayedTooEarly config, PlateauDetector plateau) {
+        this.config = config;
+        this.plateau = plateau;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String remedy() {
+        return "Restore the learning rate from before the decay and decay later (or on a plateau only); "
+                + "the loss stopped improving as soon as it dropped.";
+    }
+
+    @Override
+    public Condition onStep(RunState s, StepEvent e) {
+        if (s.lrDropStep < 0 || Double.isNaN(s.ema)) {
+            return Condition.UNCHANGED;
+        }
+        boolean rightAfter = Math.abs(s.bestStep - s.lrDropStep) <= config.afterDropSteps();
+        Evidence evidence = Evidence.of("decayStep", s.lrDropStep).and("learningRateBefore", s.lrBeforeDrop)
+                .and("learningRate", s.learningRate).and("smoothedLoss", s.ema).and("bestSmoothedLoss", s.bestEma)
+                .and("stepsWithoutProgress", s.lastStep - s.bestStep);
+        if (rightAfter && plateau.stalled(s)) {
+            return Condition.holds(Alert.WARNING, String.format("Learning rate decayed too early: the loss has been "
+                            + "flat for %d steps since the decay from %.3g to %.3g at step %d.", s.lastStep - s.bestStep,
+                    s.lrBeforeDrop, s.learningRate, s.lrDropStep), evidence.map(), remedy(), Alert.ACTION_RAISE_LR);
+        }
+        if (!plateau.stalled(s)) {
+            return Condition.cleared("The loss improves again.", evidence.map());
+        }
+        return Condition.UNCHANGED;
+    }
+}

@@ -1,0 +1,75 @@
+package io.trainwatch.monitor.detector;
+
+import io.trainwatch.events.Alert;
+import io.trainwatch.events.StepEvent;
+import io.trainwatch.monitor.config.MonitorConfig;
+import io.trainwatch.monitor.engine.RunState;
+
+/**
+ * {@code plateau}: the loss fell (by {@code minProgress} of its start, "falls, then levels off" in
+ * seed 004), then its smoothed value has not improved by a relative {@code minDelta} for
+ * {@code patience} steps while still above the converged level: ReduceLROnPlateau's rule on every
+ * step. Resolves when the smoothed loss improves again or converges.
+ */
+public final class PlateauDetector implements Detector {
+
+    public static final String NAME = "plateau";
+
+    private final MonitorConfig.Plateau config;
+
+    public PlateauDetector(MonitorConfig.Plateau config) {
+        this.config = config;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String remedy() {
+        return "Decay the learning rate (x0.1, as ReduceLROnPlateau does) or use a schedule (step, cosine); "
+                + "if it persists, the model may lack capacity.";
+    }
+
+    /** The patience in steps: {@code patience}, or {@code patienceEpochs} epochs when epochs are longer. */
+    public long patience(RunState s) {
+        return Math.max(config.patience(), config.patienceEpochs() * s.stepsPerEpoch);
+    }
+
+    /** Whether the run is on a plateau now: stalled for the patience, after warm-up, not converged. */
+    public boolean stalled(RunState s) {
+        return s.steps >= config.warmupSteps() && !Double.isNaN(s.ema) && !Double.isNaN(s.startLoss)
+                && s.lastStep - s.bestStep >= patience(s) && !converged(s);
+    }
+
+    boolean progressed(RunState s) {
+        return s.minEma <= s.startLoss - config.minProgress() * Math.abs(s.startLoss);
+    }
+
+    boolean converged(RunState s) {
+        return s.startLoss > 0 && s.ema < config.convergedFraction() * s.startLoss;
+    }
+
+    @Override
+    public Condition onStep(RunState s, StepEvent e) {
+        if (s.steps < config.warmupSteps() || Double.isNaN(s.ema) || Double.isNaN(s.startLoss)) {
+            return Condition.UNCHANGED;
+        }
+        long without = s.lastStep - s.bestStep;
+        Evidence evidence = Evidence.of("smoothedLoss", s.ema).and("bestSmoothedLoss", s.bestEma)
+                .and("startLoss", s.startLoss).and("stepsWithoutProgress", without).and("minDelta", config.minDelta());
+        // A loss that climbed back half-way to its start is diverging, not on a plateau.
+        boolean climbing = s.ema - s.minEma > 0.5 * (s.startLoss - s.minEma);
+        if (stalled(s) && progressed(s) && !climbing) {
+            evidence.and("patience", patience(s)).and("learningRate", s.learningRate);
+            return Condition.holds(Alert.INFO, String.format("Plateau: the smoothed loss %.4g has not improved by "
+                            + "%.0f%% for %d steps (best %.4g, start %.4g).", s.ema, 100 * config.minDelta(), without,
+                    s.bestEma, s.startLoss), evidence.map(), remedy(), Alert.ACTION_DECAY_LR);
+        }
+        if (without < patience(s) || converged(s)) {
+            return Condition.cleared("The loss improves again.", evidence.map());
+        }
+        return Condition.UNCHANGED;
+    }
+}

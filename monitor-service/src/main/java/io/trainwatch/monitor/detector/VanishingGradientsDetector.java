@@ -1,0 +1,102 @@
+package io.trainwatch.monitor.detector;
+
+import io.trainwatch.events.Alert;
+import io.trainwatch.events.StepEvent;
+import io.trainwatch.monitor.config.MonitorConfig;
+import io.trainwatch.monitor.engine.RunState;
+
+/**
+ * {@code vanishing-gradients}: the first layer's gradient is tiny next to the last layer's (AUTOTRAINER:
+ * ratio <= 1e-3 and first-layer norm <= 1e-4), or the first layer's update:parameter ratio stays below
+ * 1e-4 while the last layer's does not (DL4J UI guidance: about 1e-3). Both on log-scale EMAs, for
+ * {@code patience} consecutive steps; it resolves after as many steps without the condition.
+ */
+public final class VanishingGradientsDetector implements Detector {
+
+    public static final String NAME = "vanishing-gradients";
+    private static final double ALPHA = 0.2;
+    /** Every hidden layer at or below this (SageMaker: 1e-7) is symmetric init, which bad-initialization reports. */
+    private static final double DEAD = 1e-7;
+
+    private final MonitorConfig.VanishingGradients config;
+    private final double logRatio;
+    private final double logFirst;
+    private final double logUpdate;
+
+    public VanishingGradientsDetector(MonitorConfig.VanishingGradients config) {
+        this.config = config;
+        this.logRatio = Math.log10(config.ratio());
+        this.logFirst = Math.log10(config.firstLayerNorm());
+        this.logUpdate = Math.log10(config.updateRatio());
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String remedy() {
+        return "Use ReLU (or a variant) in the hidden layers instead of sigmoid/tanh, He initialisation, "
+                + "batch normalisation or residual connections; a shallower network also helps.";
+    }
+
+    @Override
+    public Condition onStep(RunState s, StepEvent e) {
+        boolean seen = false;
+        double first = Stats.first(e.layerGradientNorms());
+        double last = Stats.last(e.layerGradientNorms());
+        if (e.layerGradientNorms() != null && e.layerGradientNorms().size() >= 2
+                && Double.isFinite(first) && Double.isFinite(last)) {
+            s.emaLogFirst = Stats.ema(s.emaLogFirst, Stats.log10(first), ALPHA);
+            s.emaLogRatio = Stats.ema(s.emaLogRatio, Stats.log10(first) - Stats.log10(last), ALPHA);
+            seen = true;
+        }
+        double uFirst = Stats.first(e.updateRatios());
+        double uLast = Stats.last(e.updateRatios());
+        if (e.updateRatios() != null && e.updateRatios().size() >= 2
+                && Double.isFinite(uFirst) && Double.isFinite(uLast)) {
+            s.emaLogUpdateFirst = Stats.ema(s.emaLogUpdateFirst, Stats.log10(Math.abs(uFirst)), ALPHA);
+            s.emaLogUpdateLast = Stats.ema(s.emaLogUpdateLast, Stats.log10(Math.abs(uLast)), ALPHA);
+            seen = true;
+        }
+        if (!seen) {
+            return Condition.UNCHANGED;
+        }
+        double hidden = Stats.maxHidden(e.layerGradientNorms());
+        boolean allHiddenDead = !Double.isNaN(hidden) && hidden <= DEAD;
+        boolean byNorms = s.emaLogRatio <= logRatio && s.emaLogFirst <= logFirst && !allHiddenDead;
+        boolean byUpdates = s.emaLogUpdateFirst < logUpdate && s.emaLogUpdateLast >= logUpdate;
+        if (byNorms || byUpdates) {
+            s.vanishingHold++;
+            s.vanishingClear = 0;
+        } else {
+            s.vanishingClear++;
+            s.vanishingHold = 0;
+        }
+        Evidence evidence = Evidence.of("firstLayerGradientNorm", first)
+                .and("lastLayerGradientNorm", last)
+                .and("smoothedFirstLastRatio", Math.pow(10, s.emaLogRatio))
+                .and("smoothedFirstLayerNorm", Math.pow(10, s.emaLogFirst));
+        if (!Double.isNaN(s.emaLogUpdateFirst)) {
+            evidence.and("smoothedFirstLayerUpdateRatio", Math.pow(10, s.emaLogUpdateFirst))
+                    .and("smoothedLastLayerUpdateRatio", Math.pow(10, s.emaLogUpdateLast));
+        }
+        if (s.vanishingHold >= config.patience()) {
+            evidence.and("ratioThreshold", config.ratio()).and("normThreshold", config.firstLayerNorm())
+                    .and("stepsHeld", s.vanishingHold);
+            String why = byNorms
+                    ? String.format("the first layer's gradient norm is %.2g, %.2g of the last layer's, for %d steps",
+                    Math.pow(10, s.emaLogFirst), Math.pow(10, s.emaLogRatio), s.vanishingHold)
+                    : String.format("the first layer's update:parameter ratio is %.2g while the last layer's is %.2g, "
+                    + "for %d steps", Math.pow(10, s.emaLogUpdateFirst), Math.pow(10, s.emaLogUpdateLast),
+                    s.vanishingHold);
+            return Condition.holds(Alert.WARNING, "Vanishing gradients: " + why + ".", evidence.map(), remedy(),
+                    Alert.ACTION_STOP);
+        }
+        if (s.vanishingClear >= config.patience()) {
+            return Condition.cleared("Gradients reach the first layer again.", evidence.map());
+        }
+        return Condition.UNCHANGED;
+    }
+}

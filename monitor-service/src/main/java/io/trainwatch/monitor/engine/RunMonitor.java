@@ -1,0 +1,309 @@
+package io.trainwatch.monitor.engine;
+
+import io.trainwatch.events.Alert;
+import io.trainwatch.events.Contract;
+import io.trainwatch.events.LossFunctions;
+import io.trainwatch.events.RunFinished;
+import io.trainwatch.events.RunStarted;
+import io.trainwatch.events.StepEvent;
+import io.trainwatch.events.TrainingEvent;
+import io.trainwatch.events.ValidationEvent;
+import io.trainwatch.monitor.config.MonitorConfig;
+import io.trainwatch.monitor.detector.BadInitializationDetector;
+import io.trainwatch.monitor.detector.Condition;
+import io.trainwatch.monitor.detector.Detector;
+import io.trainwatch.monitor.detector.DivergenceDetector;
+import io.trainwatch.monitor.detector.ExplodingGradientsDetector;
+import io.trainwatch.monitor.detector.LrDecayedTooEarlyDetector;
+import io.trainwatch.monitor.detector.OverfittingDetector;
+import io.trainwatch.monitor.detector.PlateauDetector;
+import io.trainwatch.monitor.detector.Stats;
+import io.trainwatch.monitor.detector.UnderfittingDetector;
+import io.trainwatch.monitor.detector.VanishingGradientsDetector;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The per-run engine: {@link #process} folds one event into a run's {@link RunState}, runs every
+ * detector and turns their conditions into {@code firing} / {@code resolved} alerts, one episode per
+ * detector at a time, with {@code alertId = Alert.fingerprint(runId, detector, episodeStartStep)}.
+ * Duplicated and out-of-order steps are ignored; NaN and Infinity are data. Testable without Kafka.
+ */
+public final class RunMonitor {
+
+    private static final String[] SEVERITIES = {Alert.INFO, Alert.WARNING, Alert.CRITICAL};
+
+    private final MonitorConfig config;
+    private final Detector[] detectors = new Detector[RunState.DETECTORS];
+    /** For each detector, the detectors whose condition (holding or active) keeps it from starting an episode. */
+    private final int[] suppressedBy = new int[RunState.DETECTORS];
+
+    public RunMonitor(MonitorConfig config) {
+        this.config = config;
+        PlateauDetector plateau = new PlateauDetector(config.plateau());
+        put(new VanishingGradientsDetector(config.vanishingGradients()));
+        put(new ExplodingGradientsDetector(config.explodingGradients()));
+        put(new DivergenceDetector(config.divergence()));
+        put(plateau);
+        put(new LrDecayedTooEarlyDetector(config.lrDecayedTooEarly(), plateau));
+        put(new OverfittingDetector(config.overfitting()));
+        put(new UnderfittingDetector(config.underfitting(), plateau));
+        put(new BadInitializationDetector(config.badInitialization()));
+        // The more specific diagnosis wins: a plateau after a decay is lr-decayed-too-early, a flat run at
+        // chance is bad initialisation, a flat run with low accuracy is underfitting, a NaN run diverged.
+        suppress(PlateauDetector.NAME, LrDecayedTooEarlyDetector.NAME, UnderfittingDetector.NAME,
+                BadInitializationDetector.NAME, DivergenceDetector.NAME, VanishingGradientsDetector.NAME);
+        suppress(UnderfittingDetector.NAME, BadInitializationDetector.NAME, LrDecayedTooEarlyDetector.NAME,
+                DivergenceDetector.NAME, VanishingGradientsDetector.NAME);
+        suppress(LrDecayedTooEarlyDetector.NAME, BadInitializationDetector.NAME, DivergenceDetector.NAME);
+    }
+
+    private void put(Detector d) {
+        detectors[index(d.name())] = d;
+    }
+
+    private void suppress(String detector, String... by) {
+        for (String b : by) {
+            suppressedBy[index(detector)] |= 1 << index(b);
+        }
+    }
+
+    /** The index of a detector in {@code Alert.DETECTORS} and in {@link RunState}'s episodes. */
+    public static int index(String detector) {
+        int i = Alert.DETECTORS.indexOf(detector);
+        if (i < 0) {
+            throw new IllegalArgumentException("unknown detector " + detector);
+        }
+        return i;
+    }
+
+    public MonitorConfig config() {
+        return config;
+    }
+
+    /** A fresh state for a run. */
+    public RunState newState(String runId) {
+        return new RunState(runId);
+    }
+
+    /** Folds {@code event} into {@code state} and returns the alerts it raises or resolves (often none). */
+    public List<Alert> process(RunState state, TrainingEvent event) {
+        return process(state, event, event.timestamp().toEpochMilli());
+    }
+
+    /**
+     * As {@link #process(RunState, TrainingEvent)}, with the record's time (Kafka's record timestamp, which
+     * drives idle eviction; the event's own timestamp stamps the alerts, so replays give identical alerts).
+     */
+    public List<Alert> process(RunState s, TrainingEvent event, long recordMillis) {
+        if (s.firstRecordMillis < 0) {
+            s.firstRecordMillis = recordMillis;
+        }
+        s.lastRecordMillis = Math.max(s.lastRecordMillis, recordMillis);
+        if (s.studyId == null) {
+            s.studyId = event.studyId();
+        }
+        if (s.trialId == null) {
+            s.trialId = event.trialId();
+        }
+        if (event instanceof StepEvent step) {
+            return step(s, step);
+        } else if (event instanceof ValidationEvent validation) {
+            return validation(s, validation);
+        } else if (event instanceof RunStarted started) {
+            return started(s, started);
+        } else if (event instanceof RunFinished finished) {
+            return finished(s, finished);
+        }
+        return List.of(); // command-applied: the new learning rate shows in the next steps
+    }
+
+    private List<Alert> started(RunState s, RunStarted e) {
+        if (s.steps > 0 || s.finished()) {
+            s.ignored++;
+            return List.of();
+        }
+        String loss = LossFunctions.normalize(e.config().lossFunction());
+        s.crossEntropy = LossFunctions.CROSS_ENTROPY.equals(loss);
+        s.chanceLoss = LossFunctions.chanceLoss(loss, e.config().numClasses());
+        s.scenario = e.config().scenario();
+        return List.of();
+    }
+
+    private List<Alert> step(RunState s, StepEvent e) {
+        if (e.step() <= s.lastStep || s.finished()) {
+            s.ignored++;
+            return List.of();
+        }
+        if (s.epochStartStep < 0) {
+            s.epochStartStep = e.step();
+        } else if (e.epoch() > s.lastEpoch) {
+            s.stepsPerEpoch = (e.step() - s.epochStartStep) / Math.max(1, e.epoch() - s.lastEpoch);
+            s.epochStartStep = e.step();
+        }
+        s.lastStep = e.step();
+        s.lastEpoch = e.epoch();
+        s.steps++;
+        double loss = e.loss();
+        s.loss = loss;
+        s.accuracy = e.accuracy() == null ? s.accuracy : e.accuracy();
+        s.gradientNorm = e.gradientNorm() == null ? s.gradientNorm : e.gradientNorm();
+        if (Double.isFinite(loss)) {
+            s.nonFiniteLossRun = 0;
+            if (Double.isNaN(s.firstLoss)) {
+                s.firstLoss = loss;
+            }
+            if (s.startCount < config.smoothing().startSteps()) {
+                s.startSum += loss;
+                s.startLoss = s.startSum / (s.startCount + 1);
+            }
+            s.startCount = Math.min(s.startCount + 1, config.smoothing().startSteps() + 1);
+            double alpha = config.smoothing().lossEmaAlpha();
+            if (s.startCount <= config.smoothing().startSteps()) {
+                s.ema = s.startLoss; // the smoothed loss starts as the mean of the first steps, not one noisy batch
+            } else {
+                double d = loss - s.ema;
+                s.lossVariance += alpha * (d * d - s.lossVariance);
+                s.ema = Stats.ema(s.ema, loss, alpha);
+            }
+            boolean warm = s.startCount > config.smoothing().startSteps();
+            if (warm && (Double.isNaN(s.minEma) || s.ema < s.minEma)) {
+                s.minEma = s.ema;
+            }
+            // Progress must beat both the relative min-delta and the smoothed loss's own noise (k sigma),
+            // so that the minimum of a noisy flat curve does not pass for progress.
+            double emaSigma = Math.sqrt(s.lossVariance * alpha / (2 - alpha));
+            s.emaSigma = emaSigma;
+            double needed = Math.max(config.plateau().minDelta() * Math.abs(s.bestEma),
+                    config.plateau().noiseSigmas() * emaSigma);
+            if (warm && (Double.isNaN(s.bestEma) || s.bestEma - s.ema > needed)) {
+                s.bestEma = s.ema;
+                s.bestStep = e.step();
+            }
+        } else {
+            s.nonFiniteLossRun++;
+        }
+        Double lr = e.learningRate();
+        if (lr != null && Double.isFinite(lr) && lr > 0) {
+            if (Double.isFinite(s.previousLr)) {
+                if (lr <= config.lrDecayedTooEarly().dropFactor() * s.previousLr) {
+                    s.lrDropStep = e.step();
+                    s.lrBeforeDrop = s.previousLr;
+                } else if (lr * config.lrDecayedTooEarly().dropFactor() >= s.previousLr) {
+                    s.lrDropStep = -1; // raised again: the decay is undone
+                }
+            }
+            s.previousLr = lr;
+            s.learningRate = lr;
+        }
+        Condition[] conditions = new Condition[RunState.DETECTORS];
+        for (int i = 0; i < detectors.length; i++) {
+            conditions[i] = detectors[i].onStep(s, e);
+        }
+        return transitions(s, conditions, e.step(), e.epoch(), e.timestamp());
+    }
+
+    private List<Alert> validation(RunState s, ValidationEvent e) {
+        if (e.step() < s.lastValidationStep || (e.step() == s.lastValidationStep && s.validations > 0)
+                || s.finished()) {
+            s.ignored++;
+            return List.of();
+        }
+        s.lastValidationStep = e.step();
+        s.validations++;
+        if (Stats.finite(e.validationLoss())) {
+            s.validationLoss = e.validationLoss();
+        }
+        if (Stats.finite(e.validationAccuracy())) {
+            s.validationAccuracy = e.validationAccuracy();
+        }
+        if (Stats.finite(e.trainAccuracy())) {
+            s.trainAccuracy = e.trainAccuracy();
+        }
+        if (Stats.finite(e.trainLoss())) {
+            s.trainLoss = e.trainLoss();
+        }
+        Condition[] conditions = new Condition[RunState.DETECTORS];
+        for (int i = 0; i < detectors.length; i++) {
+            conditions[i] = detectors[i].onValidation(s, e);
+        }
+        return transitions(s, conditions, Math.max(e.step(), Math.max(s.lastStep, 0)), e.epoch(), e.timestamp());
+    }
+
+    private List<Alert> finished(RunState s, RunFinished e) {
+        if (s.finished()) {
+            s.ignored++;
+            return List.of();
+        }
+        s.status = RunState.statusCode(e.status());
+        List<Alert> out = new ArrayList<>(0);
+        for (int i = 0; i < detectors.length; i++) {
+            if (s.active(i)) {
+                out.add(resolved(s, i, Math.max(e.step(), s.lastStep), s.lastEpoch, e.timestamp(),
+                        "The run finished (" + e.status() + ")" + (e.reason() == null ? "." : ": " + e.reason() + "."),
+                        latest(s)));
+            }
+        }
+        return out;
+    }
+
+    private List<Alert> transitions(RunState s, Condition[] conditions, long step, int epoch, Instant at) {
+        int holding = 0;
+        for (int i = 0; i < conditions.length; i++) {
+            if (conditions[i].isHolding()) {
+                holding |= 1 << i;
+            }
+        }
+        int blockers = holding | s.activeMask;
+        List<Alert> out = null;
+        for (int i = 0; i < conditions.length; i++) {
+            Condition c = conditions[i];
+            Alert alert = null;
+            if (c.isHolding() && !s.active(i) && (suppressedBy[i] & blockers) == 0 && !reportedAsEarlyDecay(s, i)) {
+                s.setActive(i, true);
+                s.episodeStart[i] = step;
+                s.episodeSeverity[i] = (byte) severityCode(c.severity());
+                alert = new Alert(Contract.SCHEMA_VERSION, Alert.fingerprint(s.runId, detectors[i].name(), step),
+                        Alert.FIRING, s.runId, s.studyId, s.trialId, detectors[i].name(), c.severity(), step, epoch, at,
+                        c.summary(), c.evidence(), c.remedy(), c.suggestedAction());
+            } else if (c.isCleared() && s.active(i)) {
+                alert = resolved(s, i, step, epoch, at, c.summary(), c.evidence());
+            }
+            if (alert != null) {
+                if (out == null) {
+                    out = new ArrayList<>(2);
+                }
+                out.add(alert);
+            }
+        }
+        return out == null ? List.of() : out;
+    }
+
+    /** A plateau after a decay that lr-decayed-too-early already reported is the same diagnosis, not a new one. */
+    private static boolean reportedAsEarlyDecay(RunState s, int detector) {
+        int lr = index(LrDecayedTooEarlyDetector.NAME);
+        return detector == index(PlateauDetector.NAME) && s.lrDropStep >= 0 && s.episodeStart[lr] >= s.lrDropStep;
+    }
+
+    private Alert resolved(RunState s, int i, long step, int epoch, Instant at, String why, Map<String, Double> ev) {
+        s.setActive(i, false);
+        return new Alert(Contract.SCHEMA_VERSION, Alert.fingerprint(s.runId, detectors[i].name(), s.episodeStart[i]),
+                Alert.RESOLVED, s.runId, s.studyId, s.trialId, detectors[i].name(), SEVERITIES[Math.floorMod(s.episodeSeverity[i], SEVERITIES.length)],
+                step, epoch, at, why, ev, detectors[i].remedy(), Alert.ACTION_NONE);
+    }
+
+    private static Map<String, Double> latest(RunState s) {
+        return io.trainwatch.monitor.detector.Evidence.of("loss", s.loss).and("smoothedLoss", s.ema).map();
+    }
+
+    private static int severityCode(String severity) {
+        return switch (severity) {
+            case Alert.CRITICAL -> 2;
+            case Alert.WARNING -> 1;
+            default -> 0;
+        };
+    }
+}

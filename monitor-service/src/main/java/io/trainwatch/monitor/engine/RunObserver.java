@@ -1,0 +1,27 @@
+package io.trainwatch.monitor.engine;
+
+import io.trainwatch.events.Alert;
+import io.trainwatch.events.TrainingEvent;
+
+/** What the stream processor reports as it goes: metrics and the REST view listen; all calls are cheap. */
+public interface RunObserver {
+
+    RunObserver NONE = new RunObserver() {
+    };
+
+    /** A valid event was folded into its run's state. */
+    default void processed(TrainingEvent event, RunState state, long nanos) {
+    }
+
+    /** A record went to the dead-letter topic. */
+    default void deadLettered(String reason) {
+    }
+
+    /** An alert was emitted. */
+    default void alerted(Alert alert) {
+    }
+
+    /** A run was forgotten after its idle TTL. */
+    default void evicted(String runId) {
+    }
+}

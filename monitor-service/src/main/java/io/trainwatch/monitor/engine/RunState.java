@@ -1,0 +1,160 @@
+package io.trainwatch.monitor.engine;
+
+import io.trainwatch.events.Alert;
+
+import java.util.Arrays;
+
+/**
+ * Everything the monitor remembers about one run: a fixed set of numbers (EMAs, counters, a 32-entry
+ * window of gradient norms, the latest metrics and one alert episode per detector), never a history,
+ * so its serialized form ({@link RunStateCodec}) stays under a kilobyte whatever the run's length.
+ *
+ * <p>Fields are package-visible and mutable on purpose: the engine and the detectors update them in
+ * place on the stream thread that owns the run; nothing else touches a state.
+ */
+public final class RunState {
+
+    /** The detectors in a fixed order: an episode's index in {@link #episodeStart}. */
+    public static final int DETECTORS = Alert.DETECTORS.size();
+    /** Gradient norms kept for the running median. */
+    public static final int GRADIENT_WINDOW = 32;
+
+    public static final byte RUNNING = 0;
+    public static final byte COMPLETED = 1;
+    public static final byte STOPPED = 2;
+    public static final byte DIVERGED = 3;
+    public static final byte FAILED = 4;
+
+    // --- identity and bookkeeping
+    public String runId;
+    public String studyId;
+    public String trialId;
+    public String scenario;
+    public byte status = RUNNING;
+    public long firstRecordMillis = -1;
+    public long lastRecordMillis = -1;
+    public long lastStep = -1;
+    public int lastEpoch;
+    public long lastValidationStep = -1;
+    /** First step of the current epoch, and the length in steps of the last complete epoch (0 unknown). */
+    public long epochStartStep = -1;
+    public long stepsPerEpoch;
+    public long steps;
+    public long validations;
+    public long ignored;
+    /** ln(C) for softmax cross-entropy over C classes, else NaN. */
+    public double chanceLoss = Double.NaN;
+    public boolean crossEntropy;
+
+    // --- latest metrics (REST, gauges, evidence of resolved alerts)
+    public double loss = Double.NaN;
+    public double accuracy = Double.NaN;
+    public double learningRate = Double.NaN;
+    public double gradientNorm = Double.NaN;
+    public double validationLoss = Double.NaN;
+    public double validationAccuracy = Double.NaN;
+    public double trainAccuracy = Double.NaN;
+    public double trainLoss = Double.NaN;
+
+    // --- loss features
+    public double firstLoss = Double.NaN;
+    public int startCount;
+    public double startSum;
+    public double startLoss = Double.NaN;
+    public double ema = Double.NaN;
+    /** EMA of the squared deviation of the raw loss from its EMA: the batch noise. */
+    public double lossVariance;
+    /** Standard deviation of the smoothed loss from batch noise; derived from lossVariance each step, not stored. */
+    public double emaSigma;
+    /** Best smoothed loss at its last significant (min-delta) improvement, and the step of it. */
+    public double bestEma = Double.NaN;
+    public long bestStep = -1;
+    public double minEma = Double.NaN;
+    public int nonFiniteLossRun;
+    public double previousLr = Double.NaN;
+    public long lrDropStep = -1;
+    public double lrBeforeDrop = Double.NaN;
+
+    // --- vanishing gradients
+    public double emaLogRatio = Double.NaN;
+    public double emaLogFirst = Double.NaN;
+    public double emaLogUpdateFirst = Double.NaN;
+    public double emaLogUpdateLast = Double.NaN;
+    public int vanishingHold;
+    public int vanishingClear;
+
+    // --- exploding gradients
+    public final float[] gradientWindow = new float[GRADIENT_WINDOW];
+    public int gradientCount;
+    public int spikeRun;
+    public int nonFiniteGradientRun;
+    public double emaLogLayerRatio = Double.NaN;
+    public int layerRatioHold;
+    public int explodingClear;
+
+    // --- divergence
+    public int divergenceHold;
+    public int divergenceClear;
+
+    // --- bad initialisation
+    public int pinnedRun;
+    public int deadGradientRun;
+    public boolean flatPhase = true;
+    public long flatEndStep = -1;
+    public boolean flatThenDrop;
+
+    // --- validation: overfitting, underfitting
+    public double minValidationLoss = Double.NaN;
+    public long minValidationStep = -1;
+    public double trainLossAtMinValidation = Double.NaN;
+    public int validationRiseRun;
+    public int gapRun;
+    public double gapAtStreakStart = Double.NaN;
+    public double validationAccuracyAtStreakStart = Double.NaN;
+    public double lastGap = Double.NaN;
+    public int gapGrowingRun;
+    public int lowAccuracyRun;
+
+    // --- one alert episode per detector
+    public int activeMask;
+    public final long[] episodeStart = new long[DETECTORS];
+    public final byte[] episodeSeverity = new byte[DETECTORS];
+
+    public RunState(String runId) {
+        this.runId = runId;
+        Arrays.fill(episodeStart, -1);
+    }
+
+    public boolean active(int detector) {
+        return (activeMask & (1 << detector)) != 0;
+    }
+
+    void setActive(int detector, boolean on) {
+        activeMask = on ? activeMask | (1 << detector) : activeMask & ~(1 << detector);
+    }
+
+    public boolean finished() {
+        return status != RUNNING;
+    }
+
+    /** The status as the REST API and {@code run-finished} name it. */
+    public String statusName() {
+        return switch (status) {
+            case COMPLETED -> "completed";
+            case STOPPED -> "stopped";
+            case DIVERGED -> "diverged";
+            case FAILED -> "failed";
+            default -> "running";
+        };
+    }
+
+    static byte statusCode(String name) {
+        return switch (name == null ? "" : name) {
+            case "completed" -> COMPLETED;
+            case "stopped" -> STOPPED;
+            case "diverged" -> DIVERGED;
+            case "failed" -> FAILED;
+            default -> RUNNING;
+        };
+    }
+}

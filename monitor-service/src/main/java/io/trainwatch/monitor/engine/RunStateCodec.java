@@ -1,0 +1,286 @@
+package io.trainwatch.monitor.engine;
+
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * The compact binary form of a {@link RunState} for the changelogged state store: a version byte,
+ * then every field in a fixed order (doubles as 8 bytes, the gradient window as floats). About 700
+ * bytes per run, whatever its length; bytes it cannot read give an empty state rather than an exception.
+ */
+public final class RunStateCodec {
+
+    /** Bumped when the layout changes; older bytes are then dropped and the run starts afresh. */
+    public static final byte VERSION = 1;
+
+    private static final ThreadLocal<Writer> WRITERS = ThreadLocal.withInitial(Writer::new);
+
+    private RunStateCodec() {
+    }
+
+    /** The bytes of a state. */
+    public static byte[] write(RunState s) {
+        Writer out = WRITERS.get();
+        out.reset();
+        out.writeByte(VERSION);
+        out.writeString(s.runId);
+        out.writeString(s.studyId);
+        out.writeString(s.trialId);
+        out.writeString(s.scenario);
+        out.writeByte(s.status);
+        out.writeLong(s.firstRecordMillis);
+        out.writeLong(s.lastRecordMillis);
+        out.writeLong(s.lastStep);
+        out.writeInt(s.lastEpoch);
+        out.writeLong(s.lastValidationStep);
+        out.writeLong(s.epochStartStep);
+        out.writeLong(s.stepsPerEpoch);
+        out.writeLong(s.steps);
+        out.writeLong(s.validations);
+        out.writeLong(s.ignored);
+        out.writeDouble(s.chanceLoss);
+        out.writeByte(s.crossEntropy ? 1 : 0);
+        out.writeDouble(s.loss);
+        out.writeDouble(s.accuracy);
+        out.writeDouble(s.learningRate);
+        out.writeDouble(s.gradientNorm);
+        out.writeDouble(s.validationLoss);
+        out.writeDouble(s.validationAccuracy);
+        out.writeDouble(s.trainAccuracy);
+        out.writeDouble(s.trainLoss);
+        out.writeDouble(s.firstLoss);
+        out.writeInt(s.startCount);
+        out.writeDouble(s.startSum);
+        out.writeDouble(s.startLoss);
+        out.writeDouble(s.ema);
+        out.writeDouble(s.lossVariance);
+        out.writeDouble(s.bestEma);
+        out.writeLong(s.bestStep);
+        out.writeDouble(s.minEma);
+        out.writeInt(s.nonFiniteLossRun);
+        out.writeDouble(s.previousLr);
+        out.writeLong(s.lrDropStep);
+        out.writeDouble(s.lrBeforeDrop);
+        out.writeDouble(s.emaLogRatio);
+        out.writeDouble(s.emaLogFirst);
+        out.writeDouble(s.emaLogUpdateFirst);
+        out.writeDouble(s.emaLogUpdateLast);
+        out.writeInt(s.vanishingHold);
+        out.writeInt(s.vanishingClear);
+        out.writeInt(s.gradientCount);
+        out.writeInt(s.spikeRun);
+        out.writeInt(s.nonFiniteGradientRun);
+        out.writeDouble(s.emaLogLayerRatio);
+        out.writeInt(s.layerRatioHold);
+        out.writeInt(s.explodingClear);
+        out.writeInt(s.divergenceHold);
+        out.writeInt(s.divergenceClear);
+        out.writeInt(s.pinnedRun);
+        out.writeInt(s.deadGradientRun);
+        out.writeByte(s.flatPhase ? 1 : 0);
+        out.writeLong(s.flatEndStep);
+        out.writeByte(s.flatThenDrop ? 1 : 0);
+        out.writeDouble(s.minValidationLoss);
+        out.writeLong(s.minValidationStep);
+        out.writeDouble(s.trainLossAtMinValidation);
+        out.writeInt(s.validationRiseRun);
+        out.writeInt(s.gapRun);
+        out.writeDouble(s.gapAtStreakStart);
+        out.writeDouble(s.validationAccuracyAtStreakStart);
+        out.writeDouble(s.lastGap);
+        out.writeInt(s.gapGrowingRun);
+        out.writeInt(s.lowAccuracyRun);
+        out.writeInt(s.activeMask);
+        for (float g : s.gradientWindow) {
+            out.writeFloat(g);
+        }
+        for (int i = 0; i < RunState.DETECTORS; i++) {
+            out.writeLong(s.episodeStart[i]);
+            out.writeByte(s.episodeSeverity[i]);
+        }
+        return out.toByteArray();
+    }
+
+    /** The state in {@code bytes}, or null when they are not a state of this version. */
+    public static RunState read(byte[] bytes) {
+        if (bytes == null || bytes.length < 2 || bytes[0] != VERSION) {
+            return null;
+        }
+        try {
+            Reader in = new Reader(ByteBuffer.wrap(bytes, 1, bytes.length - 1));
+            RunState s = new RunState(in.readString());
+        s.studyId = in.readString();
+        s.trialId = in.readString();
+        s.scenario = in.readString();
+        s.status = in.readByte();
+        s.firstRecordMillis = in.readLong();
+        s.lastRecordMillis = in.readLong();
+        s.lastStep = in.readLong();
+        s.lastEpoch = in.readInt();
+        s.lastValidationStep = in.readLong();
+        s.epochStartStep = in.readLong();
+        s.stepsPerEpoch = in.readLong();
+        s.steps = in.readLong();
+        s.validations = in.readLong();
+        s.ignored = in.readLong();
+        s.chanceLoss = in.readDouble();
+        s.crossEntropy = in.readByte() != 0;
+        s.loss = in.readDouble();
+        s.accuracy = in.readDouble();
+        s.learningRate = in.readDouble();
+        s.gradientNorm = in.readDouble();
+        s.validationLoss = in.readDouble();
+        s.validationAccuracy = in.readDouble();
+        s.trainAccuracy = in.readDouble();
+        s.trainLoss = in.readDouble();
+        s.firstLoss = in.readDouble();
+        s.startCount = in.readInt();
+        s.startSum = in.readDouble();
+        s.startLoss = in.readDouble();
+        s.ema = in.readDouble();
+        s.lossVariance = in.readDouble();
+        s.bestEma = in.readDouble();
+        s.bestStep = in.readLong();
+        s.minEma = in.readDouble();
+        s.nonFiniteLossRun = in.readInt();
+        s.previousLr = in.readDouble();
+        s.lrDropStep = in.readLong();
+        s.lrBeforeDrop = in.readDouble();
+        s.emaLogRatio = in.readDouble();
+        s.emaLogFirst = in.readDouble();
+        s.emaLogUpdateFirst = in.readDouble();
+        s.emaLogUpdateLast = in.readDouble();
+        s.vanishingHold = in.readInt();
+        s.vanishingClear = in.readInt();
+        s.gradientCount = in.readInt();
+        s.spikeRun = in.readInt();
+        s.nonFiniteGradientRun = in.readInt();
+        s.emaLogLayerRatio = in.readDouble();
+        s.layerRatioHold = in.readInt();
+        s.explodingClear = in.readInt();
+        s.divergenceHold = in.readInt();
+        s.divergenceClear = in.readInt();
+        s.pinnedRun = in.readInt();
+        s.deadGradientRun = in.readInt();
+        s.flatPhase = in.readByte() != 0;
+        s.flatEndStep = in.readLong();
+        s.flatThenDrop = in.readByte() != 0;
+        s.minValidationLoss = in.readDouble();
+        s.minValidationStep = in.readLong();
+        s.trainLossAtMinValidation = in.readDouble();
+        s.validationRiseRun = in.readInt();
+        s.gapRun = in.readInt();
+        s.gapAtStreakStart = in.readDouble();
+        s.validationAccuracyAtStreakStart = in.readDouble();
+        s.lastGap = in.readDouble();
+        s.gapGrowingRun = in.readInt();
+        s.lowAccuracyRun = in.readInt();
+        s.activeMask = in.readInt();
+            for (int i = 0; i < RunState.GRADIENT_WINDOW; i++) {
+                s.gradientWindow[i] = in.readFloat();
+            }
+            for (int i = 0; i < RunState.DETECTORS; i++) {
+                s.episodeStart[i] = in.readLong();
+                s.episodeSeverity[i] = in.readByte();
+            }
+            return s.runId == null ? null : s;
+        } catch (BufferUnderflowException | IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static final class Writer {
+        private byte[] buf = new byte[1024];
+        private int pos;
+
+        void reset() {
+            pos = 0;
+        }
+
+        private void ensure(int n) {
+            if (pos + n > buf.length) {
+                buf = Arrays.copyOf(buf, Math.max(buf.length * 2, pos + n));
+            }
+        }
+
+        void writeByte(int v) {
+            ensure(1);
+            buf[pos++] = (byte) v;
+        }
+
+        void writeInt(int v) {
+            ensure(4);
+            for (int i = 3; i >= 0; i--) {
+                buf[pos++] = (byte) (v >>> (i * 8));
+            }
+        }
+
+        void writeLong(long v) {
+            ensure(8);
+            for (int i = 7; i >= 0; i--) {
+                buf[pos++] = (byte) (v >>> (i * 8));
+            }
+        }
+
+        void writeDouble(double v) {
+            writeLong(Double.doubleToRawLongBits(v));
+        }
+
+        void writeFloat(float v) {
+            writeInt(Float.floatToRawIntBits(v));
+        }
+
+        void writeString(String v) {
+            if (v == null) {
+                writeInt(-1);
+                return;
+            }
+            byte[] b = v.getBytes(StandardCharsets.UTF_8);
+            writeInt(b.length);
+            ensure(b.length);
+            System.arraycopy(b, 0, buf, pos, b.length);
+            pos += b.length;
+        }
+
+        byte[] toByteArray() {
+            return Arrays.copyOf(buf, pos);
+        }
+    }
+
+    private record Reader(ByteBuffer in) {
+        byte readByte() {
+            return in.get();
+        }
+
+        int readInt() {
+            return in.getInt();
+        }
+
+        long readLong() {
+            return in.getLong();
+        }
+
+        double readDouble() {
+            return in.getDouble();
+        }
+
+        float readFloat() {
+            return in.getFloat();
+        }
+
+        String readString() {
+            int n = in.getInt();
+            if (n < 0) {
+                return null;
+            }
+            if (n > in.remaining()) {
+                throw new IllegalArgumentException("string longer than the state");
+            }
+            byte[] b = new byte[n];
+            in.get(b);
+            return new String(b, StandardCharsets.UTF_8);
+        }
+    }
+}

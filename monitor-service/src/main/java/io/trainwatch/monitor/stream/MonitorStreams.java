@@ -1,0 +1,100 @@
+package io.trainwatch.monitor.stream;
+
+import io.quarkus.logging.Log;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.trainwatch.monitor.api.MonitorView;
+import io.trainwatch.monitor.config.MonitorConfig;
+import io.trainwatch.monitor.engine.RunMonitor;
+import io.trainwatch.service.KafkaClients;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Runs the monitor's Kafka Streams application with the service: builds the {@link Topology}, starts it
+ * at startup (unless {@code trainwatch.monitor.streams.enabled=false}) and closes it at shutdown. Kafka
+ * settings ({@code kafka.*}: bootstrap servers, TLS, SASL) pass through from {@link KafkaClients}.
+ */
+@ApplicationScoped
+public class MonitorStreams {
+
+    private final MonitorConfig config;
+    private final KafkaClients kafka;
+    private final MonitorView view;
+    private KafkaStreams streams;
+
+    public MonitorStreams(MonitorConfig config, KafkaClients kafka, MonitorView view) {
+        this.config = config;
+        this.kafka = kafka;
+        this.view = view;
+    }
+
+    @Produces
+    @Singleton
+    RunMonitor runMonitor() {
+        return new RunMonitor(config);
+    }
+
+    @Produces
+    @Singleton
+    Topology topology(RunMonitor monitor) {
+        return MonitorTopology.build(monitor, view, config.runs().idleTtl(), config.streams().evictionInterval());
+    }
+
+    /** The Kafka Streams settings: exactly-once, in-memory stores under the state dir, String-free byte topics. */
+    public static Properties properties(Map<String, Object> common, MonitorConfig.Streams s) {
+        Properties p = new Properties();
+        common.forEach((k, v) -> {
+            if (v != null) {
+                p.put(k, v);
+            }
+        });
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, s.applicationId());
+        p.put(StreamsConfig.STATE_DIR_CONFIG, s.stateDir());
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, s.processingGuarantee());
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, s.commitInterval().toMillis());
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, s.threads());
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 2000);
+        return p;
+    }
+
+    void start(@Observes StartupEvent event, Topology topology) {
+        if (!config.streams().enabled()) {
+            Log.info("Kafka Streams monitor disabled (trainwatch.monitor.streams.enabled=false)");
+            return;
+        }
+        Properties props = properties(kafka.common(), config.streams());
+        streams = new KafkaStreams(topology, props);
+        streams.setUncaughtExceptionHandler(e -> {
+            Log.errorf(e, "Monitor stream thread failed; replacing it");
+            return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse
+                    .REPLACE_THREAD;
+        });
+        streams.start();
+        Log.infof("Monitoring %s on %s as %s (%s, state in %s)", io.trainwatch.events.Topics.TRAINING_EVENTS,
+                kafka.bootstrapServers(), config.streams().applicationId(), config.streams().processingGuarantee(),
+                config.streams().stateDir());
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        if (streams != null) {
+            streams.close(Duration.ofSeconds(10));
+        }
+    }
+
+    /** The running Kafka Streams state, or null when disabled. */
+    public KafkaStreams.State state() {
+        return streams == null ? null : streams.state();
+    }
+}

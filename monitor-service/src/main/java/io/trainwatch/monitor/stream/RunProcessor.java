@@ -1,0 +1,138 @@
+package io.trainwatch.monitor.stream;
+
+import io.quarkus.logging.Log;
+import io.trainwatch.events.Alert;
+import io.trainwatch.events.DeadLetter;
+import io.trainwatch.events.EventCodec;
+import io.trainwatch.events.ReadResult;
+import io.trainwatch.events.TrainingEvent;
+import io.trainwatch.monitor.engine.RunMonitor;
+import io.trainwatch.monitor.engine.RunObserver;
+import io.trainwatch.monitor.engine.RunState;
+import io.trainwatch.monitor.engine.RunStateCodec;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads each record of {@code training.events}: invalid bytes go to the DLQ with the reason, valid events
+ * are folded into their run's state (store keyed by runId) and the resulting alerts go to
+ * {@code training.alerts}. Runs idle past the TTL (by record time against the stream's wall clock)
+ * are deleted from the store. Nothing a record contains can stop the processor.
+ */
+final class RunProcessor implements Processor<byte[], byte[], byte[], byte[]> {
+
+    /** Deserialized states of the runs this task saw last, so that a hot run is not decoded per event. */
+    private static final int CACHE_RUNS = 4096;
+
+    private final RunMonitor monitor;
+    private final RunObserver observer;
+    private final Duration idleTtl;
+    private final Duration evictionInterval;
+    private final Map<String, RunState> cache = new LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, RunState> eldest) {
+            return size() > CACHE_RUNS;
+        }
+    };
+    private ProcessorContext<byte[], byte[]> context;
+    private KeyValueStore<String, byte[]> store;
+
+    RunProcessor(RunMonitor monitor, RunObserver observer, Duration idleTtl, Duration evictionInterval) {
+        this.monitor = monitor;
+        this.observer = observer;
+        this.idleTtl = idleTtl;
+        this.evictionInterval = evictionInterval;
+    }
+
+    @Override
+    public void init(ProcessorContext<byte[], byte[]> context) {
+        this.context = context;
+        this.store = context.getStateStore(MonitorTopology.STORE);
+        cache.clear();
+        context.schedule(evictionInterval, PunctuationType.WALL_CLOCK_TIME, this::evictIdle);
+    }
+
+    @Override
+    public void process(Record<byte[], byte[]> record) {
+        long started = System.nanoTime();
+        ReadResult<TrainingEvent> read = EventCodec.readTrainingEvent(record.value());
+        if (!read.isValid()) {
+            deadLetter(record, read.error());
+            return;
+        }
+        TrainingEvent event = read.value();
+        String runId = event.runId();
+        List<Alert> alerts;
+        RunState state;
+        try {
+            state = cache.get(runId);
+            if (state == null) {
+                state = RunStateCodec.read(store.get(runId));
+                if (state == null) {
+                    state = monitor.newState(runId);
+                }
+            }
+            alerts = monitor.process(state, event, record.timestamp());
+            store.put(runId, RunStateCodec.write(state));
+            cache.put(runId, state);
+        } catch (RuntimeException e) {
+            // A bug must not stop the monitor: the event goes to the DLQ and the run's cached state is dropped
+            // (the store keeps the state from before this event).
+            cache.remove(runId);
+            Log.warnf(e, "Monitor failed on an event of run %s; sent to the DLQ", runId);
+            deadLetter(record, "monitor error: " + e);
+            return;
+        }
+        byte[] key = runId.getBytes(StandardCharsets.UTF_8);
+        for (Alert alert : alerts) {
+            context.forward(new Record<>(key, EventCodec.write(alert), record.timestamp()), MonitorTopology.ALERTS_SINK);
+            observer.alerted(alert);
+        }
+        observer.processed(event, state, System.nanoTime() - started);
+    }
+
+    private void deadLetter(Record<byte[], byte[]> record, String reason) {
+        RecordMetadata meta = context.recordMetadata().orElse(null);
+        String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+        DeadLetter letter = DeadLetter.of(reason, meta == null ? null : meta.topic(),
+                meta == null ? null : meta.partition(), meta == null ? null : meta.offset(), key, record.value(),
+                "monitor-service", Instant.ofEpochMilli(context.currentSystemTimeMs()));
+        context.forward(new Record<>(record.key(), EventCodec.write(letter), record.timestamp()), MonitorTopology.DLQ_SINK);
+        observer.deadLettered(reason);
+    }
+
+    private void evictIdle(long now) {
+        List<String> idle = new ArrayList<>();
+        try (KeyValueIterator<String, byte[]> it = store.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, byte[]> entry = it.next();
+                RunState s = RunStateCodec.read(entry.value);
+                if (s == null || s.lastRecordMillis < now - idleTtl.toMillis()) {
+                    idle.add(entry.key);
+                }
+            }
+        }
+        for (String runId : idle) {
+            store.delete(runId);
+            cache.remove(runId);
+            observer.evicted(runId);
+        }
+        if (!idle.isEmpty()) {
+            Log.debugf("Evicted %d idle runs", idle.size());
+        }
+    }
+}

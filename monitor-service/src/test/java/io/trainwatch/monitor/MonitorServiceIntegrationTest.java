@@ -1,0 +1,129 @@
+package io.trainwatch.monitor;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.trainwatch.events.Alert;
+import io.trainwatch.events.EventCodec;
+import io.trainwatch.events.Topics;
+import io.trainwatch.events.TrainingEvent;
+import io.trainwatch.kafka.KafkaTestResource;
+import io.trainwatch.kafka.TestKafka;
+import io.trainwatch.monitor.replay.Replay;
+import io.trainwatch.monitor.support.SyntheticRuns;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.hasItem;
+
+/**
+ * The whole service over the real test broker: a run replayed with {@link Replay} gives its alerts on
+ * {@code training.alerts} (read committed), in {@code GET /runs/{id}/alerts} and {@code /alerts}, and in
+ * Prometheus; a hostile stream ends in the DLQ while the service stays up.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = KafkaTestResource.class, restrictToAnnotatedClass = false)
+class MonitorServiceIntegrationTest {
+
+    @Test
+    void aReplayedRunIsDiagnosedOnTheTopicInRestAndInMetrics() throws Exception {
+        String suffix = "-" + UUID.randomUUID().toString().substring(0, 8);
+        List<TrainingEvent> run = SyntheticRuns.exploding(7).events();
+        String runId = run.get(0).runId() + suffix;
+        Path file = Files.createTempFile("replay", ".jsonl");
+        StringBuilder lines = new StringBuilder();
+        for (TrainingEvent e : run) {
+            lines.append(EventCodec.writeString(e).replace("\"runId\":\"" + e.runId() + "\"",
+                    "\"runId\":\"" + runId + "\"")).append('\n');
+        }
+        Files.writeString(file, lines);
+        Map<String, Object> producer = new HashMap<>(TestKafka.producerConfig());
+        producer.put("value.serializer", org.apache.kafka.common.serialization.ByteArraySerializer.class.getName());
+        Replay.Result r = Replay.replay(file.toString(), Topics.TRAINING_EVENTS, false, producer);
+        assertThat(r.sent()).isEqualTo(run.size());
+        assertThat(r.invalid()).isZero();
+
+        List<Alert> onTopic = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(committedConsumer())) {
+            consumer.subscribe(List.of(Topics.TRAINING_ALERTS));
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                for (ConsumerRecord<String, String> rec : consumer.poll(Duration.ofMillis(200))) {
+                    if (runId.equals(rec.key())) {
+                        onTopic.add(EventCodec.readAlert(rec.value().getBytes(StandardCharsets.UTF_8)).value());
+                    }
+                }
+                return onTopic.stream().anyMatch(a -> a.detector().equals("exploding-gradients"))
+                        && onTopic.stream().anyMatch(a -> a.status().equals(Alert.RESOLVED));
+            });
+        }
+        assertThat(onTopic).extracting(Alert::detector).contains("exploding-gradients", "divergence");
+
+        given().get("/runs").then().statusCode(200).body("runId", hasItem(runId));
+        given().get("/runs/" + runId).then().statusCode(200).body("status", org.hamcrest.Matchers.equalTo("diverged"));
+        given().get("/runs/" + runId + "/alerts").then().statusCode(200).body("detector", hasItem("exploding-gradients"));
+        given().get("/alerts?since=2000-01-01T00:00:00Z").then().statusCode(200).body("runId", hasItem(runId));
+        given().get("/alerts?since=yesterday").then().statusCode(400);
+        given().get("/runs/no-such-run").then().statusCode(404);
+        given().get("/q/metrics").then().statusCode(200)
+                .body(containsString("monitor_alerts_total{detector=\"exploding-gradients\",severity="))
+                .body(containsString("monitor_events_total"))
+                .body(containsString("monitor_processing_latency_seconds"))
+                .body(containsString("monitor_run_loss{run=\"" + runId + "\"}"))
+                .body(containsString("monitor_run_layer_gradient_norm{layer=\"layer0\",run=\"" + runId + "\"}"));
+    }
+
+    @Test
+    void aHostileStreamEndsInTheDeadLetterTopicAndTheServiceStaysUp() throws Exception {
+        String marker = UUID.randomUUID().toString();
+        List<String> hostile = List.of("not json " + marker, "{\"type\":\"step\",\"runId\":\"" + marker + "\"}",
+                "[" + "[".repeat(100) + marker, "{\"schemaVersion\":99,\"type\":\"step\",\"runId\":\"" + marker
+                        + "\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"step\":1,\"loss\":1}",
+                "{\"schemaVersion\":1,\"type\":\"step\",\"runId\":\"" + marker
+                        + "\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"step\":-5,\"loss\":1}");
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(TestKafka.producerConfig())) {
+            for (String h : hostile) {
+                producer.send(new ProducerRecord<>(Topics.TRAINING_EVENTS, marker, h));
+            }
+            producer.send(new ProducerRecord<>(Topics.TRAINING_EVENTS, marker, (String) null));
+            producer.flush();
+        }
+        List<String> reasons = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(committedConsumer())) {
+            consumer.subscribe(List.of(Topics.TRAINING_EVENTS_DLQ));
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                for (ConsumerRecord<String, String> rec : consumer.poll(Duration.ofMillis(200))) {
+                    if (marker.equals(rec.key())) {
+                        reasons.add(EventCodec.readDeadLetter(rec.value().getBytes(StandardCharsets.UTF_8)).value().reason());
+                    }
+                }
+                return reasons.size() >= hostile.size() + 1;
+            });
+        }
+        assertThat(reasons).hasSize(hostile.size() + 1).allSatisfy(r -> assertThat(r).isNotBlank());
+        given().get("/q/health/ready").then().statusCode(200);
+        given().get("/q/metrics").then().body(containsString("monitor_dlq_total"));
+    }
+
+    private static Map<String, Object> committedConsumer() {
+        Map<String, Object> c = TestKafka.consumerConfig("it-" + UUID.randomUUID());
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        return c;
+    }
+}

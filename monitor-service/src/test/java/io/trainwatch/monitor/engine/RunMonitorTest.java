@@ -1,0 +1,157 @@
+package io.trainwatch.monitor.engine;
+
+import io.trainwatch.events.Alert;
+import io.trainwatch.events.Contract;
+import io.trainwatch.events.RunFinished;
+import io.trainwatch.events.StepEvent;
+import io.trainwatch.events.TrainingEvent;
+import io.trainwatch.events.ValidationEvent;
+import io.trainwatch.monitor.support.SyntheticRuns;
+import io.trainwatch.monitor.support.TestConfig;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The engine on its own: episodes, NaN and Infinity, duplicates, out-of-order steps, state round trips. */
+class RunMonitorTest {
+
+    private static final Instant T0 = Instant.parse("2026-11-23T10:00:00Z");
+    private final RunMonitor monitor = new RunMonitor(TestConfig.defaults());
+
+    private static StepEvent step(long step, double loss) {
+        return new StepEvent(Contract.SCHEMA_VERSION, "r", T0.plusSeconds(step), null, null, step, 0, loss, null, 0.01,
+                1.0, Map.of("l0", 0.5, "l1", 0.6), null, null, null, null);
+    }
+
+    private List<Alert> all(RunState s, List<TrainingEvent> events) {
+        List<Alert> out = new ArrayList<>();
+        for (TrainingEvent e : events) {
+            out.addAll(monitor.process(s, e));
+        }
+        return out;
+    }
+
+    @Test
+    void aNanLossFiresDivergenceOnceAndTheRunEndResolvesIt() {
+        RunState s = monitor.newState("r");
+        List<TrainingEvent> events = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            events.add(step(i, 1.0));
+        }
+        events.add(step(20, Double.NaN));
+        events.add(step(21, Double.POSITIVE_INFINITY));
+        events.add(step(22, Double.NaN));
+        events.add(new RunFinished(1, "r", T0.plusSeconds(30), null, null, RunFinished.DIVERGED, "nan", 22, 0L));
+        List<Alert> alerts = all(s, events);
+        assertThat(alerts).filteredOn(a -> a.detector().equals("divergence")).extracting(Alert::status)
+                .containsExactly(Alert.FIRING, Alert.RESOLVED);
+        Alert firing = alerts.get(0);
+        assertThat(firing.step()).isEqualTo(20);
+        assertThat(firing.severity()).isEqualTo(Alert.CRITICAL);
+        assertThat(firing.evidence()).containsKey("loss");
+        assertThat(firing.evidence().get("loss")).isNaN();
+        assertThat(firing.remedy()).isNotBlank();
+        assertThat(firing.suggestedAction()).isEqualTo(Alert.ACTION_STOP);
+        assertThat(firing.alertId()).isEqualTo(Alert.fingerprint("r", "divergence", 20));
+        assertThat(alerts.get(alerts.size() - 1).alertId()).isEqualTo(firing.alertId());
+        assertThat(s.finished()).isTrue();
+    }
+
+    @Test
+    void nonFiniteEverywhereNeverThrows() {
+        RunState s = monitor.newState("r");
+        double[] values = {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 0, -1, 1e308, Double.MIN_VALUE};
+        Random random = new Random(1);
+        for (int i = 0; i < 500; i++) {
+            double v = values[random.nextInt(values.length)];
+            monitor.process(s, new StepEvent(1, "r", T0, null, null, i, i / 10, v, v, v, v,
+                    Map.of("a", v, "b", values[random.nextInt(values.length)]), Map.of("a", v), Map.of("a", v, "b", v),
+                    v, v));
+            if (i % 10 == 0) {
+                monitor.process(s, new ValidationEvent(1, "r", T0, null, null, i, i / 10, v, v, v, v));
+            }
+        }
+        assertThat(s.steps).isEqualTo(500);
+        assertThat(RunStateCodec.read(RunStateCodec.write(s))).isNotNull();
+    }
+
+    @Test
+    void duplicatedAndOutOfOrderStepsAreIgnoredAndChangeNothing() {
+        List<TrainingEvent> run = SyntheticRuns.exploding(4).events();
+        RunState clean = monitor.newState("x");
+        List<Alert> expected = all(clean, run);
+
+        List<TrainingEvent> noisy = new ArrayList<>();
+        Random random = new Random(7);
+        for (int i = 0; i < run.size(); i++) {
+            noisy.add(run.get(i));
+            if (random.nextInt(4) == 0) {
+                noisy.add(run.get(i)); // a duplicate
+            }
+            if (i > 5 && random.nextInt(5) == 0) {
+                noisy.add(run.get(i - 1 - random.nextInt(5))); // an old one, late
+            }
+        }
+        RunState s = monitor.newState("x");
+        assertThat(all(s, noisy)).isEqualTo(expected);
+        assertThat(s.ignored).isPositive();
+        assertThat(RunStateCodec.write(s)).hasSize(RunStateCodec.write(clean).length);
+    }
+
+    @Test
+    void aStateSerializedMidRunContinuesExactlyAsIfNothingHappened() {
+        for (SyntheticRuns.Labelled labelled : SyntheticRuns.all(5)) {
+            List<TrainingEvent> run = labelled.events();
+            RunState straight = monitor.newState(run.get(0).runId());
+            List<Alert> expected = all(straight, run);
+
+            RunState s = monitor.newState(run.get(0).runId());
+            List<Alert> got = new ArrayList<>();
+            for (TrainingEvent e : run) {
+                got.addAll(monitor.process(s, e));
+                s = RunStateCodec.read(RunStateCodec.write(s)); // a restart after every event
+            }
+            assertThat(got).as(labelled.name()).isEqualTo(expected);
+            assertThat(RunStateCodec.write(s).length).as("bytes of state").isLessThan(1024);
+        }
+    }
+
+    @Test
+    void replayingARunGivesTheSameAlertIds() {
+        List<TrainingEvent> run = SyntheticRuns.overfitting(2).events();
+        List<Alert> first = all(monitor.newState("a"), run);
+        List<Alert> second = all(monitor.newState("a"), run);
+        assertThat(first).isNotEmpty().isEqualTo(second);
+    }
+
+    @Test
+    void garbageStateBytesGiveNullNotAnException() {
+        assertThat(RunStateCodec.read(null)).isNull();
+        assertThat(RunStateCodec.read(new byte[0])).isNull();
+        assertThat(RunStateCodec.read(new byte[] {RunStateCodec.VERSION, 0, 0})).isNull();
+        byte[] good = RunStateCodec.write(monitor.newState("r"));
+        byte[] truncated = java.util.Arrays.copyOf(good, good.length / 2);
+        assertThat(RunStateCodec.read(truncated)).isNull();
+        byte[] hugeString = good.clone();
+        hugeString[1] = 0x7f;
+        assertThat(RunStateCodec.read(hugeString)).isNull();
+    }
+
+    @Test
+    void aHealthyNoisyRunInAnyOrderOfSeedsRaisesNothing() {
+        List<Long> seeds = new ArrayList<>(List.of(11L, 12L, 13L, 14L, 15L, 16L));
+        Collections.shuffle(seeds, new Random(3));
+        for (long seed : seeds) {
+            assertThat(all(monitor.newState("h"), SyntheticRuns.healthy(seed).events())).as("seed " + seed).isEmpty();
+            assertThat(all(monitor.newState("h"), SyntheticRuns.healthyWithDecay(seed).events())).as("decay seed " + seed)
+                    .isEmpty();
+        }
+    }
+}

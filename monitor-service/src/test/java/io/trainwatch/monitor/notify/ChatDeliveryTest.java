@@ -1,0 +1,255 @@
+package io.trainwatch.monitor.notify;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.trainwatch.events.Alert;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.trainwatch.monitor.notify.TestAlerts.firing;
+import static io.trainwatch.monitor.notify.TestAlerts.resolved;
+import static io.trainwatch.monitor.notify.TestAlerts.withStudy;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Delivery over real HTTP to a real local receiver, on the real channel threads: the four platforms' JSON,
+ * retries with backoff and Retry-After, the rate limit, and dead or hanging servers that stall only their
+ * own channel. No Kafka, no Quarkus.
+ */
+class ChatDeliveryTest {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final AlertGrouper.Timing NOW = new AlertGrouper.Timing(Duration.ZERO, Duration.ZERO, Duration.ofHours(4));
+
+    private ChatReceiver receiver;
+    private SimpleMeterRegistry registry;
+    private NotifyMetrics metrics;
+    private final List<NotifierDispatcher> dispatchers = new ArrayList<>();
+    private final List<ServerSocket> sockets = new ArrayList<>();
+    private final WebhookClient http = new WebhookClient(Duration.ofSeconds(1), Duration.ofSeconds(1));
+
+    @BeforeEach
+    void start() throws IOException {
+        receiver = ChatReceiver.start();
+        registry = new SimpleMeterRegistry();
+        metrics = new NotifyMetrics(registry);
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        dispatchers.forEach(NotifierDispatcher::close);
+        receiver.close();
+        for (ServerSocket s : sockets) {
+            s.close();
+        }
+    }
+
+    private Channel channel(String name, Platform platform, String url, double rate, int burst) {
+        return new Channel(name, platform, WebhookUrl.parse(url), ChannelRoute.ALL,
+                Notifier.of(platform, platform.maxChars(), 10), new TokenBucket(rate, burst), true);
+    }
+
+    private Channel channel(String name, Platform platform, String url) {
+        return channel(name, platform, url, 100, 100);
+    }
+
+    private NotifierDispatcher dispatcher(RetryPolicy retry, int queue, Channel... channels) {
+        List<ChannelWorker> workers = new ArrayList<>();
+        for (Channel c : channels) {
+            AlertGrouper g = new AlertGrouper(c.name(), GroupBy.RUN_AND_DETECTOR, NOW, true, 100, 1000);
+            workers.add(new ChannelWorker(c, g, retry, http, Clock.systemUTC(), metrics, queue).start());
+        }
+        NotifierDispatcher d = new NotifierDispatcher(workers, Duration.ofHours(1), Clock.systemUTC(), metrics);
+        dispatchers.add(d);
+        return d;
+    }
+
+    private static RetryPolicy retry(int attempts, Duration initial) {
+        return new RetryPolicy(attempts, initial, Duration.ofSeconds(30), Duration.ofSeconds(10), () -> 0.5);
+    }
+
+    /** A port where nothing listens: connection refused. */
+    private static String deadUrl() throws IOException {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        return "http://127.0.0.1:" + port + "/dead";
+    }
+
+    /** A port that accepts connections and never answers: every request times out. */
+    private String hangingUrl() throws IOException {
+        ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        sockets.add(s);
+        return "http://127.0.0.1:" + s.getLocalPort() + "/hang";
+    }
+
+    private static JsonNode json(ChatReceiver.Received r) throws IOException {
+        return JSON.readTree(r.body());
+    }
+
+    @Test
+    void eachPlatformReceivesItsRealPayloadWhileDeadAndHangingServersStallOnlyTheirOwnChannel() throws IOException {
+        NotifierDispatcher d = dispatcher(retry(10, Duration.ofMillis(200)), 100,
+                channel("slack", Platform.SLACK, receiver.url("/slack")),
+                channel("mattermost", Platform.MATTERMOST, receiver.url("/mattermost")),
+                channel("teams", Platform.TEAMS, receiver.url("/teams")),
+                channel("discord", Platform.DISCORD, receiver.url("/discord")),
+                channel("dead", Platform.SLACK, deadUrl()),
+                channel("hanging", Platform.SLACK, hangingUrl()));
+        Alert a = withStudy(firing("run-7", "divergence", Alert.CRITICAL, 300), "study-1", "trial-4");
+        long t0 = System.nanoTime();
+        assertThat(d.dispatch(a, Instant.now())).isEqualTo(6);
+        long dispatchNanos = System.nanoTime() - t0;
+        assertThat(Duration.ofNanos(dispatchNanos)).isLessThan(Duration.ofMillis(100));
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> receiver.at("/slack").size() == 1
+                && receiver.at("/mattermost").size() == 1 && receiver.at("/teams").size() == 1
+                && receiver.at("/discord").size() == 1);
+        double worstMillis = receiver.all().stream().mapToLong(r -> r.nanos() - t0).max().orElseThrow() / 1e6;
+        assertThat(worstMillis).as("the four live channels, beside a dead and a hanging one").isLessThan(2000);
+        System.out.printf("ChatDeliveryTest: four platforms delivered within %.0f ms of dispatch (dispatch %.2f ms)%n",
+                worstMillis, dispatchNanos / 1e6);
+
+        JsonNode slack = json(receiver.at("/slack").get(0));
+        assertThat(slack.fieldNames()).toIterable().containsExactly("text");
+        assertThat(slack.get("text").asText()).contains("FIRING", "divergence", "run-7", "study-1", "trial-4",
+                "step 300", "loss=NaN", "Remedy");
+        assertThat(receiver.at("/slack").get(0).contentType()).startsWith("application/json");
+        JsonNode mm = json(receiver.at("/mattermost").get(0));
+        assertThat(mm.get("text").asText()).contains("**[FIRING]", "`run-7`");
+        JsonNode discord = json(receiver.at("/discord").get(0));
+        assertThat(discord.get("content").asText()).contains("divergence").hasSizeLessThanOrEqualTo(2000);
+        JsonNode teams = json(receiver.at("/teams").get(0));
+        assertThat(teams.get("type").asText()).isEqualTo("message");
+        assertThat(teams.at("/attachments/0/contentType").asText()).isEqualTo("application/vnd.microsoft.card.adaptive");
+        assertThat(teams.at("/attachments/0/content/type").asText()).isEqualTo("AdaptiveCard");
+        assertThat(teams.at("/attachments/0/content/version").asText()).isEqualTo("1.4");
+
+        // the broken channels keep retrying on their own threads; nothing of theirs reached the receiver
+        await().atMost(Duration.ofSeconds(5)).until(() -> retries("dead") >= 2 && retries("hanging") >= 1);
+        assertThat(metrics.value("dead", NotifyMetrics.SENT)).isZero();
+        for (String c : List.of("slack", "mattermost", "teams", "discord")) {
+            assertThat(metrics.value(c, NotifyMetrics.SENT)).as(c).isEqualTo(1.0);
+        }
+
+        // and a second alert still goes through the live channels at once
+        d.dispatch(resolved(a), Instant.now());
+        await().atMost(Duration.ofSeconds(3)).until(() -> receiver.at("/discord").size() == 2);
+        assertThat(json(receiver.at("/discord").get(1)).get("content").asText()).contains("RESOLVED");
+    }
+
+    @Test
+    void retriesA500ThenA429HonouringRetryAfterThenSucceeds() {
+        receiver.script("/flaky", new ChatReceiver.Reply(500, null), new ChatReceiver.Reply(429, "1"));
+        NotifierDispatcher d = dispatcher(retry(5, Duration.ofMillis(200)), 100,
+                channel("flaky", Platform.SLACK, receiver.url("/flaky")));
+        d.dispatch(firing("run-1", "plateau", 10), Instant.now());
+        await().atMost(Duration.ofSeconds(6)).until(() -> metrics.value("flaky", NotifyMetrics.SENT) == 1.0);
+        List<ChatReceiver.Received> got = receiver.at("/flaky");
+        assertThat(got).hasSize(3);
+        assertThat(got.get(0).body()).isEqualTo(got.get(2).body());
+        long firstGap = (got.get(1).nanos() - got.get(0).nanos()) / 1_000_000;
+        long secondGap = (got.get(2).nanos() - got.get(1).nanos()) / 1_000_000;
+        System.out.printf("ChatDeliveryTest: 500 -> %d ms -> 429 (Retry-After: 1) -> %d ms -> 200%n", firstGap, secondGap);
+        assertThat(firstGap).as("backoff after the 500").isBetween(190L, 1500L);
+        assertThat(secondGap).as("Retry-After 1 s (the backoff was 400 ms)").isBetween(990L, 3000L);
+        assertThat(retries("flaky")).isEqualTo(2.0);
+        assertThat(metrics.value("flaky", NotifyMetrics.FAILED)).isZero();
+    }
+
+    @Test
+    void aClientErrorIsNotRetriedAndIsCountedAsFailed() {
+        receiver.script("/gone", new ChatReceiver.Reply(404, null));
+        NotifierDispatcher d = dispatcher(retry(5, Duration.ofMillis(50)), 100,
+                channel("gone", Platform.DISCORD, receiver.url("/gone")));
+        d.dispatch(firing("run-1", "plateau", 10), Instant.now());
+        await().atMost(Duration.ofSeconds(3)).until(() -> metrics.value("gone", NotifyMetrics.FAILED) == 1.0);
+        assertThat(receiver.at("/gone")).hasSize(1);
+        assertThat(retries("gone")).isZero();
+    }
+
+    @Test
+    void givesUpAfterMaxAttemptsOnPersistent503() {
+        for (int i = 0; i < 3; i++) {
+            receiver.script("/down", new ChatReceiver.Reply(503, null));
+        }
+        NotifierDispatcher d = dispatcher(retry(3, Duration.ofMillis(50)), 100,
+                channel("down", Platform.MATTERMOST, receiver.url("/down")));
+        d.dispatch(firing("run-1", "plateau", 10), Instant.now());
+        await().atMost(Duration.ofSeconds(3)).until(() -> metrics.value("down", NotifyMetrics.FAILED) == 1.0);
+        assertThat(receiver.at("/down")).hasSize(3);
+        assertThat(metrics.value("down", NotifyMetrics.SENT)).isZero();
+    }
+
+    @Test
+    void theRateLimitSpacesMessagesToOneWebhook() {
+        NotifierDispatcher d = dispatcher(retry(3, Duration.ofMillis(50)), 100,
+                channel("limited", Platform.DISCORD, receiver.url("/limited"), 4.0, 1));
+        for (int i = 0; i < 4; i++) {
+            d.dispatch(firing("run-" + i, "plateau", 10), Instant.now()); // 4 runs = 4 groups = 4 messages
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> receiver.at("/limited").size() == 4);
+        List<ChatReceiver.Received> got = receiver.at("/limited");
+        long spanMillis = (got.get(3).nanos() - got.get(0).nanos()) / 1_000_000;
+        System.out.printf("ChatDeliveryTest: 4 messages at 4/s burst 1 took %d ms%n", spanMillis);
+        assertThat(spanMillis).as("3 intervals of 250 ms").isGreaterThanOrEqualTo(700L);
+    }
+
+    @Test
+    void aFullQueueDropsAndCountsButNeverBlocksTheCaller() throws IOException {
+        NotifierDispatcher d = dispatcher(retry(100, Duration.ofSeconds(5)), 2,
+                channel("stuck", Platform.SLACK, deadUrl()));
+        long t0 = System.nanoTime();
+        for (int i = 0; i < 1000; i++) {
+            d.dispatch(firing("run-" + i, "plateau", 10), Instant.now());
+        }
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(millis).as("1000 dispatches into a stuck channel").isLessThan(1000L);
+        assertThat(metrics.value("stuck", NotifyMetrics.DROPPED)).isGreaterThanOrEqualTo(990.0);
+        assertThat(registry.get(NotifyMetrics.QUEUED).tag("channel", "stuck").gauge().value()).isLessThanOrEqualTo(2.0);
+    }
+
+    @Test
+    void staleAlertsAreCountedAndNotSent() {
+        NotifierDispatcher d = dispatcher(retry(3, Duration.ofMillis(50)), 100,
+                channel("fresh", Platform.SLACK, receiver.url("/fresh")));
+        assertThat(d.dispatch(firing("run-1", "plateau", 10), Instant.now().minus(Duration.ofHours(2)))).isZero();
+        assertThat(metrics.value("fresh", NotifyMetrics.STALE)).isEqualTo(1.0);
+        d.dispatch(firing("run-2", "plateau", 10), null);
+        await().atMost(Duration.ofSeconds(3)).until(() -> receiver.at("/fresh").size() == 1);
+        assertThat(receiver.at("/fresh").get(0).body()).contains("run-2").doesNotContain("run-1");
+    }
+
+    @Test
+    void duplicatesReachTheChatOnce() {
+        NotifierDispatcher d = dispatcher(retry(3, Duration.ofMillis(50)), 100,
+                channel("dedup", Platform.SLACK, receiver.url("/dedup")));
+        Alert a = firing("run-1", "plateau", 10);
+        d.dispatch(a, Instant.now());
+        await().atMost(Duration.ofSeconds(3)).until(() -> receiver.at("/dedup").size() == 1);
+        d.dispatch(a, Instant.now());
+        d.dispatch(a, Instant.now());
+        await().atMost(Duration.ofSeconds(3)).until(() -> metrics.value("dedup", NotifyMetrics.DEDUPLICATED) == 2.0);
+        d.dispatch(firing("run-2", "plateau", 10), Instant.now()); // a marker: once it arrives, the duplicates did not
+        await().atMost(Duration.ofSeconds(3)).until(() -> receiver.at("/dedup").size() == 2);
+        assertThat(receiver.at("/dedup").get(1).body()).contains("run-2");
+    }
+
+    private double retries(String channel) {
+        var c = registry.find(NotifyMetrics.RETRIES).tag("channel", channel).counter();
+        return c == null ? 0 : c.count();
+    }
+}

@@ -1,0 +1,147 @@
+package io.trainwatch.monitor.stream;
+
+import io.trainwatch.events.Alert;
+import io.trainwatch.events.DeadLetter;
+import io.trainwatch.events.EventCodec;
+import io.trainwatch.events.Topics;
+import io.trainwatch.events.TrainingEvent;
+import io.trainwatch.monitor.engine.RunMonitor;
+import io.trainwatch.monitor.engine.RunObserver;
+import io.trainwatch.monitor.engine.RunStateCodec;
+import io.trainwatch.monitor.support.SyntheticRuns;
+import io.trainwatch.monitor.support.TestConfig;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The topology with explicit record timestamps: alerts keyed by run, bad bytes to the DLQ, idle runs evicted. */
+class MonitorTopologyTest {
+
+    private static final Instant T0 = Instant.parse("2026-11-23T10:00:00Z");
+
+    private TopologyTestDriver driver;
+    private TestInputTopic<String, byte[]> events;
+    private TestOutputTopic<String, byte[]> alerts;
+    private TestOutputTopic<String, byte[]> dlq;
+    private final AtomicInteger evicted = new AtomicInteger();
+    private final AtomicInteger deadLettered = new AtomicInteger();
+
+    @BeforeEach
+    void start() {
+        RunObserver observer = new RunObserver() {
+            @Override
+            public void evicted(String runId) {
+                evicted.incrementAndGet();
+            }
+
+            @Override
+            public void deadLettered(String reason) {
+                deadLettered.incrementAndGet();
+            }
+        };
+        var topology = MonitorTopology.build(new RunMonitor(TestConfig.defaults()), observer, Duration.ofMinutes(10),
+                Duration.ofMinutes(1));
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "monitor-topology-test");
+        props.put(StreamsConfig.STATE_DIR_CONFIG, "target/kafka-streams-test");
+        driver = new TopologyTestDriver(topology, props, T0);
+        events = driver.createInputTopic(Topics.TRAINING_EVENTS, Serdes.String().serializer(),
+                Serdes.ByteArray().serializer(), T0, Duration.ofMillis(10));
+        alerts = driver.createOutputTopic(Topics.TRAINING_ALERTS, Serdes.String().deserializer(),
+                Serdes.ByteArray().deserializer());
+        dlq = driver.createOutputTopic(Topics.TRAINING_EVENTS_DLQ, Serdes.String().deserializer(),
+                Serdes.ByteArray().deserializer());
+    }
+
+    @AfterEach
+    void stop() {
+        driver.close();
+    }
+
+    private void pipe(List<TrainingEvent> run) {
+        for (TrainingEvent e : run) {
+            events.pipeInput(e.runId(), EventCodec.write(e), e.timestamp());
+        }
+    }
+
+    @Test
+    void aPathologicalRunGivesItsAlertsKeyedByRunId() {
+        SyntheticRuns.Labelled run = SyntheticRuns.exploding(1);
+        pipe(run.events());
+        var out = alerts.readKeyValuesToList();
+        assertThat(out).isNotEmpty();
+        assertThat(out).allSatisfy(kv -> assertThat(kv.key).isEqualTo("synthetic-exploding-s1"));
+        List<Alert> decoded = out.stream().map(kv -> EventCodec.readAlert(kv.value).value()).toList();
+        assertThat(decoded).extracting(Alert::detector).contains("exploding-gradients", "divergence");
+        assertThat(decoded).filteredOn(a -> a.status().equals(Alert.FIRING))
+                .allSatisfy(a -> assertThat(a.alertId()).isEqualTo(Alert.fingerprint(a.runId(), a.detector(), a.step())));
+        assertThat(dlq.isEmpty()).isTrue();
+    }
+
+    @Test
+    void aHealthyRunGivesNoAlertAndKeepsASmallState() {
+        SyntheticRuns.Labelled run = SyntheticRuns.healthy(2);
+        pipe(run.events());
+        assertThat(alerts.isEmpty()).isTrue();
+        KeyValueStore<String, byte[]> store = driver.getKeyValueStore(MonitorTopology.STORE);
+        byte[] state = store.get("synthetic-healthy-s2");
+        assertThat(state.length).isLessThan(4096);
+        assertThat(RunStateCodec.read(state).steps).isEqualTo(400);
+    }
+
+    @Test
+    void badBytesGoToTheDeadLetterTopicAndProcessingGoesOn() {
+        events.pipeInput("run-x", "not json".getBytes(StandardCharsets.UTF_8), T0);
+        events.pipeInput("run-x", "{\"type\":\"step\"}".getBytes(StandardCharsets.UTF_8), T0);
+        events.pipeInput("run-x", new byte[0], T0);
+        events.pipeInput(null, (byte[]) null, T0);
+        pipe(SyntheticRuns.exploding(2).events());
+        var letters = dlq.readKeyValuesToList();
+        assertThat(letters).hasSize(4);
+        DeadLetter first = EventCodec.readDeadLetter(letters.get(0).value).value();
+        assertThat(first.reason()).startsWith("not JSON");
+        assertThat(new String(first.payload(), StandardCharsets.UTF_8)).isEqualTo("not json");
+        assertThat(first.sourceTopic()).isEqualTo(Topics.TRAINING_EVENTS);
+        assertThat(first.sourceOffset()).isZero();
+        assertThat(first.rejectedBy()).isEqualTo("monitor-service");
+        assertThat(EventCodec.readDeadLetter(letters.get(1).value).value().reason()).contains("schemaVersion");
+        assertThat(deadLettered).hasValue(4);
+        assertThat(alerts.isEmpty()).isFalse();
+    }
+
+    @Test
+    void replayingARunDoesNotDuplicateItsAlerts() {
+        SyntheticRuns.Labelled run = SyntheticRuns.exploding(3);
+        pipe(run.events());
+        int first = alerts.readKeyValuesToList().size();
+        pipe(run.events()); // the same events again: duplicates and out-of-order steps are ignored
+        assertThat(first).isPositive();
+        assertThat(alerts.isEmpty()).isTrue();
+    }
+
+    @Test
+    void idleRunsAreEvictedByTheWallClock() {
+        pipe(SyntheticRuns.healthy(3).events());
+        KeyValueStore<String, byte[]> store = driver.getKeyValueStore(MonitorTopology.STORE);
+        driver.advanceWallClockTime(Duration.ofMinutes(5));
+        assertThat(store.get("synthetic-healthy-s3")).isNotNull();
+        driver.advanceWallClockTime(Duration.ofMinutes(10));
+        assertThat(store.get("synthetic-healthy-s3")).isNull();
+        assertThat(evicted).hasValue(1);
+    }
+}

@@ -1,0 +1,434 @@
+package io.trainwatch.trainer.engine;
+
+import io.trainwatch.events.CommandApplied;
+import io.trainwatch.events.Contract;
+import io.trainwatch.events.LossFunctions;
+import io.trainwatch.events.RunConfig;
+import io.trainwatch.events.RunFinished;
+import io.trainwatch.events.RunStarted;
+import io.trainwatch.events.StepEvent;
+import io.trainwatch.events.TunerCommand;
+import io.trainwatch.events.ValidationEvent;
+import io.trainwatch.trainer.data.Datasets;
+import io.trainwatch.trainer.data.Examples;
+import io.trainwatch.trainer.data.PreparedData;
+import io.trainwatch.trainer.model.InvalidConfigException;
+import io.trainwatch.trainer.model.ModelFactory;
+import io.trainwatch.trainer.model.RunSpec;
+import io.trainwatch.trainer.telemetry.StepTelemetry;
+import io.trainwatch.trainer.telemetry.TelemetrySink;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * One training run on one thread: builds the data and the model, trains mini-batch by mini-batch, and
+ * reports {@code run-started}, every (sampled) {@code step}, {@code validation} (every epoch end and every
+ * {@code validateEverySteps}), {@code command-applied} and {@code run-finished} to a {@link TelemetrySink}.
+ *
+ * <p>Commands ({@link #submit}) are queued and applied on the training thread between two iterations,
+ * the only place where DL4J tolerates a learning-rate change. A non-finite loss ends the run at once as
+ * {@code diverged} (DL4J itself trains on through NaN). The model and its updater are checkpointed when the
+ * run completes or is stopped.
+ */
+public final class TrainingRun implements Runnable {
+
+    private static final Logger LOG = Logger.getLogger(TrainingRun.class.getName());
+
+    /** Commands older than the run by more than this are stale (written for an earlier run of the same id). */
+    static final Duration STALE_COMMAND_TOLERANCE = Duration.ofSeconds(30);
+    /** How many examples of the training set the per-epoch training loss/accuracy is measured on. */
+    static final int TRAIN_EVAL_LIMIT = 2000;
+
+    private final String runId;
+    private final String studyId;
+    private final String trialId;
+    private final RunSpec spec;
+    private final TelemetrySink sink;
+    private final RunObserver observer;
+    private final Clock clock;
+    private final Path checkpointDir;
+    private final int rememberedCommands;
+    private final Instant createdAt;
+
+    private final ConcurrentLinkedQueue<TunerCommand> commands = new ConcurrentLinkedQueue<>();
+    private final LinkedHashSet<String> appliedCommandIds = new LinkedHashSet<>();
+
+    private volatile String status = "pending";
+    private volatile String reason;
+    private volatile long step;
+    private volatile int epoch;
+    private volatile Double loss;
+    private volatile Double accuracy;
+    private volatile Double learningRate;
+    private volatile Double validationLoss;
+    private volatile Double validationAccuracy;
+    private volatile Instant startedAt;
+    private volatile Instant finishedAt;
+    private volatile String checkpoint;
+    private volatile String stopReason;
+    private volatile MultiLayerNetwork network;
+
+    public TrainingRun(String runId, String studyId, String trialId, RunSpec spec, TelemetrySink sink,
+                       RunObserver observer, Clock clock, Path checkpointDir, int rememberedCommands) {
+        this.runId = runId;
+        this.studyId = studyId;
+        this.trialId = trialId;
+        this.spec = spec;
+        this.sink = sink;
+        this.observer = observer == null ? RunObserver.NONE : observer;
+        this.clock = clock;
+        this.checkpointDir = checkpointDir;
+        this.rememberedCommands = Math.max(1, rememberedCommands);
+        this.createdAt = clock.instant();
+    }
+
+    public String runId() {
+        return runId;
+    }
+
+    public String studyId() {
+        return studyId;
+    }
+
+    public String trialId() {
+        return trialId;
+    }
+
+    public RunSpec spec() {
+        return spec;
+    }
+
+    /** True once the run has finished, whatever its status. */
+    public boolean isFinished() {
+        return finishedAt != null;
+    }
+
+    /** The network while and after it trains (tests), or null before it is built. */
+    public MultiLayerNetwork network() {
+        return network;
+    }
+
+    /**
+     * Queues a tuner command for the training thread; returns false (and does nothing) when the run has
+     * finished or the command is stale. Duplicates are detected when applied.
+     */
+    public boolean submit(TunerCommand command) {
+        if (isFinished()) {
+            return false;
+        }
+        if (command.timestamp() != null && command.timestamp().isBefore(createdAt.minus(STALE_COMMAND_TOLERANCE))) {
+            LOG.info(() -> "ignoring stale command " + command.commandId() + " for run " + runId + " (written at "
+                    + command.timestamp() + ", before the run started at " + createdAt + ")");
+            return false;
+        }
+        commands.add(command);
+        return true;
+    }
+
+    /** Asks the run to stop before its next step (REST stop, trial revoked, shutdown). */
+    public void requestStop(String why) {
+        if (stopReason == null) {
+            stopReason = why;
+        }
+    }
+
+    /** A snapshot for the REST API. */
+    public RunView view() {
+        return new RunView(runId, studyId, trialId, spec.scenario(), status, reason, step, epoch, loss, accuracy,
+                learningRate, validationLoss, validationAccuracy, startedAt, finishedAt, checkpoint);
+    }
+
+    @Override
+    public void run() {
+        startedAt = clock.instant();
+        status = "running";
+        long lastStep = 0;
+        String endStatus;
+        String endReason;
+        try {
+            Outcome outcome = train();
+            lastStep = outcome.lastStep;
+            endStatus = outcome.status;
+            endReason = outcome.reason;
+        } catch (InvalidConfigException e) {
+            endStatus = RunFinished.FAILED;
+            endReason = "invalid configuration: " + e.getMessage();
+            lastStep = Math.max(0, step);
+        } catch (Throwable e) {
+            LOG.log(Level.WARNING, "run " + runId + " failed", e);
+            endStatus = RunFinished.FAILED;
+            endReason = e.getClass().getSimpleName() + ": " + e.getMessage();
+            lastStep = Math.max(0, step);
+        }
+        if (RunFinished.COMPLETED.equals(endStatus) || RunFinished.STOPPED.equals(endStatus)) {
+            saveCheckpoint();
+        }
+        RunFinished finished = new RunFinished(Contract.SCHEMA_VERSION, runId, clock.instant(), studyId, trialId,
+                endStatus, endReason, lastStep, 0L);
+        reason = endReason;
+        status = endStatus;
+        finishedAt = finished.timestamp();
+        safePublish(finished);
+        try {
+            observer.onFinished(finished);
+        } catch (RuntimeException e) {
+            LOG.log(Level.FINE, "observer failed", e);
+        }
+    }
+
+    private record Outcome(String status, String reason, long lastStep) {
+    }
+
+    private Outcome train() {
+        PreparedData data = Datasets.prepare(spec.dataset(), spec.seed());
+        MultiLayerNetwork net = ModelFactory.build(spec, data.numFeatures(), data.numClasses());
+        network = net;
+        StepTelemetry telemetry = new StepTelemetry(net);
+        net.setListeners(telemetry);
+        String lossName = LossFunctions.normalize(spec.loss());
+        RunConfig config = new RunConfig(spec.scenario(), data.description(), data.numClasses(), lossName,
+                ModelFactory.describe(spec, data.numFeatures(), data.numClasses()), spec.optimizer(),
+                spec.learningRate(), spec.batchSize(), spec.epochs(), spec.l2(), spec.dropout(), spec.seed());
+        safePublish(new RunStarted(Contract.SCHEMA_VERSION, runId, clock.instant(), studyId, trialId, config,
+                Backends.backend(), Backends.device()));
+
+        Examples train = data.train();
+        DataSet validationSet = dataSet(data.validation(), allIndices(data.validation().size()));
+        int[] trainEvalIdx = allIndices(Math.min(train.size(), TRAIN_EVAL_LIMIT));
+        DataSet trainEvalSet = dataSet(train, trainEvalIdx);
+        int n = train.size();
+        int batch = Math.min(spec.batchSize(), n);
+        int batchesPerEpoch = n / batch; // a last partial batch is dropped, as usual
+        Random shuffle = new Random(spec.seed() * 31 + 7);
+        long maxSteps = spec.maxSteps() == null ? Long.MAX_VALUE : spec.maxSteps();
+        String[] layerNames = new String[telemetry.numLayers()];
+        for (int l = 0; l < layerNames.length; l++) {
+            layerNames[l] = ModelFactory.layerName(l);
+        }
+
+        long s = 0; // index of the next step
+        long lastValidated = -1;
+        for (int e = 0; e < spec.epochs(); e++) {
+            epoch = e;
+            int[] order = permutation(n, shuffle);
+            for (int b = 0; b < batchesPerEpoch; b++) {
+                if (s >= maxSteps) {
+                    return finishCompleted(net, validationSet, trainEvalSet, s, e, lastValidated,
+                            "reached maxSteps=" + maxSteps);
+                }
+                applyCommands(net, s);
+                if (stopReason != null) {
+                    long last = Math.max(0, s - 1);
+                    if (s > 0 && lastValidated != s - 1) {
+                        validate(net, validationSet, trainEvalSet, last, e);
+                    }
+                    return new Outcome(RunFinished.STOPPED, stopReason, last);
+                }
+                int[] idx = java.util.Arrays.copyOfRange(order, b * batch, (b + 1) * batch);
+                int[] labels = new int[batch];
+                for (int i = 0; i < batch; i++) {
+                    labels[i] = train.y()[idx[i]];
+                }
+                DataSet ds = dataSet(train, idx);
+                boolean sampled = s % spec.sampleEvery() == 0;
+                telemetry.beginStep(labels, sampled);
+                Double lr = net.getLearningRate(0);
+                long t0 = System.nanoTime();
+                net.fit(ds);
+                long t1 = System.nanoTime();
+                double score = net.score();
+                boolean finite = Double.isFinite(score);
+                step = s;
+                loss = score;
+                learningRate = lr;
+                if (sampled || !finite) {
+                    StepTelemetry.Measurement m = telemetry.measurement();
+                    double ms = (t1 - t0) / 1e6;
+                    StepEvent event = stepEvent(s, e, score, lr, m, layerNames, ms, batch);
+                    accuracy = event.accuracy();
+                    safePublish(event);
+                    try {
+                        observer.onStep(event);
+                    } catch (RuntimeException ex) {
+                        LOG.log(Level.FINE, "observer failed", ex);
+                    }
+                }
+                if (!finite) {
+                    return new Outcome(RunFinished.DIVERGED, "loss is " + score + " at step " + s, s);
+                }
+                if (spec.validateEverySteps() > 0 && (s + 1) % spec.validateEverySteps() == 0) {
+                    validate(net, validationSet, trainEvalSet, s, e);
+                    lastValidated = s;
+                }
+                s++;
+            }
+            if (s > 0 && lastValidated != s - 1) {
+                validate(net, validationSet, trainEvalSet, s - 1, e);
+                lastValidated = s - 1;
+            }
+        }
+        return new Outcome(RunFinished.COMPLETED, "completed " + spec.epochs() + " epochs", Math.max(0, s - 1));
+    }
+
+    private Outcome finishCompleted(MultiLayerNetwork net, DataSet validationSet, DataSet trainEvalSet, long s, int e,
+                                    long lastValidated, String why) {
+        if (s > 0 && lastValidated != s - 1) {
+            validate(net, validationSet, trainEvalSet, s - 1, e);
+        }
+        return new Outcome(RunFinished.COMPLETED, why, Math.max(0, s - 1));
+    }
+
+    private StepEvent stepEvent(long s, int e, double score, Double lr, StepTelemetry.Measurement m,
+                                String[] layerNames, double ms, int batch) {
+        Map<String, Double> grads = null;
+        Map<String, Double> params = null;
+        Map<String, Double> ratios = null;
+        Double acc = null;
+        Double gradNorm = null;
+        if (m != null) {
+            grads = new LinkedHashMap<>();
+            params = new LinkedHashMap<>();
+            ratios = new LinkedHashMap<>();
+            for (int l = 0; l < layerNames.length; l++) {
+                grads.put(layerNames[l], m.layerGradientNorms()[l]);
+                params.put(layerNames[l], m.parameterNorms()[l]);
+                ratios.put(layerNames[l], m.updateRatios()[l]);
+            }
+            acc = Double.isNaN(m.accuracy()) ? null : m.accuracy();
+            gradNorm = m.gradientNorm();
+        }
+        double eps = ms > 0 ? batch / (ms / 1000.0) : Double.POSITIVE_INFINITY;
+        return new StepEvent(Contract.SCHEMA_VERSION, runId, clock.instant(), studyId, trialId, s, e, score, acc, lr,
+                gradNorm, grads, params, ratios, ms, eps);
+    }
+
+    private void validate(MultiLayerNetwork net, DataSet validationSet, DataSet trainEvalSet, long s, int e) {
+        double vLoss = net.score(validationSet, false);
+        double vAcc = accuracy(net, validationSet);
+        double tLoss = net.score(trainEvalSet, false);
+        double tAcc = accuracy(net, trainEvalSet);
+        validationLoss = vLoss;
+        validationAccuracy = vAcc;
+        safePublish(new ValidationEvent(Contract.SCHEMA_VERSION, runId, clock.instant(), studyId, trialId, s, e, tLoss,
+                tAcc, vLoss, vAcc));
+    }
+
+    private static double accuracy(MultiLayerNetwork net, DataSet set) {
+        INDArray out = net.output(set.getFeatures(), false);
+        INDArray predicted = Nd4j.argMax(out, 1);
+        INDArray actual = Nd4j.argMax(set.getLabels(), 1);
+        long[] p = predicted.toLongVector();
+        long[] a = actual.toLongVector();
+        int correct = 0;
+        for (int i = 0; i < p.length; i++) {
+            if (p[i] == a[i]) {
+                correct++;
+            }
+        }
+        return p.length == 0 ? Double.NaN : (double) correct / p.length;
+    }
+
+    private void applyCommands(MultiLayerNetwork net, long s) {
+        TunerCommand c;
+        while ((c = commands.poll()) != null) {
+            if (!appliedCommandIds.add(c.commandId())) {
+                String id = c.commandId();
+                LOG.info(() -> "command " + id + " for run " + runId + " was applied already: ignored");
+                continue;
+            }
+            if (appliedCommandIds.size() > rememberedCommands) {
+                var it = appliedCommandIds.iterator();
+                it.next();
+                it.remove();
+            }
+            Map<String, Object> details = new LinkedHashMap<>();
+            if (TunerCommand.SET_LEARNING_RATE.equals(c.type())) {
+                Double previous = net.getLearningRate(0);
+                net.setLearningRate(c.learningRate());
+                learningRate = c.learningRate();
+                details.put("previousLearningRate", previous);
+                details.put("learningRate", c.learningRate());
+            } else if (TunerCommand.STOP.equals(c.type())) {
+                requestStop("stopped by command " + c.commandId() + ": " + c.reason());
+            }
+            details.put("reason", c.reason());
+            if (c.alertId() != null) {
+                details.put("alertId", c.alertId());
+            }
+            safePublish(new CommandApplied(Contract.SCHEMA_VERSION, runId, clock.instant(), studyId, trialId,
+                    c.commandId(), s, c.type(), details));
+        }
+    }
+
+    private void saveCheckpoint() {
+        MultiLayerNetwork net = network;
+        if (net == null || checkpointDir == null) {
+            return;
+        }
+        try {
+            Files.createDirectories(checkpointDir);
+            Path file = checkpointDir.resolve(runId.replaceAll("[^A-Za-z0-9._-]", "_") + ".zip");
+            ModelSerializer.writeModel(net, file.toFile(), true);
+            checkpoint = file.toString();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "cannot checkpoint run " + runId + " under " + checkpointDir, e);
+        }
+    }
+
+    private void safePublish(io.trainwatch.events.TrainingEvent event) {
+        try {
+            sink.publish(event);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "telemetry sink rejected a " + event.type() + " event", e);
+        }
+    }
+
+    static DataSet dataSet(Examples data, int[] idx) {
+        int f = data.numFeatures();
+        int c = data.numClasses();
+        float[] x = new float[idx.length * f];
+        float[] y = new float[idx.length * c];
+        for (int i = 0; i < idx.length; i++) {
+            System.arraycopy(data.x()[idx[i]], 0, x, i * f, f);
+            y[i * c + data.y()[idx[i]]] = 1f;
+        }
+        return new DataSet(Nd4j.create(x, new long[]{idx.length, f}, 'c'),
+                Nd4j.create(y, new long[]{idx.length, c}, 'c'));
+    }
+
+    private static int[] allIndices(int n) {
+        int[] idx = new int[n];
+        for (int i = 0; i < n; i++) {
+            idx[i] = i;
+        }
+        return idx;
+    }
+
+    private static int[] permutation(int n, Random random) {
+        int[] p = allIndices(n);
+        for (int i = n - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
+    }
+}

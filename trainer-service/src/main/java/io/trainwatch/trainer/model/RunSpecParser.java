@@ -1,0 +1,260 @@
+package io.trainwatch.trainer.model;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Turns a run configuration (JSON as a map) into a {@link RunSpec}, or throws an
+ * {@link InvalidConfigException} naming the first wrong field. Unknown fields are rejected too, so that
+ * a typo ({@code learningrate}) is not silently trained with the default.
+ */
+public final class RunSpecParser {
+
+    public static final Set<String> OPTIMIZERS = Set.of("sgd", "momentum", "nesterov", "adam", "rmsprop", "adagrad");
+    public static final Set<String> ACTIVATIONS = Set.of("relu", "leakyrelu", "tanh", "sigmoid", "elu", "selu",
+            "softplus", "identity", "swish", "gelu", "hardtanh");
+    public static final Set<String> WEIGHT_INITS = Set.of("xavier", "xavier_uniform", "relu", "relu_uniform",
+            "lecun_normal", "lecun_uniform", "zero", "ones", "normal", "uniform");
+    public static final Set<String> LOSSES = Set.of("mcxent", "negativeloglikelihood", "mse");
+
+    static final Set<String> FIELDS = Set.of("scenario", "dataset", "hiddenLayers", "activation", "weightInit",
+            "initStd", "optimizer", "momentum", "learningRate", "lrSchedule", "l2", "dropout", "batchSize", "epochs",
+            "maxSteps", "steps", "seed", "loss", "validateEverySteps", "sampleEvery");
+    static final Set<String> DATASET_FIELDS = Set.of("type", "classes", "samples", "noise", "features", "path",
+            "labelColumn", "validationFraction", "trainSubset");
+
+    /** The largest model and data this service accepts (a guard against a request that eats the heap). */
+    public static final int MAX_LAYERS = 32;
+    public static final int MAX_WIDTH = 4096;
+    public static final int MAX_SAMPLES = 200_000;
+
+    private RunSpecParser() {
+    }
+
+    /** Parses and validates a configuration. */
+    public static RunSpec parse(Map<String, ?> config) {
+        if (config == null) {
+            throw new InvalidConfigException("config", "is required");
+        }
+        for (String key : config.keySet()) {
+            if (!FIELDS.contains(key)) {
+                throw new InvalidConfigException(key, "unknown field (known: " + new java.util.TreeSet<>(FIELDS) + ")");
+            }
+        }
+        DatasetSpec dataset = dataset(config.get("dataset"));
+        List<Integer> hidden = hiddenLayers(config.get("hiddenLayers"));
+        String activation = oneOf(config, "activation", "relu", ACTIVATIONS);
+        String weightInit = oneOf(config, "weightInit", "xavier", WEIGHT_INITS);
+        Double initStd = null;
+        if ("normal".equals(weightInit) || "uniform".equals(weightInit)) {
+            initStd = number(config, "initStd", 0.05, 1e-12, 1e6);
+        } else if (config.get("initStd") != null) {
+            throw new InvalidConfigException("initStd", "only applies to weightInit normal or uniform");
+        }
+        String optimizer = oneOf(config, "optimizer", "adam", OPTIMIZERS);
+        double momentum = number(config, "momentum", 0.9, 0, 0.9999);
+        double lr = number(config, "learningRate", defaultLearningRate(optimizer), 1e-12, 1000);
+        TreeMap<Integer, Double> schedule = schedule(config.get("lrSchedule"), lr);
+        double l2 = number(config, "l2", 0.0, 0, 100);
+        double dropout = number(config, "dropout", 0.0, 0, 0.95);
+        int batch = integer(config, "batchSize", 32, 1, 65_536);
+        int epochs = integer(config, "epochs", 20, 1, 10_000_000);
+        Long maxSteps = config.get("maxSteps") == null && config.get("steps") == null ? null
+                : (long) integer(config, config.get("maxSteps") != null ? "maxSteps" : "steps", 0, 1, 100_000_000);
+        long seed = (long) number(config, "seed", 42, -9.0e15, 9.0e15);
+        String loss = oneOf(config, "loss", "mcxent", LOSSES);
+        int validateEvery = integer(config, "validateEverySteps", 0, 0, 100_000_000);
+        int sampleEvery = integer(config, "sampleEvery", 1, 1, 1_000_000);
+        String scenario = config.get("scenario") instanceof String s ? s : null;
+        if (config.get("scenario") != null && scenario == null) {
+            throw new InvalidConfigException("scenario", "must be a string");
+        }
+        if (maxSteps != null) {
+            epochs = Math.max(epochs, 1);
+        }
+        return new RunSpec(scenario, dataset, hidden, activation, weightInit, initStd, optimizer, momentum, lr,
+                schedule, l2, dropout, batch, epochs, maxSteps, seed, loss, validateEvery, sampleEvery);
+    }
+
+    /** A sensible starting rate per optimiser (Adam/RMSProp 1e-3 as in their papers, SGD 0.1, AdaGrad 0.05). */
+    static double defaultLearningRate(String optimizer) {
+        return switch (optimizer) {
+            case "adam", "rmsprop" -> 0.001;
+            case "adagrad" -> 0.05;
+            default -> 0.1;
+        };
+    }
+
+    private static DatasetSpec dataset(Object value) {
+        if (value == null) {
+            return new DatasetSpec(DatasetSpec.SPIRALS, 3, 900, 0.2, 2, null, null, 0.2, null);
+        }
+        if (value instanceof String s) {
+            return dataset(Map.of("type", s));
+        }
+        if (!(value instanceof Map<?, ?> raw)) {
+            throw new InvalidConfigException("dataset", "must be an object or a data set name");
+        }
+        Map<String, Object> d = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : raw.entrySet()) {
+            String key = String.valueOf(e.getKey());
+            if (!DATASET_FIELDS.contains(key)) {
+                throw new InvalidConfigException("dataset." + key, "unknown field (known: "
+                        + new java.util.TreeSet<>(DATASET_FIELDS) + ")");
+            }
+            d.put("dataset." + key, e.getValue());
+        }
+        String type = oneOf(d, "dataset.type", null, DatasetSpec.TYPES);
+        boolean twoClass = type.equals(DatasetSpec.MOONS) || type.equals(DatasetSpec.XOR);
+        int classes = switch (type) {
+            case DatasetSpec.IRIS -> 3;
+            case DatasetSpec.CSV -> 0; // read from the file
+            default -> twoClass ? fixed(d, "dataset.classes", 2) : integer(d, "dataset.classes",
+                    type.equals(DatasetSpec.BLOBS) ? 5 : 3, 2, 100);
+        };
+        int samples = integer(d, "dataset.samples", type.equals(DatasetSpec.BLOBS) ? 2000 : 900, 10, MAX_SAMPLES);
+        double noise = number(d, "dataset.noise", type.equals(DatasetSpec.BLOBS) ? 1.0 : 0.2, 0, 100);
+        int features = type.equals(DatasetSpec.BLOBS) ? integer(d, "dataset.features", 20, 1, 10_000)
+                : type.equals(DatasetSpec.IRIS) ? 4 : 2;
+        if (!type.equals(DatasetSpec.BLOBS) && d.get("dataset.features") != null) {
+            throw new InvalidConfigException("dataset.features", "only applies to blobs");
+        }
+        String path = null;
+        String labelColumn = null;
+        if (type.equals(DatasetSpec.CSV)) {
+            path = text(d, "dataset.path");
+            labelColumn = d.get("dataset.labelColumn") == null ? null : String.valueOf(d.get("dataset.labelColumn"));
+        } else if (d.get("dataset.path") != null) {
+            throw new InvalidConfigException("dataset.path", "only applies to csv");
+        }
+        double validation = number(d, "dataset.validationFraction", 0.2, 0.01, 0.9);
+        Integer subset = d.get("dataset.trainSubset") == null ? null
+                : integer(d, "dataset.trainSubset", 0, 2, MAX_SAMPLES);
+        return new DatasetSpec(type, classes, samples, noise, features, path, labelColumn, validation, subset);
+    }
+
+    private static List<Integer> hiddenLayers(Object value) {
+        if (value == null) {
+            return List.of(64, 64);
+        }
+        if (!(value instanceof List<?> list)) {
+            throw new InvalidConfigException("hiddenLayers", "must be a list of layer widths, e.g. [64, 64]");
+        }
+        if (list.size() > MAX_LAYERS) {
+            throw new InvalidConfigException("hiddenLayers", "at most " + MAX_LAYERS + " layers, was " + list.size());
+        }
+        List<Integer> widths = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            Object w = list.get(i);
+            String field = "hiddenLayers[" + i + "]";
+            if (!(w instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())) {
+                throw new InvalidConfigException(field, "must be a whole number, was " + w);
+            }
+            if (n.intValue() < 1 || n.intValue() > MAX_WIDTH) {
+                throw new InvalidConfigException(field, "must be in [1, " + MAX_WIDTH + "], was " + n);
+            }
+            widths.add(n.intValue());
+        }
+        return widths;
+    }
+
+    private static TreeMap<Integer, Double> schedule(Object value, double initial) {
+        if (value == null) {
+            return null;
+        }
+        if (!(value instanceof Map<?, ?> map) || map.isEmpty()) {
+            throw new InvalidConfigException("lrSchedule", "must be a non-empty object of step -> learning rate");
+        }
+        TreeMap<Integer, Double> schedule = new TreeMap<>();
+        schedule.put(0, initial);
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+            String field = "lrSchedule." + e.getKey();
+            int step;
+            try {
+                step = Integer.parseInt(String.valueOf(e.getKey()).trim());
+            } catch (NumberFormatException ex) {
+                throw new InvalidConfigException(field, "the key must be a step number");
+            }
+            if (step < 0) {
+                throw new InvalidConfigException(field, "the step must be >= 0");
+            }
+            if (!(e.getValue() instanceof Number n) || !Double.isFinite(n.doubleValue()) || n.doubleValue() <= 0) {
+                throw new InvalidConfigException(field, "must be a finite learning rate > 0, was " + e.getValue());
+            }
+            schedule.put(step, n.doubleValue());
+        }
+        return schedule;
+    }
+
+    private static int fixed(Map<String, ?> config, String field, int value) {
+        Object v = config.get(field);
+        if (v != null && (!(v instanceof Number n) || n.intValue() != value)) {
+            throw new InvalidConfigException(field, "is always " + value + " for this data set");
+        }
+        return value;
+    }
+
+    static String text(Map<String, ?> config, String field) {
+        Object v = config.get(field);
+        if (!(v instanceof String s) || s.isBlank()) {
+            throw new InvalidConfigException(field, "is required");
+        }
+        return s;
+    }
+
+    static String oneOf(Map<String, ?> config, String field, String fallback, Set<String> allowed) {
+        Object v = config.get(field);
+        if (v == null) {
+            if (fallback == null) {
+                throw new InvalidConfigException(field, "is required, one of " + new java.util.TreeSet<>(allowed));
+            }
+            return fallback;
+        }
+        if (!(v instanceof String s)) {
+            throw new InvalidConfigException(field, "must be a string, one of " + new java.util.TreeSet<>(allowed));
+        }
+        String n = s.trim().toLowerCase(Locale.ROOT).replace('-', '_');
+        if (field.equals("activation") || field.equals("optimizer") || field.equals("loss")) {
+            n = n.replace("_", "");
+        }
+        if (!allowed.contains(n)) {
+            throw new InvalidConfigException(field, "must be one of " + new java.util.TreeSet<>(allowed) + ", was '" + s + "'");
+        }
+        return n;
+    }
+
+    static double number(Map<String, ?> config, String field, double fallback, double min, double max) {
+        Object v = config.get(field);
+        if (v == null) {
+            return fallback;
+        }
+        if (!(v instanceof Number n)) {
+            throw new InvalidConfigException(field, "must be a number, was '" + v + "'");
+        }
+        double d = n.doubleValue();
+        if (!Double.isFinite(d) || d < min || d > max) {
+            throw new InvalidConfigException(field, "must be in [" + min + ", " + max + "], was " + d);
+        }
+        return d;
+    }
+
+    static int integer(Map<String, ?> config, String field, int fallback, int min, int max) {
+        Object v = config.get(field);
+        if (v == null) {
+            return fallback;
+        }
+        if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())) {
+            throw new InvalidConfigException(field, "must be a whole number, was '" + v + "'");
+        }
+        double d = n.doubleValue();
+        if (d < min || d > max) {
+            throw new InvalidConfigException(field, "must be in [" + min + ", " + max + "], was " + n);
+        }
+        return (int) d;
+    }
+}

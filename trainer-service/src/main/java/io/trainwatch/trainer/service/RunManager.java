@@ -1,0 +1,178 @@
+package io.trainwatch.trainer.service;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.logging.Log;
+import io.quarkus.runtime.ShutdownEvent;
+import io.trainwatch.events.Contract;
+import io.trainwatch.events.RunFinished;
+import io.trainwatch.events.Topics;
+import io.trainwatch.events.TunerCommand;
+import io.trainwatch.service.KafkaClients;
+import io.trainwatch.trainer.engine.RunView;
+import io.trainwatch.trainer.engine.TrainingRun;
+import io.trainwatch.trainer.model.RunSpec;
+import io.trainwatch.trainer.telemetry.EventBuffer;
+import io.trainwatch.trainer.telemetry.KafkaEventPublisher;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Owns this instance's runs: starts them on its training threads, routes tuner commands to them, keeps a
+ * bounded history for the REST API, and owns the one telemetry publisher all runs share.
+ */
+@ApplicationScoped
+public class RunManager {
+
+    private final TrainerSettings settings;
+    private final MeterRegistry registry;
+    private final String instanceId;
+    private final KafkaEventPublisher publisher;
+    private final ExecutorService restRuns;
+    private final Clock clock = Clock.systemUTC();
+    /** Runs by id, oldest first; finished ones beyond {@code finishedRunsKept} are forgotten. */
+    private final Map<String, TrainingRun> runs = Collections.synchronizedMap(new LinkedHashMap<>());
+
+    public RunManager(TrainerSettings settings, KafkaClients clients, MeterRegistry registry) {
+        NativeDirs.configure(Path.of(settings.nativeDir()));
+        this.settings = settings;
+        this.registry = registry;
+        this.instanceId = settings.instanceId().orElse("trainer-" + UUID.randomUUID().toString().substring(0, 8));
+        this.publisher = new KafkaEventPublisher(clients.producer(instanceId + "-events"), Topics.TRAINING_EVENTS,
+                new EventBuffer(settings.queueCapacity(), settings.queueReserve()), settings.publisherMaxBlock(),
+                registry);
+        this.restRuns = new ThreadPoolExecutor(settings.maxConcurrentRuns(), settings.maxConcurrentRuns(), 0,
+                TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(Math.max(1, settings.maxQueuedRuns())), r -> {
+            Thread t = new Thread(r, "trainer-run");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public String instanceId() {
+        return instanceId;
+    }
+
+    public KafkaEventPublisher publisher() {
+        return publisher;
+    }
+
+    /** A new run id: {@code run-} and 12 hex digits. */
+    public static String newRunId() {
+        return "run-" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    }
+
+    /** Creates a run (not started) that publishes through the shared publisher and has its own gauges. */
+    public TrainingRun create(String runId, String studyId, String trialId, RunSpec spec) {
+        RunGauges gauges = new RunGauges(registry, runId);
+        TrainingRun run = new TrainingRun(runId, studyId, trialId, spec, publisher, gauges, clock,
+                Path.of(settings.checkpointDir()), settings.rememberedCommands());
+        synchronized (runs) {
+            TrainingRun existing = runs.get(runId);
+            if (existing != null && !existing.isFinished()) {
+                gauges.remove();
+                throw new IllegalStateException("run " + runId + " is already in progress");
+            }
+            runs.remove(runId);
+            runs.put(runId, run);
+            forgetOldFinished();
+        }
+        return run;
+    }
+
+    /** Starts a REST run on the run pool; throws {@link RejectedExecutionException} when the pool and its queue are full. */
+    public TrainingRun startRest(String runId, RunSpec spec) {
+        TrainingRun run = create(runId, null, null, spec);
+        try {
+            restRuns.execute(run);
+        } catch (RejectedExecutionException e) {
+            runs.remove(runId);
+            throw e;
+        }
+        return run;
+    }
+
+    public Optional<TrainingRun> find(String runId) {
+        return Optional.ofNullable(runs.get(runId));
+    }
+
+    /** Every known run, newest first. */
+    public List<RunView> views() {
+        List<TrainingRun> copy;
+        synchronized (runs) {
+            copy = new ArrayList<>(runs.values());
+        }
+        Collections.reverse(copy);
+        return copy.stream().map(TrainingRun::view).toList();
+    }
+
+    /** Hands a tuner command to the run it names, if this instance owns it and it is in progress. */
+    public boolean deliver(TunerCommand command) {
+        TrainingRun run = runs.get(command.runId());
+        if (run == null || run.isFinished()) {
+            Log.debugf("command %s for run %s: not a run in progress here, ignored", command.commandId(), command.runId());
+            return false;
+        }
+        boolean accepted = run.submit(command);
+        if (accepted) {
+            Log.infof("command %s (%s) queued for run %s", command.commandId(), command.type(), command.runId());
+        }
+        return accepted;
+    }
+
+    /** Stops a run through the same path as a tuner {@code stop} command; false when unknown or finished. */
+    public boolean stop(String runId, String reason) {
+        TrainingRun run = runs.get(runId);
+        if (run == null || run.isFinished()) {
+            return false;
+        }
+        return run.submit(new TunerCommand(Contract.SCHEMA_VERSION, "rest-stop-" + UUID.randomUUID(), runId,
+                TunerCommand.STOP, null, reason, null, clock.instant(), run.studyId(), run.trialId()));
+    }
+
+    private void forgetOldFinished() {
+        long finished = runs.values().stream().filter(TrainingRun::isFinished).count();
+        Iterator<TrainingRun> it = runs.values().iterator();
+        while (finished > settings.finishedRunsKept() && it.hasNext()) {
+            if (it.next().isFinished()) {
+                it.remove();
+                finished--;
+            }
+        }
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        synchronized (runs) {
+            for (TrainingRun run : runs.values()) {
+                run.requestStop("trainer shutting down");
+            }
+        }
+        restRuns.shutdown();
+        try {
+            restRuns.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        publisher.close();
+    }
+
+    /** Whether a finished run ended with one of {@link RunFinished#STATUSES}. */
+    static boolean isTerminal(String status) {
+        return RunFinished.STATUSES.contains(status);
+    }
+}

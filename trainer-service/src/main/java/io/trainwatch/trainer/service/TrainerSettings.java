@@ -1,0 +1,73 @@
+package io.trainwatch.trainer.service;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/** Settings of the trainer service ({@code trainwatch.trainer.*}); each default says where it comes from. */
+@ConfigMapping(prefix = "trainwatch.trainer")
+public interface TrainerSettings {
+
+    /** Names this instance in client ids and its command consumer; default: a random id per start. */
+    Optional<String> instanceId();
+
+    /**
+     * Folder for JavaCPP's unpacked native libraries ({@code javacpp/}, ~400 MB) and DL4J's resources
+     * ({@code dl4j/}) unless {@code -Dorg.bytedeco.javacpp.cachedir} / {@code -Dorg.deeplearning4j.resources.directory}
+     * are given; default {@code .trainwatch} under the working directory (the repo root), as FACTS.md advises.
+     */
+    @WithDefault(".trainwatch")
+    String nativeDir();
+
+    /** Where model+updater checkpoints go; default {@code .trainwatch/checkpoints} under the working directory (the repo root). */
+    @WithDefault(".trainwatch/checkpoints")
+    String checkpointDir();
+
+    /**
+     * Events the telemetry queue holds before it drops the oldest steps: 10,000 is ~10 s of one run at
+     * 1 ms/step (FACTS.md: 1.2-1.5 ms per step on the reference MLP), ~10 MB of events at most.
+     */
+    @WithDefault("10000")
+    int queueCapacity();
+
+    /** Extra room for kept events (run-started, validation, command-applied, run-finished) when full of them. */
+    @WithDefault("2000")
+    int queueReserve();
+
+    /**
+     * The longest one producer {@code send} may block the publisher thread (Kafka's default of 60 s would
+     * stall the publisher behind a dead broker); 1 s keeps retries prompt once it returns.
+     */
+    @WithDefault("PT1S")
+    Duration publisherMaxBlock();
+
+    /** Runs started through the REST API that train at once (2 cores here: one run per core). */
+    @WithDefault("2")
+    int maxConcurrentRuns();
+
+    /** Runs accepted and waiting for a free slot beyond that; more is a 503. */
+    @WithDefault("16")
+    int maxQueuedRuns();
+
+    /** Trials this instance runs at once as a worker of {@code trainer-workers} (the issue: default 1). */
+    @WithDefault("1")
+    int trialConcurrency();
+
+    /** Whether this instance takes trials from {@code tuner.trials}. */
+    @WithDefault("true")
+    boolean trialsEnabled();
+
+    /** Whether this instance obeys {@code tuner.commands}. */
+    @WithDefault("true")
+    boolean commandsEnabled();
+
+    /** Applied command ids remembered per run for idempotence (a run sees a few commands; 1024 is ample). */
+    @WithDefault("1024")
+    int rememberedCommands();
+
+    /** Finished runs kept for {@code GET /runs} (older ones are forgotten; their events stay on Kafka). */
+    @WithDefault("200")
+    int finishedRunsKept();
+}

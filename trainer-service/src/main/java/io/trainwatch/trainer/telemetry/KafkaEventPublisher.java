@@ -1,0 +1,210 @@
+package io.trainwatch.trainer.telemetry;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.trainwatch.events.EventCodec;
+import io.trainwatch.events.RunFinished;
+import io.trainwatch.events.StepEvent;
+import io.trainwatch.events.TrainingEvent;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Sends training events to Kafka from one publisher thread that owns an idempotent producer (key = runId),
+ * fed by an {@link EventBuffer}: training threads only enqueue and never wait for the broker. While the
+ * broker is down, {@code send} gives up after {@code max.block.ms}; kept events go back to the head of
+ * the queue and are retried with a capped backoff, step events are dropped and counted. A
+ * {@code run-finished} leaves with the number of that run's dropped events in {@code droppedEvents}.
+ */
+public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(KafkaEventPublisher.class.getName());
+
+    private final String topic;
+    private final EventBuffer buffer;
+    private final Producer<String, byte[]> producer;
+    private final Thread thread;
+    private final CountDownLatch closing = new CountDownLatch(1);
+    private final Counter published;
+    private final Counter dropped;
+    private final Counter failed;
+    private volatile boolean running = true;
+    private volatile long lastDropLogNanos;
+
+    /**
+     * @param producerConfig client settings (bootstrap servers, serializers, security); idempotence, acks=all
+     *                       and {@code max.block.ms} are enforced here
+     * @param maxBlock       the longest one {@code send} may wait for metadata or buffer space
+     */
+    public KafkaEventPublisher(Map<String, Object> producerConfig, String topic, EventBuffer buffer,
+                               Duration maxBlock, MeterRegistry registry) {
+        Map<String, Object> config = new HashMap<>(producerConfig);
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, maxBlock.toMillis());
+        config.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
+        config.putIfAbsent(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
+                org.apache.kafka.common.serialization.StringSerializer.class.getName());
+        config.putIfAbsent(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
+                org.apache.kafka.common.serialization.ByteArraySerializer.class.getName());
+        this.producer = new KafkaProducer<>(config);
+        this.topic = topic;
+        this.buffer = buffer;
+        this.published = Counter.builder("trainer.events.published").description("Training events the broker acknowledged")
+                .register(registry);
+        this.dropped = Counter.builder("trainer.events.dropped")
+                .description("Step events dropped because the queue was full or the broker unreachable").register(registry);
+        this.failed = Counter.builder("trainer.events.failed")
+                .description("Events the producer failed to deliver after its retries").register(registry);
+        Gauge.builder("trainer.telemetry.queue.depth", buffer, EventBuffer::size)
+                .description("Events waiting for the publisher thread").register(registry);
+        Gauge.builder("trainer.telemetry.dropped.total", buffer, EventBuffer::droppedTotal)
+                .description("Events dropped since start").register(registry);
+        this.thread = new Thread(this::loop, "trainer-telemetry-publisher");
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    @Override
+    public void publish(TrainingEvent event) {
+        long before = buffer.droppedTotal();
+        buffer.offer(event);
+        long lost = buffer.droppedTotal() - before;
+        if (lost > 0) {
+            dropped.increment(lost);
+        }
+    }
+
+    public EventBuffer buffer() {
+        return buffer;
+    }
+
+    private void loop() {
+        long backoffMs = 100;
+        while (running || buffer.size() > 0) {
+            TrainingEvent event;
+            try {
+                event = buffer.poll(100, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (event == null) {
+                continue;
+            }
+            if (event instanceof RunFinished rf) {
+                long lost = buffer.takeDropped(rf.runId());
+                long total = (rf.droppedEvents() == null ? 0 : rf.droppedEvents()) + lost;
+                event = new RunFinished(rf.schemaVersion(), rf.runId(), rf.timestamp(), rf.studyId(), rf.trialId(),
+                        rf.status(), rf.reason(), rf.step(), total);
+            }
+            if (send(event)) {
+                backoffMs = 100;
+                continue;
+            }
+            // The broker is unreachable: steps are dropped, the rest waits at the head of the queue.
+            if (event instanceof StepEvent) {
+                buffer.countDrop(event.runId());
+                dropped.increment();
+                logDrops();
+            } else {
+                buffer.pushBack(event);
+                if (!running) {
+                    return; // closing with the broker down: give up after the close deadline
+                }
+            }
+            try {
+                if (closing.await(backoffMs, TimeUnit.MILLISECONDS) && buffer.size() == 0) {
+                    return;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            backoffMs = Math.min(backoffMs * 2, 5000);
+        }
+    }
+
+    private boolean send(TrainingEvent event) {
+        byte[] bytes;
+        try {
+            bytes = EventCodec.write(event);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "cannot encode a " + event.type() + " event of run " + event.runId(), e);
+            return true; // never retry what cannot be encoded
+        }
+        TrainingEvent sent = event;
+        try {
+            producer.send(new ProducerRecord<>(topic, event.runId(), bytes), (metadata, error) -> {
+                if (error == null) {
+                    published.increment();
+                } else {
+                    failed.increment();
+                    if (sent instanceof StepEvent) {
+                        buffer.countDrop(sent.runId());
+                    } else if (running) {
+                        buffer.offer(sent); // a kept event: try again (after what is queued now)
+                    }
+                    LOG.log(Level.WARNING, "delivery of a " + sent.type() + " event of run " + sent.runId()
+                            + " failed: " + error);
+                }
+            });
+            return true;
+        } catch (org.apache.kafka.common.KafkaException e) {
+            return false;
+        }
+    }
+
+    private void logDrops() {
+        long now = System.nanoTime();
+        if (now - lastDropLogNanos > TimeUnit.SECONDS.toNanos(10)) {
+            lastDropLogNanos = now;
+            LOG.warning("broker unreachable: step events are being dropped (" + buffer.droppedTotal()
+                    + " so far); run-started/validation/command-applied/run-finished are kept");
+        }
+    }
+
+    /** Sends what is queued (waiting up to {@code timeout}), then closes the producer. */
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(5));
+    }
+
+    public void close(Duration timeout) {
+        running = false;
+        try {
+            thread.join(timeout.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        closing.countDown();
+        thread.interrupt();
+        producer.close(timeout);
+    }
+
+    /** Blocks until everything queued has been handed to the producer and flushed (tests, benchmarks). */
+    public void flush(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (buffer.size() > 0 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+            try {
+                closing.await(5, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        producer.flush();
+    }
+}

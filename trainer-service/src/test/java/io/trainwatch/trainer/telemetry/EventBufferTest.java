@@ -1,0 +1,113 @@
+package io.trainwatch.trainer.telemetry;
+
+import io.trainwatch.events.Contract;
+import io.trainwatch.events.RunFinished;
+import io.trainwatch.events.StepEvent;
+import io.trainwatch.events.TrainingEvent;
+import io.trainwatch.events.ValidationEvent;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class EventBufferTest {
+
+    private static final Instant T = Instant.parse("2026-11-23T10:00:00Z");
+
+    static StepEvent step(String run, long s) {
+        return new StepEvent(Contract.SCHEMA_VERSION, run, T, null, null, s, 0, Double.NaN, null, null, null, null,
+                null, null, null, null);
+    }
+
+    static ValidationEvent validation(String run, long s) {
+        return new ValidationEvent(Contract.SCHEMA_VERSION, run, T, null, null, s, 0, 1.0, 0.5, 1.0, 0.5);
+    }
+
+    static RunFinished finished(String run) {
+        return new RunFinished(Contract.SCHEMA_VERSION, run, T, null, null, RunFinished.COMPLETED, null, 9, 0L);
+    }
+
+    private static List<TrainingEvent> drain(EventBuffer b) throws InterruptedException {
+        List<TrainingEvent> out = new ArrayList<>();
+        TrainingEvent e;
+        while ((e = b.poll(0, TimeUnit.MILLISECONDS)) != null) {
+            out.add(e);
+        }
+        return out;
+    }
+
+    @Test
+    void belowCapacityEverythingIsKeptInOrder() throws Exception {
+        EventBuffer b = new EventBuffer(10, 0);
+        for (int i = 0; i < 5; i++) {
+            assertThat(b.offer(step("r", i))).isTrue();
+        }
+        assertThat(drain(b)).extracting(TrainingEvent::stepOrMinusOne).containsExactly(0L, 1L, 2L, 3L, 4L);
+        assertThat(b.droppedTotal()).isZero();
+    }
+
+    @Test
+    void whenFullTheOldestStepMakesRoomForTheNewest() throws Exception {
+        EventBuffer b = new EventBuffer(3, 0);
+        for (int i = 0; i < 6; i++) {
+            b.offer(step("r", i));
+        }
+        assertThat(drain(b)).extracting(TrainingEvent::stepOrMinusOne).containsExactly(3L, 4L, 5L);
+        assertThat(b.dropped("r")).isEqualTo(3);
+    }
+
+    @Test
+    void keptEventsEvictStepsAndSurviveOverflow() throws Exception {
+        EventBuffer b = new EventBuffer(3, 2);
+        b.offer(step("r", 0));
+        b.offer(validation("r", 0));
+        b.offer(step("r", 1));
+        b.offer(finished("r")); // full: evicts step 0
+        assertThat(drain(b)).extracting(TrainingEvent::type).containsExactly("validation", "step", "run-finished");
+        assertThat(b.takeDropped("r")).isEqualTo(1);
+        assertThat(b.takeDropped("r")).as("taken once").isZero();
+    }
+
+    @Test
+    void aQueueFullOfKeptEventsUsesTheReserveThenDropsAndCounts() throws Exception {
+        EventBuffer b = new EventBuffer(2, 1);
+        assertThat(b.offer(validation("r", 0))).isTrue();
+        assertThat(b.offer(validation("r", 1))).isTrue();
+        assertThat(b.offer(step("r", 2))).as("a step never takes the reserve").isFalse();
+        assertThat(b.offer(validation("r", 3))).as("the reserve").isTrue();
+        assertThat(b.offer(validation("r", 4))).isFalse();
+        assertThat(b.dropped("r")).isEqualTo(2);
+        assertThat(drain(b)).hasSize(3);
+    }
+
+    @Test
+    void dropsAreCountedPerRun() {
+        EventBuffer b = new EventBuffer(1, 0);
+        b.offer(step("a", 0));
+        b.offer(step("b", 0)); // drops a's step
+        b.offer(step("b", 1)); // drops b's step 0
+        assertThat(b.dropped("a")).isEqualTo(1);
+        assertThat(b.dropped("b")).isEqualTo(1);
+        assertThat(b.droppedTotal()).isEqualTo(2);
+    }
+
+    @Test
+    void pushBackPutsAnEventAtTheHead() throws Exception {
+        EventBuffer b = new EventBuffer(5, 0);
+        b.offer(step("r", 1));
+        b.pushBack(finished("r"));
+        assertThat(drain(b)).extracting(TrainingEvent::type).containsExactly("run-finished", "step");
+    }
+
+    @Test
+    void pollWaitsOnlyAsLongAsAsked() throws Exception {
+        EventBuffer b = new EventBuffer(5, 0);
+        long t0 = System.nanoTime();
+        assertThat(b.poll(20, TimeUnit.MILLISECONDS)).isNull();
+        assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(15));
+    }
+}

@@ -1,0 +1,146 @@
+package io.trainwatch.tuner;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.trainwatch.tuner.engine.EngineSettings;
+import io.trainwatch.tuner.policy.PolicySettings;
+
+import java.time.Duration;
+
+/**
+ * The tuner's settings ({@code tuner.*}, or {@code TUNER_*} in the environment). Each default names its
+ * source; see {@link PolicySettings} and {@link EngineSettings} for the reasons.
+ */
+@ConfigMapping(prefix = "tuner")
+public interface TunerConfig {
+
+    /** The compacted topic of study documents (key = study id). */
+    @WithDefault("tuner.studies")
+    String studiesTopic();
+
+    /** Consumer group of the tuner on training.alerts and training.events. */
+    @WithDefault("tuner")
+    String consumerGroup();
+
+    @WithDefault("200ms")
+    Duration pollTimeout();
+
+    /** How long a write to Kafka may take before it is retried. */
+    @WithDefault("10s")
+    Duration sendTimeout();
+
+    /** Pause before trying again when Kafka cannot be reached. */
+    @WithDefault("2s")
+    Duration retryBackoff();
+
+    Plateau plateau();
+
+    Remedy remedy();
+
+    Command command();
+
+    Search search();
+
+    /** Trials with no event for this long are lost (ours: 10 min). */
+    @WithDefault("10m")
+    Duration trialSilenceTimeout();
+
+    /** Studies kept in memory, finished ones evicted first. */
+    @WithDefault("500")
+    int maxStudies();
+
+    interface Plateau {
+        /** Keras ReduceLROnPlateau factor. */
+        @WithDefault("0.1")
+        double factor();
+
+        /** Keras cooldown is 0 epochs; ours 50 steps because the detector sees every step. */
+        @WithDefault("50")
+        long cooldownSteps();
+
+        /** Keras min_lr is 0; a set-learning-rate command needs a rate > 0. */
+        @WithDefault("1e-6")
+        double minLearningRate();
+
+        /** Keras min_delta. */
+        @WithDefault("1e-4")
+        double minImprovement();
+
+        /** Ours: stop after two decays that brought nothing. */
+        @WithDefault("2")
+        int maxDecaysWithoutImprovement();
+
+        /** Ours: after lr-decayed-too-early, the cooldown doubles. */
+        @WithDefault("2.0")
+        double tooEarlyWaitFactor();
+    }
+
+    interface Remedy {
+        /** Ours: the ceiling drops to half the diverging rate. */
+        @WithDefault("0.5")
+        double divergenceCeilingFactor();
+
+        /** Keras factor 0.1: a remedy trial for divergence trains at a tenth of the rate. */
+        @WithDefault("0.1")
+        double learningRateFactor();
+
+        /** Ours: one decade more L2 against overfitting. */
+        @WithDefault("10")
+        double overfitL2Factor();
+
+        /** Ours: 0.2 more dropout against overfitting. */
+        @WithDefault("0.2")
+        double overfitDropoutStep();
+
+        /** Ours: favoured choices are drawn in 80 % of samples. */
+        @WithDefault("0.8")
+        double favourShare();
+
+        /** Ours: a remedy never cuts a range below a quarter of its width. */
+        @WithDefault("0.25")
+        double minRangeKeep();
+
+        /** The issue only asks underfitting to steer later trials. */
+        @WithDefault("false")
+        boolean stopOnUnderfitting();
+    }
+
+    interface Command {
+        /** Ours: well above a step time and broker latency. */
+        @WithDefault("30s")
+        Duration confirmTimeout();
+
+        /** Ours: bounded retries, as Alertmanager's notifiers. */
+        @WithDefault("3")
+        int maxAttempts();
+    }
+
+    interface Search {
+        @WithDefault("0.25")
+        double narrowTopFraction();
+
+        @WithDefault("2")
+        int narrowTopMin();
+
+        @WithDefault("0.25")
+        double narrowMargin();
+
+        @WithDefault("0.1")
+        double narrowMinKeep();
+    }
+
+    default PolicySettings policySettings() {
+        return new PolicySettings(plateau().factor(), plateau().cooldownSteps(), plateau().minLearningRate(),
+                plateau().minImprovement(), plateau().maxDecaysWithoutImprovement(), plateau().tooEarlyWaitFactor(),
+                remedy().divergenceCeilingFactor(), remedy().learningRateFactor(), remedy().overfitL2Factor(),
+                remedy().overfitDropoutStep(), remedy().favourShare(), remedy().minRangeKeep(),
+                remedy().stopOnUnderfitting());
+    }
+
+    default EngineSettings engineSettings() {
+        EngineSettings d = EngineSettings.defaults();
+        return new EngineSettings(command().confirmTimeout(), command().maxAttempts(), trialSilenceTimeout(),
+                search().narrowTopFraction(), search().narrowTopMin(), search().narrowMargin(), search().narrowMinKeep(),
+                d.maxDecisionsPerTrial(), d.maxStudyDecisions(), maxStudies(), d.persistInterval());
+    }
+}

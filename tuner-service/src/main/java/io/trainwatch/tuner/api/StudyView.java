@@ -1,0 +1,108 @@
+package io.trainwatch.tuner.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.trainwatch.tuner.search.Ranges;
+import io.trainwatch.tuner.study.Decision;
+import io.trainwatch.tuner.study.ParamSpec;
+import io.trainwatch.tuner.study.Round;
+import io.trainwatch.tuner.study.StudyBudget;
+import io.trainwatch.tuner.study.StudyState;
+import io.trainwatch.tuner.study.TrialState;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A study as {@code GET /studies/{id}} shows it: status, budget and spending, the ranges of each round and
+ * the current ones, and the leaderboard (best first) with each trial's hyperparameters, status, best
+ * value, stop reason and decisions. A copy: safe to serialise outside the tuner's lock.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record StudyView(
+        String id,
+        String name,
+        String status,
+        String stopReason,
+        String objective,
+        long seed,
+        StudyBudget budget,
+        Instant createdAt,
+        Instant finishedAt,
+        int trialsStarted,
+        int trialsFinished,
+        long stepsTrained,
+        Best best,
+        List<RoundView> rounds,
+        Map<String, String> currentRanges,
+        Map<String, ParamSpec> currentSpace,
+        Map<String, List<Object>> favoured,
+        List<TrialView> leaderboard,
+        List<Decision> decisions) {
+
+    /** The best trial so far. */
+    public record Best(String trialId, double value, Long step, Integer epoch) {
+    }
+
+    /** One round: its trials, their length, and the ranges it started from. */
+    public record RoundView(int index, int trials, long stepsPerTrial, String how, Map<String, String> ranges,
+                            Map<String, ParamSpec> space) {
+    }
+
+    /** One row of the leaderboard. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record TrialView(int rank, String trialId, String runId, int round, String origin, String remedyOf,
+                            String status, Map<String, Object> hyperparameters, Double learningRate, Double best,
+                            Long bestStep, Integer bestEpoch, long steps, long maxSteps, String stopReason,
+                            Instant startedAt, Instant finishedAt, List<Decision> decisions) {
+    }
+
+    /** A summary for {@code GET /studies}. */
+    public record Summary(String id, String name, String status, String objective, int trials, int trialsStarted,
+                          int trialsFinished, Best best, Instant createdAt) {
+    }
+
+    public static StudyView of(StudyState s) {
+        List<TrialState> ordered = new ArrayList<>(s.trials);
+        ordered.sort((a, b) -> {
+            int c = s.spec.objective().compareBestFirst(a.best, b.best);
+            return c != 0 ? c : Integer.compare(a.index, b.index);
+        });
+        List<TrialView> board = new ArrayList<>();
+        for (int i = 0; i < ordered.size(); i++) {
+            TrialState t = ordered.get(i);
+            board.add(new TrialView(i + 1, t.trialId, t.runId, t.round, t.origin, t.remedyOf, t.status,
+                    new LinkedHashMap<>(t.params), t.learningRate, t.best, t.bestStep, t.bestEpoch,
+                    Math.max(0, t.lastStep + 1), t.maxSteps, t.stopReason, t.startedAt, t.finishedAt,
+                    List.copyOf(t.decisions)));
+        }
+        List<RoundView> rounds = new ArrayList<>();
+        for (Round r : s.rounds) {
+            rounds.add(new RoundView(r.index(), r.trials(), r.stepsPerTrial(), r.how(), describe(r.initialSpace()),
+                    r.initialSpace()));
+        }
+        Map<String, List<Object>> favoured = new LinkedHashMap<>();
+        s.favoured.forEach((k, v) -> favoured.put(k, List.copyOf(v)));
+        return new StudyView(s.id, s.spec.name(), s.status, s.stopReason, s.spec.objective().id(), s.spec.seed(),
+                s.spec.budget(), s.createdAt, s.finishedAt, s.trials.size(),
+                (int) s.trials.stream().filter(t -> !t.isActive()).count(), s.stepsTrained(), best(s), rounds,
+                describe(s.space), new LinkedHashMap<>(s.space), favoured, board, List.copyOf(s.decisions));
+    }
+
+    public static Summary summary(StudyState s) {
+        return new Summary(s.id, s.spec.name(), s.status, s.spec.objective().id(), s.spec.budget().trials(),
+                s.trials.size(), (int) s.trials.stream().filter(t -> !t.isActive()).count(), best(s), s.createdAt);
+    }
+
+    private static Best best(StudyState s) {
+        return s.bestTrial().map(t -> new Best(t.trialId, t.best, t.bestStep, t.bestEpoch)).orElse(null);
+    }
+
+    private static Map<String, String> describe(Map<String, ParamSpec> space) {
+        Map<String, String> out = new LinkedHashMap<>();
+        space.forEach((k, v) -> out.put(k, Ranges.describe(v)));
+        return out;
+    }
+}

@@ -1,0 +1,323 @@
+package io.trainwatch.tuner.kafka;
+
+import io.quarkus.logging.Log;
+import io.trainwatch.events.Alert;
+import io.trainwatch.events.EventCodec;
+import io.trainwatch.events.ReadResult;
+import io.trainwatch.events.Topics;
+import io.trainwatch.events.TrainingEvent;
+import io.trainwatch.events.Trial;
+import io.trainwatch.events.TunerCommand;
+import io.trainwatch.tuner.engine.Effects;
+import io.trainwatch.tuner.engine.StudyEngine;
+import io.trainwatch.tuner.study.StudySpec;
+import io.trainwatch.tuner.study.StudyState;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.WakeupException;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * Runs a {@link StudyEngine} against Kafka: at start it creates the compacted studies topic, reloads every
+ * study from it and publishes the trials the trials topic lacks; then one thread reads
+ * {@code training.alerts} and {@code training.events}, feeds the engine and carries out its effects in
+ * order (studies persisted first, then trials, then commands), committing the input offsets only after.
+ * Effects that fail (broker down) stay in an outbox and are retried in order. Plain Java: the Quarkus
+ * service wraps it, and tests start and stop it like a real tuner process.
+ */
+public final class TunerRuntime implements AutoCloseable {
+
+    /** Topics and timings of a runtime. */
+    public record Settings(String studiesTopic, String consumerGroup, Duration pollTimeout, Duration sendTimeout,
+                           Duration retryBackoff) {
+    }
+
+    private final Map<String, Object> producerConfig;
+    private final Map<String, Object> consumerConfig;
+    private final Map<String, Object> adminConfig;
+    private final Settings settings;
+    private final StudyEngine engine;
+    private final TunerListener listener;
+    private final Deque<Effects> outbox = new ArrayDeque<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile boolean ready;
+    private volatile String lastError;
+    private KafkaProducer<String, byte[]> producer;
+    private KafkaConsumer<String, byte[]> consumer;
+    private int rejectedLogged;
+
+    public TunerRuntime(Map<String, Object> producerConfig, Map<String, Object> consumerConfig,
+                        Map<String, Object> adminConfig, Settings settings, StudyEngine engine, TunerListener listener) {
+        this.producerConfig = new HashMap<>(producerConfig);
+        this.producerConfig.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 * 1024 * 1024);
+        this.producerConfig.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        this.consumerConfig = new HashMap<>(consumerConfig);
+        this.adminConfig = adminConfig;
+        this.settings = settings;
+        this.engine = engine;
+        this.listener = listener;
+        this.thread = new Thread(this::run, "tuner-loop");
+        this.thread.setDaemon(true);
+    }
+
+    public TunerRuntime start() {
+        thread.start();
+        return this;
+    }
+
+    /** Whether the studies were reloaded and the loop runs. */
+    public boolean isReady() {
+        return ready;
+    }
+
+    public String lastError() {
+        return lastError;
+    }
+
+    /** Starts a study; its state is persisted and its first trials published before this returns. */
+    public synchronized StudyState create(String id, StudySpec spec) {
+        requireReady();
+        Effects fx = engine.create(id, spec);
+        apply(fx);
+        return engine.study(id).orElseThrow();
+    }
+
+    /** Stops a study; unknown ids throw {@link IllegalArgumentException}. */
+    public synchronized StudyState stop(String id, String reason) {
+        requireReady();
+        apply(engine.stop(id, reason));
+        return engine.study(id).orElseThrow();
+    }
+
+    /** Reads the engine's state under the runtime's lock (build copies or views inside {@code reader}). */
+    public synchronized <T> T read(Function<StudyEngine, T> reader) {
+        return reader.apply(engine);
+    }
+
+    /** Whether everything decided so far is persisted and published. */
+    public synchronized boolean outboxEmpty() {
+        return outbox.isEmpty();
+    }
+
+    private void requireReady() {
+        if (!ready) {
+            throw new NotReadyException(lastError == null ? "the tuner is loading its studies" : lastError);
+        }
+    }
+
+    /** Thrown while the tuner has not reloaded its studies (HTTP 503). */
+    public static final class NotReadyException extends RuntimeException {
+        public NotReadyException(String message) {
+            super(message);
+        }
+    }
+
+    private void run() {
+        while (running && !ready) {
+            try {
+                restore();
+            } catch (Exception e) {
+                lastError = "cannot reach Kafka to reload the studies: " + e;
+                Log.warnf("Tuner start: %s (retrying in %s)", lastError, settings.retryBackoff());
+                closeClients();
+                pause(settings.retryBackoff());
+            }
+        }
+        while (running) {
+            try {
+                loop();
+            } catch (WakeupException e) {
+                // close() woke the consumer
+            } catch (Exception e) {
+                lastError = e.toString();
+                Log.errorf(e, "Tuner loop failed; going on after %s", settings.retryBackoff());
+                pause(settings.retryBackoff());
+            }
+        }
+        closeClients();
+    }
+
+    private void restore() throws Exception {
+        Duration timeout = settings.sendTimeout();
+        try (Admin admin = Admin.create(adminConfig)) {
+            Topics.createMissing(admin, timeout);
+            StudiesTopic.ensure(admin, settings.studiesTopic(), timeout);
+        }
+        Collection<StudyState> studies = StudiesTopic.loadStudies(consumerConfig, settings.studiesTopic(), timeout);
+        Set<String> running = new HashSet<>();
+        studies.stream().filter(StudyState::isRunning).forEach(s -> running.add(s.id));
+        Set<String> published = StudiesTopic.publishedTrials(consumerConfig, Topics.TUNER_TRIALS, running, timeout);
+        producer = new KafkaProducer<>(producerConfig);
+        Map<String, Object> c = new HashMap<>(consumerConfig);
+        c.put("group.id", settings.consumerGroup());
+        consumer = new KafkaConsumer<>(c);
+        consumer.subscribe(List.of(Topics.TRAINING_ALERTS, Topics.TRAINING_EVENTS));
+        synchronized (this) {
+            Effects fx = engine.restore(studies, published);
+            Log.infof("Tuner reloaded %d studies (%d running) from %s; %d trials to publish again", studies.size(),
+                    running.size(), settings.studiesTopic(), fx.trials().size());
+            apply(fx);
+            ready = true;
+            lastError = null;
+        }
+    }
+
+    private void loop() {
+        ConsumerRecords<String, byte[]> records = consumer.poll(settings.pollTimeout());
+        synchronized (this) {
+            for (ConsumerRecord<String, byte[]> r : records) {
+                handle(r);
+            }
+            apply(engine.tick());
+            if (!records.isEmpty() && outbox.isEmpty()) {
+                consumer.commitSync(settings.sendTimeout());
+            }
+        }
+    }
+
+    private void handle(ConsumerRecord<String, byte[]> r) {
+        try {
+            if (Topics.TRAINING_ALERTS.equals(r.topic())) {
+                ReadResult<Alert> a = EventCodec.readAlert(r.value());
+                if (a.isValid()) {
+                    apply(engine.onAlert(a.value()));
+                } else {
+                    rejected(r, a.error());
+                }
+            } else {
+                ReadResult<TrainingEvent> e = EventCodec.readTrainingEvent(r.value());
+                if (e.isValid()) {
+                    apply(engine.onEvent(e.value()));
+                } else {
+                    rejected(r, e.error());
+                }
+            }
+        } catch (RuntimeException e) {
+            // A record the engine could not digest must not stop the tuner: report it and go on.
+            rejected(r, "the engine failed on it: " + e);
+            Log.errorf(e, "Tuner failed on %s-%d@%d", r.topic(), r.partition(), r.offset());
+        }
+    }
+
+    private void rejected(ConsumerRecord<String, byte[]> r, String reason) {
+        listener.rejected(r.topic(), reason);
+        if (rejectedLogged < 20) {
+            rejectedLogged++;
+            Log.warnf("Skipped an unreadable record %s-%d@%d: %s", r.topic(), r.partition(), r.offset(), reason);
+        }
+    }
+
+    /** Queues the effects and carries out the outbox in order; what fails stays queued for the next call. */
+    private void apply(Effects fx) {
+        if (!fx.isEmpty() || !fx.decisions().isEmpty()) {
+            outbox.add(fx);
+        }
+        while (!outbox.isEmpty()) {
+            Effects next = outbox.peek();
+            try {
+                publish(next);
+            } catch (Exception e) {
+                lastError = "cannot write to Kafka: " + e;
+                Log.warnf("Tuner could not persist or publish (%d effects waiting): %s", outbox.size(), e.toString());
+                return;
+            }
+            outbox.poll();
+            listener.published(next, engine);
+        }
+    }
+
+    private void publish(Effects fx) throws Exception {
+        if (producer == null) {
+            throw new IllegalStateException("no producer yet");
+        }
+        long timeout = settings.sendTimeout().toMillis();
+        List<Future<?>> sent = new ArrayList<>();
+        for (StudyState s : fx.changedStudies()) {
+            sent.add(producer.send(new ProducerRecord<>(settings.studiesTopic(), s.id,
+                    io.trainwatch.tuner.study.StudyJson.write(s))));
+        }
+        waitAll(sent, timeout);
+        for (Trial t : fx.trials()) {
+            sent.add(producer.send(new ProducerRecord<>(Topics.TUNER_TRIALS, t.runId(), EventCodec.write(t))));
+        }
+        waitAll(sent, timeout);
+        for (TunerCommand c : fx.commands()) {
+            sent.add(producer.send(new ProducerRecord<>(Topics.TUNER_COMMANDS, c.runId(), EventCodec.write(c))));
+        }
+        waitAll(sent, timeout);
+    }
+
+    private static void waitAll(List<Future<?>> futures, long timeoutMs) throws Exception {
+        for (Future<?> f : futures) {
+            f.get(timeoutMs, TimeUnit.MILLISECONDS);
+        }
+        futures.clear();
+    }
+
+    private void pause(Duration d) {
+        synchronized (thread) {
+            try {
+                thread.wait(Math.max(1, d.toMillis()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                running = false;
+            }
+        }
+    }
+
+    private void closeClients() {
+        if (consumer != null) {
+            try {
+                consumer.close(Duration.ofSeconds(5));
+            } catch (Exception e) {
+                Log.debugf("closing the consumer: %s", e);
+            }
+            consumer = null;
+        }
+        if (producer != null) {
+            try {
+                producer.close(Duration.ofSeconds(5));
+            } catch (Exception e) {
+                Log.debugf("closing the producer: %s", e);
+            }
+            producer = null;
+        }
+    }
+
+    /** Stops the loop and closes the clients; what was not committed is read again by the next tuner. */
+    @Override
+    public void close() {
+        running = false;
+        KafkaConsumer<String, byte[]> c = consumer;
+        if (c != null) {
+            c.wakeup();
+        }
+        synchronized (thread) {
+            thread.notifyAll();
+        }
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(15));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

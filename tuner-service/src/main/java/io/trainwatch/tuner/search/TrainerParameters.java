@@ -1,0 +1,83 @@
+package io.trainwatch.tuner.search;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The one place that knows the trainer's hyperparameter names (trainer-service {@code Hyperparameters} and
+ * {@code RunSpecParser}: {@code learningRate}, {@code l2}, {@code dropout}, {@code optimizer},
+ * {@code momentum}, {@code activation}, {@code weightInit}, {@code initStd}, {@code batchSize},
+ * {@code epochs}, {@code seed}, {@code hiddenLayers}, and {@code layers} / {@code width}, the number and
+ * common width of the hidden layers), which of them the tuner's policies steer, and how a sampled point
+ * becomes a trial's {@code hyperparameters}. {@code hiddenUnits} and {@code hiddenLayerCount} are accepted
+ * as aliases of {@code width} and {@code layers}.
+ */
+public final class TrainerParameters {
+
+    public static final String LEARNING_RATE = "learningRate";
+    public static final String L2 = "l2";
+    public static final String DROPOUT = "dropout";
+    public static final String ACTIVATION = "activation";
+    public static final String WEIGHT_INIT = "weightInit";
+    public static final String HIDDEN_LAYERS = "hiddenLayers";
+    public static final String WIDTH = "width";
+    public static final String LAYERS = "layers";
+    public static final String HIDDEN_UNITS = "hiddenUnits";
+    public static final String HIDDEN_LAYER_COUNT = "hiddenLayerCount";
+    public static final String SEED = "seed";
+    public static final String MAX_STEPS = "maxSteps";
+
+    /** Regularisation strength: larger means stronger. */
+    public static final Set<String> REGULARIZATION = Set.of(L2, DROPOUT);
+    /** Model size: larger means a bigger model. */
+    public static final Set<String> MODEL_SIZE = Set.of(WIDTH, LAYERS, HIDDEN_UNITS, HIDDEN_LAYER_COUNT);
+
+    /** Names a trial's hyperparameters may use (the trainer rejects a trial with any other). */
+    public static final Set<String> HYPERPARAMETERS = Set.of(LEARNING_RATE, L2, DROPOUT, "optimizer", "momentum",
+            ACTIVATION, WEIGHT_INIT, "initStd", "batchSize", "epochs", SEED, HIDDEN_LAYERS, LAYERS, WIDTH,
+            HIDDEN_UNITS, HIDDEN_LAYER_COUNT);
+
+    /** Fields of the trainer's run configuration that a study's base {@code model} may set. */
+    public static final Set<String> MODEL_FIELDS = Set.of("scenario", HIDDEN_LAYERS, ACTIVATION, WEIGHT_INIT, "initStd",
+            "optimizer", "momentum", LEARNING_RATE, "lrSchedule", L2, DROPOUT, "batchSize", "epochs", SEED, "loss",
+            "validateEverySteps", "sampleEvery");
+
+    /** ReLU-family activations (seed 003: ReLU in hidden layers against vanishing gradients). */
+    public static final Set<String> RELU_FAMILY = Set.of("relu", "leakyrelu", "relu6", "elu", "selu", "gelu",
+            "swish", "mish", "rrelu");
+    /** He and Xavier initialisations; DL4J calls He {@code relu} / {@code relu_uniform} (seed 003). */
+    public static final Set<String> HE_XAVIER = Set.of("relu", "relu_uniform", "he", "he_normal", "he_uniform",
+            "xavier", "xavier_uniform", "xavier_fan_in", "glorot", "glorot_normal", "glorot_uniform");
+
+    private TrainerParameters() {
+    }
+
+    public static boolean isReluFamily(Object activation) {
+        return activation instanceof String s && RELU_FAMILY.contains(s.toLowerCase(Locale.ROOT));
+    }
+
+    public static boolean isHeOrXavier(Object init) {
+        return init instanceof String s && HE_XAVIER.contains(s.toLowerCase(Locale.ROOT));
+    }
+
+    /**
+     * A trial's {@code hyperparameters} for the trainer: the sampled values under the trainer's names
+     * (aliases renamed), plus the trial's seed. The trainer folds {@code layers}/{@code width} into its
+     * {@code hiddenLayers}.
+     */
+    public static Map<String, Object> forTrainer(Map<String, Object> sampled, Map<String, Object> baseModel, long seed) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : sampled.entrySet()) {
+            String name = switch (e.getKey()) {
+                case HIDDEN_UNITS -> WIDTH;
+                case HIDDEN_LAYER_COUNT -> LAYERS;
+                default -> e.getKey();
+            };
+            out.put(name, e.getValue());
+        }
+        out.put(SEED, seed);
+        return out;
+    }
+}

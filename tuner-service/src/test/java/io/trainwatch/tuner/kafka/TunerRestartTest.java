@@ -1,0 +1,142 @@
+package io.trainwatch.tuner.kafka;
+
+import io.trainwatch.events.EventCodec;
+import io.trainwatch.events.ReadResult;
+import io.trainwatch.events.Topics;
+import io.trainwatch.events.Trial;
+import io.trainwatch.kafka.TestKafka;
+import io.trainwatch.service.KafkaClients;
+import io.trainwatch.tuner.Fixtures;
+import io.trainwatch.tuner.FakeTrainer;
+import io.trainwatch.tuner.TopicReader;
+import io.trainwatch.tuner.engine.EngineSettings;
+import io.trainwatch.tuner.engine.StudyEngine;
+import io.trainwatch.tuner.policy.AlertPolicy;
+import io.trainwatch.tuner.policy.PolicySettings;
+import io.trainwatch.tuner.study.Decision;
+import io.trainwatch.tuner.study.StudyJson;
+import io.trainwatch.tuner.study.StudyState;
+import io.trainwatch.tuner.study.TrialState;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A tuner process stopped in the middle of a study and started again over the real broker: the second
+ * one reloads the study from the compacted topic, goes on from the events it had not read, loses no
+ * trial and publishes none twice.
+ */
+class TunerRestartTest {
+
+    final String suffix = UUID.randomUUID().toString().substring(0, 8);
+    final String studiesTopic = "tuner.studies.test-" + suffix;
+    final String group = "tuner-test-" + suffix;
+    final KafkaClients kafka = new KafkaClients(Map.of("bootstrap.servers", TestKafka.bootstrapServers()));
+
+    TunerRuntime tuner() {
+        StudyEngine engine = new StudyEngine(new AlertPolicy(PolicySettings.defaults()), EngineSettings.defaults(),
+                Clock.systemUTC());
+        TunerRuntime r = new TunerRuntime(kafka.producer("tuner-test"), kafka.consumer(group, "tuner-test"),
+                kafka.admin("tuner-test"), new TunerRuntime.Settings(studiesTopic, group, Duration.ofMillis(100),
+                Duration.ofSeconds(10), Duration.ofMillis(500)), engine, TunerListener.NONE).start();
+        await().atMost(Duration.ofSeconds(30)).until(r::isReady);
+        return r;
+    }
+
+    static List<Trial> published(String studyId) {
+        return TopicReader.readAll(Topics.TUNER_TRIALS).stream().map(r -> EventCodec.readTrial(r.value()))
+                .filter(ReadResult::isValid).map(ReadResult::value).filter(t -> t.studyId().equals(studyId)).toList();
+    }
+
+    @Test
+    void aRestartLosesNothingAndDuplicatesNothing() throws Exception {
+        String id = "restart-" + suffix;
+        try (FakeTrainer trainer = new FakeTrainer(id, t -> FakeTrainer.Outcome.run())) {
+            TunerRuntime first = tuner();
+            first.create(id, Fixtures.spec(6, 2, 100, 2));
+            await().atMost(Duration.ofSeconds(30)).until(() -> trainer.open.size() == 2);
+            trainer.finish(id + "-t000", 0.6);
+            await().atMost(Duration.ofSeconds(30)).until(() -> trainer.open.containsKey(id + "-t002"));
+            trainer.validate(id + "-t001", 50, 0.55);
+            await().atMost(Duration.ofSeconds(30)).until(() -> first.read(e ->
+                    e.study(id).orElseThrow().trial("t001").orElseThrow().best) != null);
+            first.close();
+
+            // while no tuner runs, the trainer goes on: t001 finishes and t002 reports a validation
+            trainer.finish(id + "-t001", 0.62);
+            trainer.validate(id + "-t002", 50, 0.7);
+
+            TunerRuntime second = tuner();
+            try {
+                StudyState restored = second.read(e -> e.study(id).orElseThrow());
+                assertThat(restored).isNotNull();
+                // the events of the gap are read: t001 has ended, t002 has its value
+                await().atMost(Duration.ofSeconds(30)).until(() -> second.read(e ->
+                        e.study(id).orElseThrow().trial("t001").orElseThrow().status).equals(TrialState.COMPLETED));
+                await().atMost(Duration.ofSeconds(30)).until(() -> second.read(e ->
+                        e.study(id).orElseThrow().trial("t002").orElseThrow().best) != null);
+                // then the rest of the budget
+                for (int i = 2; i < 6; i++) {
+                    String run = id + "-t" + String.format("%03d", i);
+                    await().atMost(Duration.ofSeconds(30)).until(() -> trainer.open.containsKey(run));
+                    trainer.finish(run, 0.6 + i * 0.01);
+                }
+                await().atMost(Duration.ofSeconds(30)).until(() -> second.read(e ->
+                        e.study(id).orElseThrow().status).equals(StudyState.COMPLETED));
+                StudyState done = second.read(e -> StudyJson.read(StudyJson.write(e.study(id).orElseThrow()),
+                        new String[1]).orElseThrow());
+                assertThat(done.trials).extracting(t -> t.trialId)
+                        .containsExactly("t000", "t001", "t002", "t003", "t004", "t005");
+                assertThat(done.trials).extracting(t -> t.status).containsOnly(TrialState.COMPLETED);
+                assertThat(done.trial("t001").orElseThrow().best).isEqualTo(0.62);
+                assertThat(done.decisions).extracting(Decision::action).contains("start", Decision.NARROW, "complete");
+                assertThat(published(id)).extracting(Trial::trialId).doesNotHaveDuplicates().hasSize(6);
+                assertThat(trainer.received).extracting(Trial::trialId).doesNotHaveDuplicates().hasSize(6);
+            } finally {
+                second.close();
+            }
+        }
+        try (Admin admin = Admin.create(kafka.admin("check"))) {
+            ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, studiesTopic);
+            ConfigEntry policy = admin.describeConfigs(List.of(r)).all().get().get(r).get("cleanup.policy");
+            assertThat(policy.value()).isEqualTo("compact");
+        }
+    }
+
+    @Test
+    void aStudyWhoseTrialWasNotPublishedBeforeTheCrashGetsItOnRestart() throws Exception {
+        // Simulates a tuner that wrote the study document and died before sending its trials.
+        String id = "crash-" + suffix;
+        StudyEngine offline = new StudyEngine(new AlertPolicy(PolicySettings.defaults()), EngineSettings.defaults(),
+                Clock.systemUTC());
+        offline.create(id, Fixtures.spec(2, 2, 100, 1));
+        TunerRuntime writer = tuner(); // creates the topic
+        writer.close();
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(kafka.producer("crash"))) {
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(studiesTopic, id,
+                    StudyJson.write(offline.study(id).orElseThrow()))).get();
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(studiesTopic, "garbage",
+                    "not a study".getBytes())).get();
+        }
+        try (FakeTrainer trainer = new FakeTrainer(id, t -> FakeTrainer.Outcome.finish(0.5))) {
+            TunerRuntime again = tuner();
+            try {
+                await().atMost(Duration.ofSeconds(30)).until(() -> again.read(e ->
+                        e.study(id).map(s -> s.status).orElse("")).equals(StudyState.COMPLETED));
+                assertThat(published(id)).extracting(Trial::trialId).containsExactlyInAnyOrder("t000", "t001");
+            } finally {
+                again.close();
+            }
+        }
+    }
+}

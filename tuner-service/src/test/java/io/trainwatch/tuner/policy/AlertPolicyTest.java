@@ -1,0 +1,193 @@
+package io.trainwatch.tuner.policy;
+
+import io.trainwatch.events.Alert;
+import io.trainwatch.tuner.Fixtures;
+import io.trainwatch.tuner.study.Decision;
+import io.trainwatch.tuner.study.ParamSpec;
+import io.trainwatch.tuner.study.StudyState;
+import io.trainwatch.tuner.study.TrialState;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static io.trainwatch.tuner.Fixtures.alert;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+class AlertPolicyTest {
+
+    final AlertPolicy policy = new AlertPolicy(PolicySettings.defaults());
+    StudyState study;
+    TrialState trial;
+
+    @BeforeEach
+    void setUp() {
+        study = new StudyState();
+        study.id = "s";
+        study.spec = Fixtures.spec(10, 2, 100, 2);
+        study.space = new LinkedHashMap<>(study.spec.space());
+        trial = new TrialState();
+        trial.trialId = "t000";
+        trial.runId = "s-t000";
+        trial.params = new LinkedHashMap<>(Map.of("learningRate", 0.1, "l2", 1e-5, "dropout", 0.1, "width", 16,
+                "activation", "sigmoid", "weightInit", "normal"));
+        trial.learningRate = 0.1;
+    }
+
+    @Test
+    void plateauDecaysByTheFactor() {
+        Reaction r = policy.react(alert("s-t000", "plateau", 100), trial, study);
+        assertThat(r.action()).isEqualTo(Decision.SET_LEARNING_RATE);
+        assertThat(r.learningRate()).isCloseTo(0.01, within(1e-12));
+        assertThat(trial.decays).isEqualTo(1);
+        assertThat(trial.lastDecayStep).isEqualTo(100);
+    }
+
+    @Test
+    void plateauInCooldownIsIgnored() {
+        policy.react(alert("s-t000", "plateau", 100), trial, study);
+        Reaction r = policy.react(alert("s-t000", "plateau", 149), trial, study);
+        assertThat(r.action()).isEqualTo(Decision.IGNORE);
+        assertThat(r.detail()).contains("cooldown");
+        assertThat(policy.react(alert("s-t000", "plateau", 150), trial, study).action()).isEqualTo(Decision.SET_LEARNING_RATE);
+    }
+
+    @Test
+    void plateauStopsAfterDecaysWithoutImprovement() {
+        trial.best = 0.5;
+        assertThat(policy.react(alert("s-t000", "plateau", 100), trial, study).action()).isEqualTo(Decision.SET_LEARNING_RATE);
+        assertThat(policy.react(alert("s-t000", "plateau", 200), trial, study).action()).isEqualTo(Decision.SET_LEARNING_RATE);
+        Reaction third = policy.react(alert("s-t000", "plateau", 300), trial, study);
+        assertThat(third.action()).isEqualTo(Decision.STOP);
+        assertThat(third.detail()).contains("2 learning-rate decays with no improvement");
+    }
+
+    @Test
+    void improvementBetweenDecaysResetsTheCount() {
+        trial.best = 0.5;
+        policy.react(alert("s-t000", "plateau", 100), trial, study);
+        policy.react(alert("s-t000", "plateau", 200), trial, study);
+        trial.best = 0.6;
+        assertThat(policy.react(alert("s-t000", "plateau", 300), trial, study).action()).isEqualTo(Decision.SET_LEARNING_RATE);
+        assertThat(trial.decaysWithoutImprovement).isZero();
+    }
+
+    @Test
+    void plateauAtTheFloorStops() {
+        trial.learningRate = 1e-6;
+        Reaction r = policy.react(alert("s-t000", "plateau", 100), trial, study);
+        assertThat(r.action()).isEqualTo(Decision.STOP);
+        assertThat(r.detail()).contains("floor");
+    }
+
+    @Test
+    void plateauDecayIsClampedToTheFloor() {
+        trial.learningRate = 5e-6;
+        assertThat(policy.react(alert("s-t000", "plateau", 100), trial, study).learningRate()).isEqualTo(1e-6);
+    }
+
+    @Test
+    void plateauWithAnUnknownRateIsIgnoredUnlessTheAlertTellsIt() {
+        trial.learningRate = null;
+        trial.params.remove("learningRate");
+        assertThat(policy.react(alert("s-t000", "plateau", 100), trial, study).action()).isEqualTo(Decision.IGNORE);
+        Alert withRate = new Alert(1, "a1", Alert.FIRING, "s-t000", null, null, "plateau", Alert.WARNING, 100, 0,
+                Fixtures.T0, "plateau", Map.of("learningRate", 0.02), null, null);
+        assertThat(policy.react(withRate, trial, study).learningRate()).isCloseTo(0.002, within(1e-12));
+    }
+
+    @Test
+    void decayedTooEarlyRaisesBackOnceAndWaitsLonger() {
+        policy.react(alert("s-t000", "plateau", 100), trial, study);
+        Reaction up = policy.react(alert("s-t000", "lr-decayed-too-early", 120), trial, study);
+        assertThat(up.action()).isEqualTo(Decision.SET_LEARNING_RATE);
+        assertThat(up.learningRate()).isEqualTo(0.1);
+        assertThat(trial.waitMultiplier).isEqualTo(2.0);
+        assertThat(policy.react(alert("s-t000", "lr-decayed-too-early", 130), trial, study).action()).isEqualTo(Decision.IGNORE);
+        // the cooldown is now 100 steps from the raise at 120
+        assertThat(policy.react(alert("s-t000", "plateau", 200), trial, study).action()).isEqualTo(Decision.IGNORE);
+        assertThat(policy.react(alert("s-t000", "plateau", 220), trial, study).action()).isEqualTo(Decision.SET_LEARNING_RATE);
+    }
+
+    @Test
+    void decayedTooEarlyWithNoKnownEarlierRateIsIgnored() {
+        assertThat(policy.react(alert("s-t000", "lr-decayed-too-early", 50), trial, study).action()).isEqualTo(Decision.IGNORE);
+    }
+
+    @Test
+    void divergenceStopsLowersTheCeilingAndProposesASmallerRate() {
+        for (String detector : List.of("divergence", "exploding-gradients")) {
+            Reaction r = policy.react(alert("s-t000", detector, 30), trial, study);
+            assertThat(r.action()).isEqualTo(Decision.STOP);
+            assertThat(r.adjustments()).singleElement().satisfies(a -> {
+                assertThat(a.parameter()).isEqualTo("learningRate");
+                assertThat(a.kind()).isEqualTo(Reaction.Adjustment.LOWER_CEILING);
+                assertThat(a.value()).isCloseTo(0.05, within(1e-12));
+            });
+            assertThat((double) r.remedy().get("learningRate")).isCloseTo(0.01, within(1e-12));
+        }
+    }
+
+    @Test
+    void divergenceWithoutALearningRateInTheSpaceOnlyStops() {
+        study.space.remove("learningRate");
+        trial.params.remove("learningRate");
+        Reaction r = policy.react(alert("s-t000", "divergence", 30), trial, study);
+        assertThat(r.action()).isEqualTo(Decision.STOP);
+        assertThat(r.adjustments()).isEmpty();
+        assertThat(r.remedy()).isNull();
+    }
+
+    @Test
+    void vanishingFavoursReluAndHeXavier() {
+        for (String detector : List.of("vanishing-gradients", "bad-initialization")) {
+            Reaction r = policy.react(alert("s-t000", detector, 30), trial, study);
+            assertThat(r.action()).isEqualTo(Decision.STOP);
+            assertThat(r.adjustments()).extracting(Reaction.Adjustment::parameter).containsExactly("activation", "weightInit");
+            assertThat(r.adjustments().get(0).favoured()).containsExactly("relu");
+            assertThat(r.adjustments().get(1).favoured()).containsExactly("xavier", "relu");
+            assertThat(r.remedy()).containsEntry("activation", "relu").containsEntry("weightInit", "relu");
+        }
+    }
+
+    @Test
+    void vanishingWhereTheSpaceAllowsNothingOnlyStops() {
+        study.space.put("activation", ParamSpec.categorical(List.of("sigmoid", "tanh")));
+        study.space.remove("weightInit");
+        Reaction r = policy.react(alert("s-t000", "vanishing-gradients", 30), trial, study);
+        assertThat(r.action()).isEqualTo(Decision.STOP);
+        assertThat(r.adjustments()).isEmpty();
+        assertThat(r.remedy()).isNull();
+        assertThat(r.detail()).contains("no ReLU-family");
+    }
+
+    @Test
+    void overfittingStopsRecordsTheBestPointAndFavoursRegularisation() {
+        trial.best = 0.81;
+        trial.bestStep = 400L;
+        trial.bestEpoch = 4;
+        Reaction r = policy.react(alert("s-t000", "overfitting", 900), trial, study);
+        assertThat(r.action()).isEqualTo(Decision.STOP);
+        assertThat(r.detail()).contains("step 400").contains("epoch 4");
+        assertThat(r.adjustments()).extracting(Reaction.Adjustment::kind).containsOnly(Reaction.Adjustment.RAISE_FLOOR);
+        assertThat((double) r.remedy().get("l2")).isCloseTo(1e-4, within(1e-12));
+        assertThat((double) r.remedy().get("dropout")).isCloseTo(0.3, within(1e-12));
+    }
+
+    @Test
+    void underfittingSteersTheSpaceWithoutStopping() {
+        Reaction r = policy.react(alert("s-t000", "underfitting", 500), trial, study);
+        assertThat(r.action()).isEqualTo(Decision.ADJUST_SPACE);
+        assertThat(r.adjustments()).extracting(a -> a.parameter() + ":" + a.kind()).containsExactlyInAnyOrder(
+                "width:raise-floor", "l2:lower-ceiling", "dropout:lower-ceiling");
+    }
+
+    @Test
+    void unknownDetectorsAreIgnored() {
+        Reaction r = policy.react(alert("s-t000", "dead-relu", 500), trial, study);
+        assertThat(r.action()).isEqualTo(Decision.IGNORE);
+    }
+}
