@@ -92,6 +92,10 @@ public interface MonitorConfig {
         @WithDefault("1e-4")
         double updateRatio();
 
+        /** Not while the training accuracy is above this: a converged net has tiny gradients everywhere (AUTOTRAINER: best accuracy <= 0.7; recorded overfitting runs at accuracy 1.0 have first-layer norms ~1e-5). */
+        @WithDefault("0.7")
+        double maxAccuracy();
+
         /** Consecutive steps the smoothed condition must hold, and clear, before it fires or resolves (ours). */
         @WithDefault("20")
         int patience();
@@ -107,8 +111,8 @@ public interface MonitorConfig {
         @WithDefault("3")
         int spikePatience();
 
-        /** Steps of gradient norms before the running median is trusted (ours). */
-        @WithDefault("10")
+        /** Steps of gradient norms before the running median is trusted (ours: 3; recorded SGD lr 2 runs explode by step 4-8, before a 10-step warm-up). */
+        @WithDefault("3")
         int warmupSteps();
 
         /** First/last layer gradient-norm ratio at or above which gradients explode (AUTOTRAINER: 70). */
@@ -149,8 +153,8 @@ public interface MonitorConfig {
         @WithDefault("100")
         int patience();
 
-        /** On long epochs the patience is at least this many epochs (ours; Keras ReduceLROnPlateau counts 10 epochs of validation). */
-        @WithDefault("3")
+        /** On long epochs the patience is at least this many epochs (ours: 1, since the detector sees every step; Keras ReduceLROnPlateau counts 10 epochs of validation; 3 epochs of 100 steps missed every recorded plateau run). */
+        @WithDefault("1")
         int patienceEpochs();
 
         /** Progress must also exceed this many standard deviations of the smoothed loss's noise (ours: 3). */
@@ -203,6 +207,10 @@ public interface MonitorConfig {
         @WithDefault("0.02")
         double accuracyGapGrowth();
 
+        /** With the accuracy gap held for {@link #patience()} validations, a validation loss this fraction above its minimum while the training loss falls is overfitting (AUTOTRAINER: gap plus "train loss down, val loss up"; ours 1.5 %: a recorded run rose 4 % in 260 steps at a 0.17 gap). */
+        @WithDefault("0.015")
+        double gapValidationRise();
+
         /** Train accuracy above which the smaller gap applies (AUTOTRAINER: 0.9). */
         @WithDefault("0.9")
         double highTrainAccuracy();
@@ -214,8 +222,8 @@ public interface MonitorConfig {
         @WithDefault("0.7")
         double lowAccuracy();
 
-        /** Train and validation accuracy this close are "nearly equal" (seed 004; ours 0.05). */
-        @WithDefault("0.05")
+        /** Train and validation accuracy this close are "nearly equal" (seed 004): AUTOTRAINER's smaller overfitting gap, 0.07 (recorded underfitting runs differ by 0.03-0.06; ours was 0.05). */
+        @WithDefault("0.07")
         double maxGap();
 
         /** Validations before it may be called (ours). */

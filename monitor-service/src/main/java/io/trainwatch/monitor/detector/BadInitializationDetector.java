@@ -15,6 +15,9 @@ public final class BadInitializationDetector implements Detector {
 
     public static final String NAME = "bad-initialization";
 
+    /** The pinned streak must begin within this many steps of the run's start (ours: the 10 start steps + slack). */
+    static final int PINNED_FROM_START = 20;
+
     private final MonitorConfig.BadInitialization config;
 
     public BadInitializationDetector(MonitorConfig.BadInitialization config) {
@@ -47,8 +50,10 @@ public final class BadInitializationDetector implements Detector {
         }
         double hidden = Stats.maxHidden(e.layerGradientNorms());
         s.deadGradientRun = !Double.isNaN(hidden) && hidden <= config.deadGradientNorm() ? s.deadGradientRun + 1 : 0;
-        boolean pinned = (s.pinnedRun >= config.pinnedSteps() && s.deadGradientRun >= config.pinnedSteps())
-                || s.pinnedRun >= config.pinnedStepsWithoutDeadGradients();
+        // Pinned since the start: a net that reaches chance later (dead after an explosion) was not badly initialised.
+        boolean sinceStart = s.steps - s.pinnedRun <= PINNED_FROM_START;
+        boolean pinned = sinceStart && ((s.pinnedRun >= config.pinnedSteps() && s.deadGradientRun >= config.pinnedSteps())
+                || s.pinnedRun >= config.pinnedStepsWithoutDeadGradients());
         if (s.flatPhase && !Double.isNaN(s.startLoss) && s.steps > config.pinnedSteps() / 10) {
             if (Math.abs(s.ema - s.startLoss) > config.flatTolerance() * Math.abs(s.startLoss)) {
                 s.flatPhase = false;

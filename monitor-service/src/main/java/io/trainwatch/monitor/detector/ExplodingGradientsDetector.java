@@ -67,8 +67,11 @@ public final class ExplodingGradientsDetector implements Detector {
         boolean byRatio = s.layerRatioHold >= config.layerRatioPatience();
         // Growing gradients while the loss falls (a net escaping a flat start) are not an explosion: the loss must
         // be non-finite or 5 % plus three noise sigmas above its best, and not improving.
-        boolean bySpike = s.spikeRun >= config.spikePatience() && (s.nonFiniteLossRun > 0
-                || (s.ema > s.minEma * 1.05 + 3 * s.emaSigma && s.lastStep - s.bestStep >= config.spikePatience()));
+        // Before the smoothed loss is warm (the first steps), the raw loss must be twice the first one.
+        boolean lossUp = Double.isNaN(s.minEma)
+                ? Double.isFinite(s.loss) && Double.isFinite(s.firstLoss) && s.loss > 2 * s.firstLoss
+                : s.ema > s.minEma * 1.05 + 3 * s.emaSigma && s.lastStep - s.bestStep >= config.spikePatience();
+        boolean bySpike = s.spikeRun >= config.spikePatience() && (s.nonFiniteLossRun > 0 || lossUp);
         boolean calm = !nonFinite && !spike && s.layerRatioHold == 0;
         s.explodingClear = calm ? s.explodingClear + 1 : 0;
         Evidence evidence = Evidence.of("gradientNorm", norm).and("runningMedianGradientNorm", median);

@@ -73,6 +73,12 @@ public final class OverfittingDetector implements Detector {
                     && valAcc <= s.validationAccuracyAtStreakStart - config.accuracyGapGrowth() / 2
                     && s.minValidationStep != v.step(); // a validation loss at a new minimum is no overfitting
         }
+        // AUTOTRAINER's two features together: a held accuracy gap and a validation loss up from its minimum
+        // while the training loss went down; then a small rise suffices.
+        boolean gapAndLossUp = s.gapRun >= config.patience() && Stats.finite(v.validationLoss())
+                && s.minValidationStep != v.step()
+                && v.validationLoss() - s.minValidationLoss > config.gapValidationRise() * Math.abs(s.minValidationLoss)
+                && Double.isFinite(trainLoss) && trainLoss < s.trainLossAtMinValidation;
         Evidence evidence = new Evidence();
         if (Stats.finite(v.validationLoss())) {
             evidence.and("validationLoss", v.validationLoss()).and("minValidationLoss", s.minValidationLoss)
@@ -82,15 +88,19 @@ public final class OverfittingDetector implements Detector {
         if (!Double.isNaN(gap)) {
             evidence.and("trainAccuracy", trainAcc).and("validationAccuracy", valAcc).and("accuracyGap", gap);
         }
-        if (lossRising || gapGrowing) {
+        if (lossRising || gapGrowing || gapAndLossUp) {
             evidence.and("validationsRising", Math.max(s.validationRiseRun, s.gapRun));
             String why = lossRising
                     ? String.format("the validation loss %.4g is %.0f%% above its minimum %.4g (step %d) for %d "
                             + "validations while the training loss fell to %.4g", v.validationLoss(),
                     100 * (v.validationLoss() / s.minValidationLoss - 1), s.minValidationLoss, s.minValidationStep,
                     s.validationRiseRun, trainLoss)
-                    : String.format("the train/validation accuracy gap %.3f keeps growing (from %.3f) for %d "
-                    + "validations", gap, s.gapAtStreakStart, s.gapRun);
+                    : gapGrowing ? String.format("the train/validation accuracy gap %.3f keeps growing (from %.3f) for %d "
+                    + "validations", gap, s.gapAtStreakStart, s.gapRun)
+                    : String.format("the train/validation accuracy gap %.3f holds for %d validations and the "
+                    + "validation loss %.4g is %.1f%% above its minimum %.4g (step %d) while the training loss fell to "
+                    + "%.4g", gap, s.gapRun, v.validationLoss(), 100 * (v.validationLoss() / s.minValidationLoss - 1),
+                    s.minValidationLoss, s.minValidationStep, trainLoss);
             return Condition.holds(Alert.WARNING, "Overfitting: " + why + ".", evidence.map(), remedy(),
                     Alert.ACTION_STOP);
         }

@@ -28,6 +28,9 @@ public final class UnderfittingDetector implements Detector {
         return NAME;
     }
 
+    /** A smoothed loss this fraction below ln(C) has learned something, whatever its start (ours: 20 %, the plateau's progress). */
+    static final double LEARNED_BELOW_CHANCE = 0.2;
+
     @Override
     public String remedy() {
         return "Use a bigger model (wider or deeper layers), less regularisation (lower L2, less dropout), or "
@@ -58,7 +61,12 @@ public final class UnderfittingDetector implements Detector {
         Evidence evidence = Evidence.of("trainAccuracy", trainAcc).and("validationAccuracy", valAcc)
                 .and("accuracyGap", trainAcc - valAcc).and("smoothedLoss", s.ema)
                 .and("stepsWithoutProgress", flatFor);
-        if (s.validations >= config.warmupValidations() && low && flat) {
+        // Underfitting learns something, then stalls mediocre; a loss flat since its start (the first half of
+        // "flat, then a sudden drop") is bad initialisation or a rate too low, not a model too small. A model that
+        // starts below chance (a linear model on standardised features) has learned too.
+        boolean learned = plateau.progressed(s) || (Double.isFinite(s.chanceLoss) && s.chanceLoss > 0
+                && s.minEma <= (1 - LEARNED_BELOW_CHANCE) * s.chanceLoss);
+        if (s.validations >= config.warmupValidations() && low && flat && learned) {
             evidence.and("lowAccuracyThreshold", config.lowAccuracy());
             return Condition.holds(Alert.WARNING, String.format("Underfitting: train and validation accuracy are "
                             + "both low (%.3f, %.3f) and the loss has been flat for %d steps.", trainAcc, valAcc, flatFor),

@@ -65,8 +65,14 @@ public final class VanishingGradientsDetector implements Detector {
         }
         double hidden = Stats.maxHidden(e.layerGradientNorms());
         boolean allHiddenDead = !Double.isNaN(hidden) && hidden <= DEAD;
-        boolean byNorms = s.emaLogRatio <= logRatio && s.emaLogFirst <= logFirst && !allHiddenDead;
-        boolean byUpdates = s.emaLogUpdateFirst < logUpdate && s.emaLogUpdateLast >= logUpdate;
+        // AUTOTRAINER also asks for a low accuracy: a converged net (accuracy ~1) has tiny gradients everywhere.
+        double accuracy = !Double.isNaN(s.trainAccuracy) ? s.trainAccuracy : s.accuracy;
+        boolean learning = !Double.isNaN(accuracy) && accuracy > config.maxAccuracy();
+        boolean byNorms = s.emaLogRatio <= logRatio && s.emaLogFirst <= logFirst && !allHiddenDead && !learning;
+        // A first layer whose update ratio is 0 because no gradient reaches any hidden layer is symmetric init
+        // (recorded zero-init runs: update ratio exactly 0), not vanishing: bad-initialization reports it.
+        boolean byUpdates = s.emaLogUpdateFirst < logUpdate && s.emaLogUpdateLast >= logUpdate && !allHiddenDead
+                && !learning;
         if (byNorms || byUpdates) {
             s.vanishingHold++;
             s.vanishingClear = 0;

@@ -59,6 +59,9 @@ public final class RunMonitor {
         suppress(UnderfittingDetector.NAME, BadInitializationDetector.NAME, LrDecayedTooEarlyDetector.NAME,
                 DivergenceDetector.NAME, VanishingGradientsDetector.NAME);
         suppress(LrDecayedTooEarlyDetector.NAME, BadInitializationDetector.NAME, DivergenceDetector.NAME);
+        // A loss pinned at ln(C) behind a first layer that gets ~1e-10 of the gradient is the vanishing gradient
+        // (recorded vanishing-gradients runs), whose remedy already names the initialisation.
+        suppress(BadInitializationDetector.NAME, VanishingGradientsDetector.NAME);
     }
 
     private void put(Detector d) {
@@ -190,7 +193,12 @@ public final class RunMonitor {
         if (lr != null && Double.isFinite(lr) && lr > 0) {
             if (Double.isFinite(s.previousLr)) {
                 if (lr <= config.lrDecayedTooEarly().dropFactor() * s.previousLr) {
-                    s.lrDropStep = e.step();
+                    // A decay made while a plateau is reported answers it (ReduceLROnPlateau, the tuner's policy): it
+                    // came after the loss levelled off, so it is not "too early"; a later flat is a new plateau.
+                    // The plateau may have resolved between the alert and the step the new rate took effect.
+                    boolean answersPlateau = s.active(index(PlateauDetector.NAME)) || (s.lastPlateauStep >= 0
+                            && e.step() - s.lastPlateauStep <= config.lrDecayedTooEarly().afterDropSteps());
+                    s.lrDropStep = answersPlateau ? -1 : e.step();
                     s.lrBeforeDrop = s.previousLr;
                 } else if (lr * config.lrDecayedTooEarly().dropFactor() >= s.previousLr) {
                     s.lrDropStep = -1; // raised again: the decay is undone
@@ -265,6 +273,9 @@ public final class RunMonitor {
             if (c.isHolding() && !s.active(i) && (suppressedBy[i] & blockers) == 0 && !reportedAsEarlyDecay(s, i)) {
                 s.setActive(i, true);
                 s.episodeStart[i] = step;
+                if (i == index(PlateauDetector.NAME)) {
+                    s.lastPlateauStep = step;
+                }
                 s.episodeSeverity[i] = (byte) severityCode(c.severity());
                 alert = new Alert(Contract.SCHEMA_VERSION, Alert.fingerprint(s.runId, detectors[i].name(), step),
                         Alert.FIRING, s.runId, s.studyId, s.trialId, detectors[i].name(), c.severity(), step, epoch, at,

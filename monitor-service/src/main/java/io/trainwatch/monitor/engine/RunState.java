@@ -73,6 +73,8 @@ public final class RunState {
     public int nonFiniteLossRun;
     public double previousLr = Double.NaN;
     public long lrDropStep = -1;
+    /** The step of the last plateau alert (-1: none): a decay soon after it answers it, it is not too early. */
+    public long lastPlateauStep = -1;
     public double lrBeforeDrop = Double.NaN;
 
     // --- vanishing gradients

@@ -100,6 +100,7 @@ public final class RunStateCodec {
             out.writeLong(s.episodeStart[i]);
             out.writeByte(s.episodeSeverity[i]);
         }
+        out.writeLong(s.lastPlateauStep);
         return out.toByteArray();
     }
 
@@ -185,6 +186,8 @@ public final class RunStateCodec {
                 s.episodeStart[i] = in.readLong();
                 s.episodeSeverity[i] = in.readByte();
             }
+            // Appended later: a state written before it has none (no plateau remembered).
+            s.lastPlateauStep = in.remains(Long.BYTES) ? in.readLong() : -1;
             return s.runId == null ? null : s;
         } catch (BufferUnderflowException | IllegalArgumentException e) {
             return null;
@@ -268,6 +271,10 @@ public final class RunStateCodec {
 
         float readFloat() {
             return in.getFloat();
+        }
+
+        boolean remains(int n) {
+            return in.remaining() >= n;
         }
 
         String readString() {

@@ -38,6 +38,27 @@ class RunMonitorTest {
         return out;
     }
 
+    private static StepEvent stepAt(long step, double loss, double lr) {
+        return new StepEvent(Contract.SCHEMA_VERSION, "r", T0.plusSeconds(step), null, null, step, 0, loss, null, lr,
+                1.0, Map.of("l0", 0.5, "l1", 0.6), null, null, null, null);
+    }
+
+    @Test
+    void aDecaySoonAfterAPlateauAlertAnswersItAndIsNotTooEarlyEvenIfThePlateauResolvedMeanwhile() {
+        RunState answered = monitor.newState("r");
+        RunState early = monitor.newState("r");
+        answered.lastPlateauStep = 100; // a plateau fired at step 100 and has resolved since
+        for (RunState s : List.of(answered, early)) {
+            for (int i = 0; i < 150; i++) {
+                monitor.process(s, stepAt(i, 1.0, 0.01));
+            }
+            monitor.process(s, stepAt(150, 1.0, 0.001));
+        }
+        assertThat(answered.lrDropStep).isEqualTo(-1);
+        assertThat(early.lrDropStep).isEqualTo(150);
+        assertThat(RunStateCodec.read(RunStateCodec.write(answered)).lastPlateauStep).isEqualTo(100);
+    }
+
     @Test
     void aNanLossFiresDivergenceOnceAndTheRunEndResolvesIt() {
         RunState s = monitor.newState("r");

@@ -38,7 +38,7 @@ public final class Fixtures {
                 }
                 String[] f = line.split(",", -1);
                 List<TrainingEvent> events = new ArrayList<>();
-                for (String json : Files.readAllLines(DIR.resolve(f[0]))) {
+                for (String json : lines(DIR.resolve(f[0]))) {
                     if (json.isBlank()) {
                         continue;
                     }
@@ -54,6 +54,17 @@ public final class Fixtures {
             return out;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The lines of a fixture; {@code .gz} files (the recordings of the trainer) are gunzipped. */
+    static List<String> lines(Path file) throws IOException {
+        if (!file.toString().endsWith(".gz")) {
+            return Files.readAllLines(file);
+        }
+        try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(
+                new java.util.zip.GZIPInputStream(Files.newInputStream(file)), StandardCharsets.UTF_8))) {
+            return in.lines().toList();
         }
     }
 

@@ -20,6 +20,14 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class EventBuffer {
 
+    /**
+     * A step event wakes the publisher only once this many events wait; other events wake it at once. The
+     * publisher otherwise drains the queue every {@code KafkaEventPublisher.DRAIN_INTERVAL}, so the training
+     * thread does not pay a thread wake-up (and the publisher does not steal a core from ND4J's threads)
+     * for every step.
+     */
+    static final int WAKE_AT = 256;
+
     /** How many runs' drop counts are remembered (they are taken when the run's run-finished is sent). */
     static final int MAX_TRACKED_RUNS = 10_000;
 
@@ -34,7 +42,8 @@ public final class EventBuffer {
             return size() > MAX_TRACKED_RUNS;
         }
     };
-    private long droppedTotal;
+    /** Written under the lock, read without it. */
+    private volatile long droppedTotal;
 
     public EventBuffer(int capacity, int reserve) {
         if (capacity < 1 || reserve < 0) {
@@ -47,20 +56,31 @@ public final class EventBuffer {
 
     /** Adds an event without blocking; returns false when the event itself was dropped. */
     public boolean offer(TrainingEvent event) {
+        return add(event) >= 0;
+    }
+
+    /**
+     * Adds an event without blocking (one lock acquisition) and says how many events this call dropped:
+     * 0, the number of older steps evicted to make room (usually 1), or -1 when the event itself was dropped.
+     */
+    public int add(TrainingEvent event) {
         lock.lock();
         try {
             boolean step = event instanceof StepEvent;
-            if (queue.size() >= capacity) {
-                if (!evictOldestStep()) {
-                    if (step || queue.size() >= hardLimit) {
-                        countDrop(event.runId());
-                        return false;
-                    }
-                }
+            int evicted = 0;
+            // A loop: events pushed back by the publisher may have taken the queue past its capacity.
+            while (queue.size() >= capacity && evictOldestStep()) {
+                evicted++;
+            }
+            if (queue.size() >= capacity && (step || queue.size() >= hardLimit)) {
+                countDropLocked(event.runId());
+                return -1;
             }
             queue.addLast(event);
-            notEmpty.signal();
-            return true;
+            if (!step || queue.size() >= WAKE_AT) {
+                notEmpty.signal();
+            }
+            return evicted;
         } finally {
             lock.unlock();
         }
@@ -72,6 +92,60 @@ public final class EventBuffer {
         try {
             queue.addFirst(event);
             notEmpty.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** True while a consumer waits in {@link #drainTo} or {@link #poll} (tests). */
+    boolean hasWaitingConsumer() {
+        lock.lock();
+        try {
+            return lock.hasWaiters(notEmpty);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** How many events the queue holds before it evicts steps. */
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Puts events back at the head, in their order (what the publisher took but could not send yet). */
+    public void pushBackAll(java.util.List<TrainingEvent> events) {
+        if (events.isEmpty()) {
+            return;
+        }
+        lock.lock();
+        try {
+            for (int i = events.size() - 1; i >= 0; i--) {
+                queue.addFirst(events.get(i));
+            }
+            notEmpty.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Moves up to {@code max} of the oldest events into {@code into}; when the queue is empty, first waits up
+     * to {@code timeout} for a wake-up (a step alone does not wake it). Returns how many were moved.
+     */
+    public int drainTo(java.util.List<TrainingEvent> into, int max, long timeout, TimeUnit unit)
+            throws InterruptedException {
+        long nanos = unit.toNanos(timeout);
+        lock.lock();
+        try {
+            if (queue.isEmpty() && nanos > 0) {
+                notEmpty.awaitNanos(nanos);
+            }
+            int n = 0;
+            while (n < max && !queue.isEmpty()) {
+                into.add(queue.pollFirst());
+                n++;
+            }
+            return n;
         } finally {
             lock.unlock();
         }
@@ -98,8 +172,7 @@ public final class EventBuffer {
     public void countDrop(String runId) {
         lock.lock();
         try {
-            droppedTotal++;
-            droppedByRun.merge(runId, 1L, Long::sum);
+            countDropLocked(runId);
         } finally {
             lock.unlock();
         }
@@ -127,12 +200,7 @@ public final class EventBuffer {
     }
 
     public long droppedTotal() {
-        lock.lock();
-        try {
-            return droppedTotal;
-        } finally {
-            lock.unlock();
-        }
+        return droppedTotal;
     }
 
     public int size() {

@@ -13,7 +13,9 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -22,7 +24,8 @@ import java.util.logging.Logger;
 
 /**
  * Sends training events to Kafka from one publisher thread that owns an idempotent producer (key = runId),
- * fed by an {@link EventBuffer}: training threads only enqueue and never wait for the broker. While the
+ * fed by an {@link EventBuffer}: training threads only enqueue and never wait for the broker. The thread
+ * drains the queue in batches every {@link #DRAIN_INTERVAL} rather than waking once per step. While the
  * broker is down, {@code send} gives up after {@code max.block.ms}; kept events go back to the head of
  * the queue and are retried with a capped backoff, step events are dropped and counted. A
  * {@code run-finished} leaves with the number of that run's dropped events in {@code droppedEvents}.
@@ -30,6 +33,15 @@ import java.util.logging.Logger;
 public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(KafkaEventPublisher.class.getName());
+
+    /**
+     * How long the publisher sleeps when only step events arrive: it then sends what came in one go, instead
+     * of waking (and competing with ND4J for the cores) once per step. Kept events and a backlog of
+     * {@code EventBuffer.WAKE_AT} wake it at once. 50 ms is far below the monitor's reaction times.
+     */
+    static final Duration DRAIN_INTERVAL = Duration.ofMillis(50);
+    /** The most events taken from the queue at once (and then 1% of its capacity: what is in flight is not bounded by it). */
+    static final int MAX_BATCH = 512;
 
     private final String topic;
     private final EventBuffer buffer;
@@ -40,7 +52,11 @@ public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
     private final Counter dropped;
     private final Counter failed;
     private volatile boolean running = true;
+    /** Events the publisher thread took from the queue and has not handed to the producer yet. */
+    private volatile int inFlight;
     private volatile long lastDropLogNanos;
+    /** The wait before the next try while the broker is unreachable (publisher thread only). */
+    private long backoffMs = 100;
 
     /**
      * @param producerConfig client settings (bootstrap servers, serializers, security); idempotence, acks=all
@@ -78,11 +94,11 @@ public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
 
     @Override
     public void publish(TrainingEvent event) {
-        long before = buffer.droppedTotal();
-        buffer.offer(event);
-        long lost = buffer.droppedTotal() - before;
-        if (lost > 0) {
-            dropped.increment(lost);
+        // One lock acquisition; only the drops of this very call are counted here (the publisher thread
+        // counts its own).
+        int lost = buffer.add(event);
+        if (lost != 0) {
+            dropped.increment(Math.abs(lost));
         }
     }
 
@@ -91,49 +107,64 @@ public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
     }
 
     private void loop() {
-        long backoffMs = 100;
+        int maxBatch = Math.max(1, Math.min(MAX_BATCH, buffer.capacity() / 100));
+        List<TrainingEvent> batch = new ArrayList<>(maxBatch);
         while (running || buffer.size() > 0) {
-            TrainingEvent event;
+            batch.clear();
             try {
-                event = buffer.poll(100, TimeUnit.MILLISECONDS);
+                inFlight = buffer.drainTo(batch, maxBatch, DRAIN_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             }
-            if (event == null) {
-                continue;
+            boolean stop = !sendBatch(batch);
+            inFlight = 0;
+            if (stop) {
+                return;
             }
+        }
+    }
+
+    /** Sends a batch taken from the queue; false when the thread must end (closing, interrupted). */
+    private boolean sendBatch(List<TrainingEvent> batch) {
+        for (int i = 0; i < batch.size(); i++) {
+            TrainingEvent event = batch.get(i);
             if (event instanceof RunFinished rf) {
                 long lost = buffer.takeDropped(rf.runId());
                 long total = (rf.droppedEvents() == null ? 0 : rf.droppedEvents()) + lost;
-                event = new RunFinished(rf.schemaVersion(), rf.runId(), rf.timestamp(), rf.studyId(), rf.trialId(),
-                        rf.status(), rf.reason(), rf.step(), total);
+                event = new RunFinished(rf.schemaVersion(), rf.runId(), rf.timestamp(), rf.studyId(),
+                        rf.trialId(), rf.status(), rf.reason(), rf.step(), total);
             }
             if (send(event)) {
                 backoffMs = 100;
                 continue;
             }
             // The broker is unreachable: steps are dropped, the rest waits at the head of the queue.
+            List<TrainingEvent> rest = new ArrayList<>(batch.size() - i);
             if (event instanceof StepEvent) {
                 buffer.countDrop(event.runId());
                 dropped.increment();
                 logDrops();
             } else {
-                buffer.pushBack(event);
-                if (!running) {
-                    return; // closing with the broker down: give up after the close deadline
-                }
+                rest.add(event);
+            }
+            rest.addAll(batch.subList(i + 1, batch.size()));
+            buffer.pushBackAll(rest);
+            if (!running && !(event instanceof StepEvent)) {
+                return false; // closing with the broker down: give up after the close deadline
             }
             try {
                 if (closing.await(backoffMs, TimeUnit.MILLISECONDS) && buffer.size() == 0) {
-                    return;
+                    return false;
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return;
+                return false;
             }
             backoffMs = Math.min(backoffMs * 2, 5000);
+            return true;
         }
+        return true;
     }
 
     private boolean send(TrainingEvent event) {
@@ -196,7 +227,7 @@ public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
     /** Blocks until everything queued has been handed to the producer and flushed (tests, benchmarks). */
     public void flush(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (buffer.size() > 0 && System.nanoTime() < deadline) {
+        while ((buffer.size() > 0 || inFlight > 0) && System.nanoTime() < deadline) {
             Thread.onSpinWait();
             try {
                 closing.await(5, TimeUnit.MILLISECONDS);

@@ -110,4 +110,101 @@ class EventBufferTest {
         assertThat(b.poll(20, TimeUnit.MILLISECONDS)).isNull();
         assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(15));
     }
+
+    @Test
+    void addSaysWhatItDropped() {
+        EventBuffer b = new EventBuffer(2, 1);
+        assertThat(b.add(step("r", 0))).isZero();
+        assertThat(b.add(validation("r", 1))).isZero();
+        assertThat(b.add(step("r", 2))).as("evicts step 0").isEqualTo(1);
+        assertThat(b.add(step("r", 3))).as("evicts step 2").isEqualTo(1);
+        assertThat(b.add(finished("r"))).as("evicts step 3").isEqualTo(1);
+        assertThat(b.add(step("r", 4))).as("no step left to evict: the step itself").isEqualTo(-1);
+        assertThat(b.droppedTotal()).isEqualTo(4);
+        assertThat(b.dropped("r")).isEqualTo(4);
+    }
+
+    @Test
+    void drainToTakesAtMostMaxInOrderWithoutWaitingWhenThereIsSomething() throws Exception {
+        EventBuffer b = new EventBuffer(10, 0);
+        for (int i = 0; i < 5; i++) {
+            b.offer(step("r", i));
+        }
+        List<TrainingEvent> out = new ArrayList<>();
+        long t0 = System.nanoTime();
+        assertThat(b.drainTo(out, 3, 10, TimeUnit.SECONDS)).isEqualTo(3);
+        assertThat(System.nanoTime() - t0).isLessThan(TimeUnit.SECONDS.toNanos(5));
+        assertThat(out).extracting(TrainingEvent::stepOrMinusOne).containsExactly(0L, 1L, 2L);
+        assertThat(b.size()).isEqualTo(2);
+        out.clear();
+        assertThat(b.drainTo(out, 0, 0, TimeUnit.MILLISECONDS)).isZero();
+    }
+
+    @Test
+    void pushedBackEventsKeepTheirOrderAndTheQueueShrinksBackToItsCapacity() throws Exception {
+        EventBuffer b = new EventBuffer(3, 0);
+        for (int i = 0; i < 3; i++) {
+            b.offer(step("r", i));
+        }
+        List<TrainingEvent> taken = new ArrayList<>();
+        b.drainTo(taken, 3, 0, TimeUnit.MILLISECONDS);
+        b.offer(step("r", 3));
+        b.offer(validation("r", 4));
+        b.offer(step("r", 5));
+        b.pushBackAll(taken); // the publisher could not send them: back at the head, before the newer ones
+        assertThat(b.size()).isEqualTo(6);
+        assertThat(b.add(step("r", 6))).as("evicts steps 0..3 to get below capacity again").isEqualTo(4);
+        assertThat(drain(b)).extracting(TrainingEvent::stepOrMinusOne).containsExactly(4L, 5L, 6L);
+        b.pushBackAll(List.of());
+        assertThat(b.size()).isZero();
+    }
+
+    @Test
+    void aStepAloneDoesNotWakeTheConsumerOtherEventsDo() throws Exception {
+        EventBuffer b = new EventBuffer(10_000, 0);
+        List<TrainingEvent> drained = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread consumer = new Thread(() -> {
+            List<TrainingEvent> out = new ArrayList<>();
+            try {
+                b.drainTo(out, 100, 30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            drained.addAll(out);
+        });
+        consumer.setDaemon(true);
+        consumer.start();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(b::hasWaitingConsumer);
+        b.offer(step("r", 0));
+        consumer.join(300);
+        assertThat(consumer.isAlive()).as("one step does not wake the publisher").isTrue();
+        b.offer(validation("r", 0));
+        consumer.join(10_000);
+        assertThat(consumer.isAlive()).as("a validation event wakes it at once").isFalse();
+        assertThat(drained).extracting(TrainingEvent::type).containsExactly("step", "validation");
+    }
+
+    @Test
+    void aBacklogOfStepsWakesTheConsumer() throws Exception {
+        EventBuffer b = new EventBuffer(10_000, 0);
+        List<TrainingEvent> drained = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread consumer = new Thread(() -> {
+            List<TrainingEvent> out = new ArrayList<>();
+            try {
+                b.drainTo(out, 10_000, 30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            drained.addAll(out);
+        });
+        consumer.setDaemon(true);
+        consumer.start();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(b::hasWaitingConsumer);
+        for (int i = 0; i < EventBuffer.WAKE_AT; i++) {
+            b.offer(step("r", i));
+        }
+        consumer.join(10_000);
+        assertThat(consumer.isAlive()).isFalse();
+        assertThat(drained).hasSize(EventBuffer.WAKE_AT);
+    }
 }

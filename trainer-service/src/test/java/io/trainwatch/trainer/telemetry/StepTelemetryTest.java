@@ -92,6 +92,51 @@ class StepTelemetryTest {
             correct += p[i] == labels[i] ? 1 : 0;
         }
         assertThat(m.accuracy()).as("accuracy of the forward pass of this step").isEqualTo((double) correct / batch);
+        assertThat(telemetry.slowCopies()).as("every copy was one bulk copy from native memory").isZero();
+    }
+
+    @Test
+    void aLaterStepMeasuresTheNewStateWithoutStaleBuffers() {
+        RunSpec spec = RunSpecParser.parse(Map.of("dataset", Map.of("type", "blobs"), "hiddenLayers", List.of(16, 8),
+                "optimizer", "adam", "learningRate", 0.01));
+        PreparedData data = Datasets.prepare(spec.dataset(), 1);
+        MultiLayerNetwork net = ModelFactory.build(spec, data.numFeatures(), data.numClasses());
+        StepTelemetry telemetry = new StepTelemetry(net);
+        NativeProbe probe = new NativeProbe();
+        net.setListeners(probe, telemetry);
+        int batch = 16;
+        for (int step = 0; step < 5; step++) {
+            float[] x = new float[batch * data.numFeatures()];
+            float[] y = new float[batch * data.numClasses()];
+            int[] labels = new int[batch];
+            for (int i = 0; i < batch; i++) {
+                int k = step * batch + i;
+                System.arraycopy(data.train().x()[k], 0, x, i * data.numFeatures(), data.numFeatures());
+                labels[i] = data.train().y()[k];
+                y[i * data.numClasses() + labels[i]] = 1;
+            }
+            INDArray features = Nd4j.create(x, new long[]{batch, data.numFeatures()}, 'c');
+            long[] p = Nd4j.argMax(net.output(features, false), 1).toLongVector();
+            telemetry.beginStep(labels, true);
+            net.fit(new DataSet(features, Nd4j.create(y, new long[]{batch, data.numClasses()}, 'c')));
+            StepTelemetry.Measurement m = telemetry.measurement();
+            for (int l = 0; l < 3; l++) {
+                assertThat(m.layerGradientNorms()[l]).as("step %d layer %d", step, l)
+                        .isCloseTo(probe.layerNorms[l] / batch, within(1e-5));
+            }
+            double all = probe.paramsBefore.norm2Number().doubleValue();
+            double sum = 0;
+            for (double v : m.parameterNorms()) {
+                sum += v * v;
+            }
+            assertThat(Math.sqrt(sum)).as("step %d parameter norm", step).isCloseTo(all, within(1e-4));
+            int correct = 0;
+            for (int i = 0; i < batch; i++) {
+                correct += p[i] == labels[i] ? 1 : 0;
+            }
+            assertThat(m.accuracy()).as("step %d accuracy", step).isEqualTo((double) correct / batch);
+        }
+        assertThat(telemetry.slowCopies()).isZero();
     }
 
     @Test

@@ -506,6 +506,12 @@ public final class StudyEngine {
         if (s.spec.dataset() != null) {
             base.put("dataset", s.spec.dataset());
         }
+        // The trainer refuses initStd beside an initialisation that has no spread (He, Xavier...): a trial (or a
+        // remedy) that switches a normal/uniform base to such an init drops the base's initStd.
+        Object init = t.params.get(TrainerParameters.WEIGHT_INIT);
+        if (init != null && !"normal".equals(String.valueOf(init)) && !"uniform".equals(String.valueOf(init))) {
+            base.remove("initStd");
+        }
         return new Trial(Contract.SCHEMA_VERSION, s.id, t.trialId, t.runId,
                 TrainerParameters.forTrainer(t.params, s.spec.model(), t.seed), new Trial.Budget(t.maxSteps, null),
                 t.origin, base, t.createdAt);

@@ -69,7 +69,9 @@ public final class TunerRuntime implements AutoCloseable {
                         Map<String, Object> adminConfig, Settings settings, StudyEngine engine, TunerListener listener) {
         this.producerConfig = new HashMap<>(producerConfig);
         this.producerConfig.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 * 1024 * 1024);
-        this.producerConfig.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        // gzip: the JDK's own codec, which every broker can read; a broker without lz4-java on its class path
+        // (the bundled local-kafka) fails lz4 batches on the compacted tuner.studies with NoClassDefFoundError.
+        this.producerConfig.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "gzip");
         this.consumerConfig = new HashMap<>(consumerConfig);
         this.adminConfig = adminConfig;
         this.settings = settings;

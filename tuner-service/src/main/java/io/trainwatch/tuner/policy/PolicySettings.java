@@ -17,7 +17,7 @@ package io.trainwatch.tuner.policy;
  * @param overfitDropoutStep          ... and dropout + this (ours: 0.2)
  * @param favourShare                 share of later samples drawn from favoured choices (ours: 0.8)
  * @param minRangeKeep                a remedy keeps at least this share of a range's width (ours: 0.25)
- * @param stopOnUnderfitting          whether underfitting stops the trial (the issue only asks to steer later trials: false)
+ * @param stopOnUnderfitting          whether underfitting stops the trial (true: it cannot recover in-trial; the issue only asks to steer later trials)
  */
 public record PolicySettings(
         double plateauFactor,
@@ -50,6 +50,6 @@ public record PolicySettings(
     }
 
     public static PolicySettings defaults() {
-        return new PolicySettings(0.1, 50, 1e-6, 1e-4, 2, 2.0, 0.5, 0.1, 10.0, 0.2, 0.8, 0.25, false);
+        return new PolicySettings(0.1, 50, 1e-6, 1e-4, 2, 2.0, 0.5, 0.1, 10.0, 0.2, 0.8, 0.25, true);
     }
 }

@@ -9,7 +9,11 @@ import io.trainwatch.tuner.MutableClock;
 import io.trainwatch.tuner.policy.AlertPolicy;
 import io.trainwatch.tuner.policy.PolicySettings;
 import io.trainwatch.tuner.study.Decision;
+import io.trainwatch.tuner.study.Objective;
+import io.trainwatch.tuner.study.ParamSpec;
+import io.trainwatch.tuner.study.StudyBudget;
 import io.trainwatch.tuner.study.StudyJson;
+import io.trainwatch.tuner.study.StudySpec;
 import io.trainwatch.tuner.study.StudyState;
 import io.trainwatch.tuner.study.TrialState;
 import org.junit.jupiter.api.Test;
@@ -17,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import static io.trainwatch.tuner.Fixtures.alert;
@@ -50,6 +55,23 @@ class StudyEngineTest {
         assertThat(t.base()).containsEntry("optimizer", "adam").containsKey("dataset");
         assertThat(fx.changedStudies()).hasSize(1);
         assertThatThrownBy(() -> e.create("s1", Fixtures.spec(6, 2, 100, 2))).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aTrialThatSwitchesAwayFromANormalInitDropsTheBaseInitStdWhichTheTrainerWouldRefuse() {
+        StudySpec spec = new StudySpec("test", Objective.MAXIMIZE_VALIDATION_ACCURACY,
+                Map.of("weightInit", ParamSpec.categorical(List.of("normal", "relu"))),
+                new StudyBudget(12, 12, 100, 1, 2.0), Map.of("type", "spirals"),
+                Map.of("hiddenLayers", List.of(32, 32), "initStd", 0.05), 7, true, true);
+        List<Trial> trials = engine().create("s", spec).trials();
+        assertThat(trials).extracting(t -> t.hyperparameters().get("weightInit")).contains("normal", "relu");
+        for (Trial t : trials) {
+            if ("normal".equals(t.hyperparameters().get("weightInit"))) {
+                assertThat(t.base()).containsEntry("initStd", 0.05);
+            } else {
+                assertThat(t.base()).doesNotContainKey("initStd").containsKey("hiddenLayers");
+            }
+        }
     }
 
     @Test

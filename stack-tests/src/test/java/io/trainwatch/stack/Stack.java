@@ -1,0 +1,391 @@
+package io.trainwatch.stack;
+
+import io.trainwatch.kafka.TestKafka;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The whole Trainwatch stack for tests: one real in-process broker and the three services as child
+ * processes from their built jars, started once per test JVM and stopped when the JVM exits.
+ *
+ * <p>Use: {@code Stack stack = Stack.get();} (the first call starts everything, about 10-20 s; later
+ * calls return the same stack), then {@link #baseUrl(Service)}, {@link #bootstrapServers()} and the
+ * small HTTP helpers {@link #get(Service, String)} / {@link #postJson(Service, String, String)}.
+ *
+ * <ul>
+ *   <li>Jars: {@code <repo>/NAME-service/target/quarkus-app/quarkus-run.jar}; the reactor packages them
+ *       before this module's tests run (this module is listed last). When one is missing,
+ *       {@link #get()} throws with the command that builds it.</li>
+ *   <li>Each service listens on 127.0.0.1 on a free port, with {@code KAFKA_BOOTSTRAP_SERVERS} set to
+ *       the test broker, {@code TRAINWATCH_API_TOKEN} removed, and everything of this stack under
+ *       {@link #home()} = {@code stack-tests/target/stack-runs/<test JVM pid>/}: {@code logs/NAME.log},
+ *       {@code state/} (checkpoints, Kafka Streams state), {@code apps/NAME} (links to the built apps) and
+ *       {@code pids}. Several builds can run these tests at once; the launcher leaves their processes alone.</li>
+ *   <li>Extra JVM options for all services: system property {@code trainwatch.stack.java-opts}
+ *       (space separated). Readiness timeout: {@code trainwatch.stack.ready-timeout-s} (default 180).</li>
+ *   <li>Stop: a shutdown hook destroys each process, waits 10 s, then destroys it forcibly. Processes
+ *       left over by a killed test JVM are ended on the next start.</li>
+ * </ul>
+ */
+public final class Stack {
+
+    /** The three services, with their module directory names. */
+    public enum Service {
+        TRAINER("trainer-service"),
+        MONITOR("monitor-service"),
+        TUNER("tuner-service");
+
+        private final String module;
+
+        Service(String module) {
+            this.module = module;
+        }
+
+        /** The Maven module (and log file) name, e.g. {@code trainer-service}. */
+        public String module() {
+            return module;
+        }
+    }
+
+    private static final Duration STOP_GRACE = Duration.ofSeconds(10);
+    private static Stack instance;
+
+    private final Path repo;
+    private final Path moduleDir;
+    private final Path home;
+    private final String bootstrapServers;
+    private final Map<Service, Integer> ports = new EnumMap<>(Service.class);
+    private final Map<Service, Process> processes = new EnumMap<>(Service.class);
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private Stack(Path repo, Path moduleDir, String bootstrapServers) {
+        this.repo = repo;
+        this.moduleDir = moduleDir;
+        this.home = moduleDir.resolve("target/stack-runs").resolve(Long.toString(ProcessHandle.current().pid()));
+        this.bootstrapServers = bootstrapServers;
+    }
+
+    /** The stack of this JVM, started (broker, then the three services, ready) on the first call. */
+    public static synchronized Stack get() {
+        if (instance == null) {
+            Path repo = repoRoot();
+            for (Service s : Service.values()) {
+                Path jar = jar(repo, s);
+                if (!Files.isRegularFile(jar)) {
+                    throw new IllegalStateException(jar + " is missing: build it with `mvn -B -o -q -pl "
+                            + s.module() + " package -DskipTests` (or run the whole reactor: `mvn -B verify`)");
+                }
+            }
+            Stack stack = new Stack(repo, repo.resolve("stack-tests"), TestKafka.bootstrapServers());
+            Runtime.getRuntime().addShutdownHook(new Thread(stack::stop, "stack-stop"));
+            try {
+                stack.start();
+            } catch (RuntimeException | Error e) {
+                stack.stop();
+                throw e;
+            }
+            instance = stack;
+        }
+        return instance;
+    }
+
+    /** The repository root: system property {@code trainwatch.repo}, else the parent of the working directory. */
+    public static Path repoRoot() {
+        String configured = System.getProperty("trainwatch.repo");
+        Path candidate = configured != null && !configured.isBlank()
+                ? Path.of(configured)
+                : Path.of("").toAbsolutePath().getParent();
+        Path root = candidate.toAbsolutePath().normalize();
+        if (!Files.isDirectory(root.resolve("stack-tests"))) {
+            throw new IllegalStateException("not the Trainwatch repository root: " + root);
+        }
+        return root;
+    }
+
+    /** The built jar of a service. */
+    public static Path jar(Path repo, Service service) {
+        return repo.resolve(service.module()).resolve("target/quarkus-app/quarkus-run.jar");
+    }
+
+    /** The broker's address, {@code host:port} (the shared {@link TestKafka} broker). */
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    /** {@code http://127.0.0.1:PORT} of a service, without a trailing slash. */
+    public String baseUrl(Service service) {
+        return "http://127.0.0.1:" + ports.get(service);
+    }
+
+    /** The HTTP port of a service. */
+    public int port(Service service) {
+        return ports.get(service);
+    }
+
+    /** The log file of a service (stdout and stderr): {@code target/stack-runs/<test JVM pid>/logs/NAME.log}. */
+    public Path logFile(Service service) {
+        return home.resolve("logs").resolve(service.module() + ".log");
+    }
+
+    /** This stack's own directory, {@code stack-tests/target/stack-runs/<test JVM pid>} (logs, state, pids). */
+    public Path home() {
+        return home;
+    }
+
+    /** The repository root this stack runs from. */
+    public Path repo() {
+        return repo;
+    }
+
+    /** GET {@code baseUrl(service) + path}; the body as text. */
+    public HttpResponse<String> get(Service service, String path) {
+        return send(HttpRequest.newBuilder(URI.create(baseUrl(service) + path)).GET());
+    }
+
+    /** POST a JSON body to {@code baseUrl(service) + path}. */
+    public HttpResponse<String> postJson(Service service, String path, String json) {
+        return send(HttpRequest.newBuilder(URI.create(baseUrl(service) + path))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder request) {
+        try {
+            return http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void start() {
+        Path state = home.resolve("state");
+        try {
+            endLeftovers(home.getParent());
+            deleteRecursively(home);
+            Files.createDirectories(home.resolve("logs"));
+            Files.createDirectories(state);
+            linkApps();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        for (Service s : Service.values()) {
+            ports.put(s, freePort());
+        }
+        List<String> pids = new ArrayList<>();
+        for (Service s : Service.values()) {
+            Process p = launch(s, state);
+            processes.put(s, p);
+            pids.add(Long.toString(p.pid()));
+        }
+        try {
+            Files.write(home.resolve("pids"), pids);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        long timeoutS = Long.getLong("trainwatch.stack.ready-timeout-s", 180);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutS);
+        for (Service s : Service.values()) {
+            awaitReady(s, deadline, timeoutS);
+        }
+    }
+
+    private Process launch(Service service, Path state) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        String extra = System.getProperty("trainwatch.stack.java-opts", "");
+        for (String opt : extra.trim().split("\\s+")) {
+            if (!opt.isEmpty()) {
+                cmd.add(opt);
+            }
+        }
+        cmd.add("-Dquarkus.http.host=127.0.0.1");
+        cmd.add("-Dquarkus.http.port=" + ports.get(service));
+        switch (service) {
+            case TRAINER -> {
+                cmd.add("-Dtrainwatch.trainer.checkpoint-dir=" + state.resolve("checkpoints"));
+                cmd.add("-Dorg.bytedeco.javacpp.cachedir=" + repo.resolve(".trainwatch/javacpp"));
+                cmd.add("-Dorg.deeplearning4j.resources.directory=" + moduleDir.resolve("target/dl4j"));
+            }
+            case MONITOR -> cmd.add("-Dtrainwatch.monitor.streams.state-dir=" + state.resolve("monitor"));
+            case TUNER -> { }
+        }
+        cmd.add("-jar");
+        cmd.add(home.resolve("apps").resolve(service.module()).resolve("quarkus-run.jar").toString());
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .directory(moduleDir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(logFile(service).toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(nullFile()));
+        Map<String, String> env = pb.environment();
+        env.remove("TRAINWATCH_API_TOKEN");
+        env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrapServers);
+        env.put("TRAINWATCH_TRAINER_URL", "http://127.0.0.1:" + ports.get(Service.TRAINER));
+        env.put("TRAINWATCH_MONITOR_URL", "http://127.0.0.1:" + ports.get(Service.MONITOR));
+        env.put("TRAINWATCH_TUNER_URL", "http://127.0.0.1:" + ports.get(Service.TUNER));
+        try {
+            return pb.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + service.module(), e);
+        }
+    }
+
+    private void awaitReady(Service service, long deadline, long timeoutS) {
+        URI ready = URI.create(baseUrl(service) + "/q/health/ready");
+        Process p = processes.get(service);
+        while (true) {
+            if (!p.isAlive()) {
+                throw new IllegalStateException(service.module() + " exited with " + p.exitValue()
+                        + " before it was ready; see " + logFile(service) + ":\n" + tail(service));
+            }
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(5)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(service.module() + " was not ready within " + timeoutS
+                        + " s; see " + logFile(service) + ":\n" + tail(service));
+            }
+            try {
+                Thread.sleep(250); // polling an external process: no clock to inject
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    private String tail(Service service) {
+        try {
+            List<String> lines = Files.readAllLines(logFile(service));
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        } catch (IOException | RuntimeException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    private synchronized void stop() {
+        for (Process p : processes.values()) {
+            p.destroy();
+        }
+        for (Process p : processes.values()) {
+            try {
+                if (!p.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+                    p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                p.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        }
+        processes.clear();
+    }
+
+    /**
+     * Each service runs from {@code apps/NAME}, a link to {@code <repo>/NAME/target/quarkus-app}: its command
+     * line then names this stack's directory, so that {@code ./trainwatch up/down} (which adopt and stop
+     * any process running {@code <repo>/NAME/target/quarkus-app/quarkus-run.jar}) leave test stacks alone,
+     * and leftovers of a killed test JVM are recognised as this directory's.
+     */
+    private void linkApps() throws IOException {
+        Path apps = Files.createDirectories(home.resolve("apps"));
+        for (Service s : Service.values()) {
+            Path link = apps.resolve(s.module());
+            try {
+                Files.createSymbolicLink(link, jar(repo, s).getParent());
+            } catch (UnsupportedOperationException | IOException e) {
+                throw new IllegalStateException("cannot link " + link + " to " + jar(repo, s).getParent(), e);
+            }
+        }
+    }
+
+    /**
+     * Ends what killed test JVMs left behind: for each {@code stack-runs/<pid>} whose JVM is gone, the
+     * recorded service processes that still run from that directory; then removes the directory. Stacks
+     * of live JVMs (another build running these tests at the same time) are left alone.
+     */
+    private static void endLeftovers(Path runs) throws IOException {
+        if (!Files.isDirectory(runs)) {
+            return;
+        }
+        List<Path> dirs;
+        try (Stream<Path> list = Files.list(runs)) {
+            dirs = list.toList();
+        }
+        for (Path dir : dirs) {
+            long owner;
+            try {
+                owner = Long.parseLong(dir.getFileName().toString());
+            } catch (NumberFormatException e) {
+                continue;
+            }
+            if (ProcessHandle.of(owner).map(ProcessHandle::isAlive).orElse(false)) {
+                continue;
+            }
+            Path pidFile = dir.resolve("pids");
+            if (Files.isRegularFile(pidFile)) {
+                for (String line : Files.readAllLines(pidFile)) {
+                    try {
+                        ProcessHandle.of(Long.parseLong(line.trim()))
+                                .filter(h -> h.info().commandLine().orElse("").contains(dir.toString()))
+                                .ifPresent(ProcessHandle::destroyForcibly);
+                    } catch (NumberFormatException e) {
+                        // a damaged pid file: nothing to end
+                    }
+                }
+            }
+            deleteRecursively(dir);
+        }
+    }
+
+    private static java.io.File nullFile() {
+        return new java.io.File(System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null");
+    }
+
+    /** A port that was free a moment ago on 127.0.0.1. */
+    public static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
