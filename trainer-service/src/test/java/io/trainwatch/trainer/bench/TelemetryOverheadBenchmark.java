@@ -55,7 +55,8 @@ class TelemetryOverheadBenchmark {
     static final int BATCH = 32;
 
     record Result(double medianA, double medianB, double ratio, double pairRatio, double p99A, double p99B,
-                  double maxA, double maxB, int slowA, int slowB, long dropped) {
+                  double maxA, double maxB, int slowA, int slowB, long dropped, double maxTelemetry,
+                  int slowTelemetry) {
     }
 
     @Test
@@ -67,10 +68,13 @@ class TelemetryOverheadBenchmark {
     @Test
     void overheadWithTheBrokerDown() {
         Result r = measure("127.0.0.1:1", "broker down");
-        // On a shared machine any step can be preempted for 100+ ms; what must not happen is B being slow
-        // more often than A, i.e. slow because of the dead broker.
+        // On a shared machine any step can be preempted for 100+ ms (up to 14% of A's steps at load 14). What
+        // must not happen is a step slow because of the dead broker: the part of B outside fit (measurement,
+        // event, gauges, enqueue: where a blocking publish would show) never takes 100 ms, and B is not
+        // grossly more often slow than A (a publish waiting for the broker's max.block of 1 s would be).
+        assertThat(r.slowTelemetry()).as("steps whose telemetry after fit took over 100 ms").isLessThanOrEqualTo(1);
         assertThat(r.slowB()).as("steps over 100 ms with telemetry vs %d without", r.slowA())
-                .isLessThanOrEqualTo(r.slowA() + 3);
+                .isLessThanOrEqualTo(2 * r.slowA() + 10);
     }
 
     private Result measure(String bootstrap, String label) {
@@ -105,6 +109,8 @@ class TelemetryOverheadBenchmark {
             double[] pairRatios = new double[BLOCKS];
             double[] blockA = new double[BLOCK_STEPS];
             double[] blockB = new double[BLOCK_STEPS];
+            double maxTelemetry = 0;
+            int slowTelemetry = 0;
             for (int block = 0; block < BLOCKS; block++) {
                 boolean aFirst = block % 4 == 0 || block % 4 == 3; // ABBA ABBA ...
                 for (int pass = 0; pass < 2; pass++) {
@@ -115,6 +121,8 @@ class TelemetryOverheadBenchmark {
                             blockA[i] = stepA(plain, batch);
                         } else {
                             blockB[i] = b.step(batch);
+                            maxTelemetry = Math.max(maxTelemetry, b.afterFit()[0]);
+                            slowTelemetry += b.afterFit()[0] > 100 ? 1 : 0;
                         }
                     }
                 }
@@ -132,14 +140,16 @@ class TelemetryOverheadBenchmark {
             int slowB = (int) Arrays.stream(bt).filter(v -> v > 100).count();
             Result r = new Result(medA, medB, medB / medA, pairRatios[pairRatios.length / 2],
                     a[(int) (a.length * 0.99)], bt[(int) (bt.length * 0.99)], a[a.length - 1], bt[bt.length - 1],
-                    slowA, slowB, buffer.droppedTotal());
+                    slowA, slowB, buffer.droppedTotal(), maxTelemetry, slowTelemetry);
             System.out.printf(Locale.ROOT,
                     "BENCH %-11s steps/variant=%d (blocks of %d, ABBA)  median A (no listener)=%.3f ms"
                             + "  median B (telemetry+publish)=%.3f ms  ratio B/A=%.3f  median pair ratio=%.3f"
                             + "  p99 A=%.2f ms  p99 B=%.2f ms  max A=%.1f ms  max B=%.1f ms  steps>100ms A=%d B=%d"
+                            + "  B's telemetry after fit: max=%.2f ms >100ms=%d"
                             + "  events dropped=%d  target(<=1.05)=%s  load before=[%s] after=[%s]%n",
                     label, a.length, BLOCK_STEPS, medA, medB, r.ratio(), r.pairRatio(), r.p99A(), r.p99B(),
-                    r.maxA(), r.maxB(), slowA, slowB, r.dropped(), r.ratio() <= 1.05 ? "met" : "NOT met",
+                    r.maxA(), r.maxB(), slowA, slowB, maxTelemetry, slowTelemetry, r.dropped(),
+                    r.ratio() <= 1.05 ? "met" : "NOT met",
                     loadBefore, loadAverage());
             return r;
         } finally {
@@ -189,11 +199,11 @@ class TelemetryOverheadBenchmark {
 
     /** B: what {@code TrainingRun} does per step: listener, learning rate, a full StepEvent, gauges, enqueue. */
     private record B(MultiLayerNetwork net, StepTelemetry telemetry, KafkaEventPublisher publisher, RunGauges gauges,
-                     String runId, String[] names, long[] counter) {
+                     String runId, String[] names, long[] counter, double[] afterFit) {
 
         B(MultiLayerNetwork net, StepTelemetry telemetry, KafkaEventPublisher publisher, RunGauges gauges,
           String runId, String[] names) {
-            this(net, telemetry, publisher, gauges, runId, names, new long[1]);
+            this(net, telemetry, publisher, gauges, runId, names, new long[1], new double[1]);
         }
 
         double step(Batch b) {
@@ -217,7 +227,9 @@ class TelemetryOverheadBenchmark {
                     loss, m.accuracy(), lr, m.gradientNorm(), g, p, u, ms, BATCH / (ms / 1000));
             publisher.publish(event);
             gauges.onStep(event);
-            return (System.nanoTime() - t0) / 1e6;
+            long t2 = System.nanoTime();
+            afterFit[0] = (t2 - t1) / 1e6;
+            return (t2 - t0) / 1e6;
         }
     }
 }
