@@ -241,6 +241,11 @@ public final class Stack {
         env.put("TRAINWATCH_TRAINER_URL", "http://127.0.0.1:" + ports.get(Service.TRAINER));
         env.put("TRAINWATCH_MONITOR_URL", "http://127.0.0.1:" + ports.get(Service.MONITOR));
         env.put("TRAINWATCH_TUNER_URL", "http://127.0.0.1:" + ports.get(Service.TUNER));
+        if (service == Service.TRAINER) {
+            // The test models are tiny: one ND4J thread per run keeps steps at 5-40 ms on a loaded 2-core
+            // machine, where ND4J's default (one thread per core) gave 100-1600 ms.
+            env.putIfAbsent("OMP_NUM_THREADS", "1");
+        }
         try {
             return pb.start();
         } catch (IOException e) {

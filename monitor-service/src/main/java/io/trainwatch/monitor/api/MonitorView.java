@@ -76,8 +76,10 @@ public class MonitorView implements RunObserver {
         if (view == null) {
             view = register(state.runId);
         }
-        view.update(state, event instanceof StepEvent step ? step.layerGradientNorms() : null, clock.millis());
-        if (event instanceof StepEvent step && step.layerGradientNorms() != null) {
+        StepEvent step = event instanceof StepEvent s ? s : null;
+        view.update(state, step == null ? null : step.layerGradientNorms(), step == null ? null : step.updateRatios(),
+                clock.millis());
+        if (step != null && (step.layerGradientNorms() != null || step.updateRatios() != null)) {
             registerLayers(view);
         }
     }
@@ -116,6 +118,7 @@ public class MonitorView implements RunObserver {
         if (view != null) {
             synchronized (view.layerGradientNorms) {
                 view.layerGradientNorms.clear();
+                view.layerUpdateRatios.clear();
             }
         }
     }
@@ -148,16 +151,20 @@ public class MonitorView implements RunObserver {
             return;
         }
         synchronized (view.layerGradientNorms) {
-            if (meters.size() >= 5 + view.layerGradientNorms.size()) {
+            if (meters.size() >= 5 + view.layerGradientNorms.size() + view.layerUpdateRatios.size()) {
                 return;
             }
-            for (Map.Entry<String, double[]> e : view.layerGradientNorms.entrySet()) {
-                double[] holder = e.getValue();
-                Gauge g = Gauge.builder("monitor.run.layer.gradient.norm", holder, h -> h[0])
-                        .tags("run", view.runId, "layer", e.getKey()).strongReference(true).register(registry);
-                if (!meters.contains(g)) {
-                    meters.add(g);
-                }
+            registerLayerGauges("monitor.run.layer.gradient.norm", view.runId, view.layerGradientNorms, meters);
+            registerLayerGauges("monitor.run.layer.update.ratio", view.runId, view.layerUpdateRatios, meters);
+        }
+    }
+
+    private void registerLayerGauges(String name, String runId, Map<String, double[]> layers, List<Meter> meters) {
+        for (Map.Entry<String, double[]> e : layers.entrySet()) {
+            Gauge g = Gauge.builder(name, e.getValue(), h -> h[0])
+                    .tags("run", runId, "layer", e.getKey()).strongReference(true).register(registry);
+            if (!meters.contains(g)) {
+                meters.add(g);
             }
         }
     }

@@ -29,13 +29,16 @@ public final class RunView {
     volatile long events;
     volatile int activeAlerts;
     volatile long lastSeenMillis;
+    /** Per layer, the latest gradient norm; guarded by itself, as is {@link #layerUpdateRatios}. */
     final Map<String, double[]> layerGradientNorms = new LinkedHashMap<>();
+    /** Per layer, the latest update:parameter ratio (DL4J UI's learning-rate-scale signal). */
+    final Map<String, double[]> layerUpdateRatios = new LinkedHashMap<>();
 
     RunView(String runId) {
         this.runId = runId;
     }
 
-    void update(RunState s, Map<String, Double> layers, long nowMillis) {
+    void update(RunState s, Map<String, Double> layers, Map<String, Double> ratios, long nowMillis) {
         status = s.statusName();
         scenario = s.scenario;
         step = s.lastStep;
@@ -49,18 +52,27 @@ public final class RunView {
         activeAlerts = Integer.bitCount(s.activeMask);
         events++;
         lastSeenMillis = nowMillis;
-        if (layers != null) {
+        if (layers != null || ratios != null) {
             synchronized (layerGradientNorms) {
-                for (Map.Entry<String, Double> e : layers.entrySet()) {
-                    double[] holder = layerGradientNorms.get(e.getKey());
-                    if (holder == null && layerGradientNorms.size() < MAX_LAYERS) {
-                        holder = new double[1];
-                        layerGradientNorms.put(e.getKey(), holder);
-                    }
-                    if (holder != null) {
-                        holder[0] = e.getValue() == null ? Double.NaN : e.getValue();
-                    }
-                }
+                copy(layers, layerGradientNorms);
+                copy(ratios, layerUpdateRatios);
+            }
+        }
+    }
+
+    /** Latest values per layer, at most {@code MAX_LAYERS} layers, so that gauges stay bounded. */
+    private static void copy(Map<String, Double> from, Map<String, double[]> to) {
+        if (from == null) {
+            return;
+        }
+        for (Map.Entry<String, Double> e : from.entrySet()) {
+            double[] holder = to.get(e.getKey());
+            if (holder == null && to.size() < MAX_LAYERS) {
+                holder = new double[1];
+                to.put(e.getKey(), holder);
+            }
+            if (holder != null) {
+                holder[0] = e.getValue() == null ? Double.NaN : e.getValue();
             }
         }
     }

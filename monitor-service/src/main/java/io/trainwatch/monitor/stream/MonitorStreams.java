@@ -1,5 +1,7 @@
 package io.trainwatch.monitor.stream;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -31,12 +33,15 @@ public class MonitorStreams {
     private final MonitorConfig config;
     private final KafkaClients kafka;
     private final MonitorView view;
+    private final MeterRegistry registry;
+    private KafkaStreamsMetrics streamsMetrics;
     private KafkaStreams streams;
 
-    public MonitorStreams(MonitorConfig config, KafkaClients kafka, MonitorView view) {
+    public MonitorStreams(MonitorConfig config, KafkaClients kafka, MonitorView view, MeterRegistry registry) {
         this.config = config;
         this.kafka = kafka;
         this.view = view;
+        this.registry = registry;
     }
 
     @Produces
@@ -81,6 +86,9 @@ public class MonitorStreams {
             return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse
                     .REPLACE_THREAD;
         });
+        // Kafka client metrics of the topology (consumer lag: kafka_consumer_fetch_manager_records_lag_max, ...).
+        streamsMetrics = new KafkaStreamsMetrics(streams);
+        streamsMetrics.bindTo(registry);
         streams.start();
         Log.infof("Monitoring %s on %s as %s (%s, state in %s)", io.trainwatch.events.Topics.TRAINING_EVENTS,
                 kafka.bootstrapServers(), config.streams().applicationId(), config.streams().processingGuarantee(),
@@ -90,6 +98,9 @@ public class MonitorStreams {
     void stop(@Observes ShutdownEvent event) {
         if (streams != null) {
             streams.close(Duration.ofSeconds(10));
+        }
+        if (streamsMetrics != null) {
+            streamsMetrics.close();
         }
     }
 
