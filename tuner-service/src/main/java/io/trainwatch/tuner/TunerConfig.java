@@ -73,6 +73,21 @@ public interface TunerConfig {
         /** Ours: after lr-decayed-too-early, the cooldown doubles. */
         @WithDefault("2.0")
         double tooEarlyWaitFactor();
+
+        /**
+         * No decay on a plateau alert while the trial's validation objective still improves; deferred and
+         * reconsidered at the next validation. Keras ReduceLROnPlateau monitors val_loss by default.
+         */
+        @WithDefault("true")
+        boolean deferWhileValidationImproves();
+
+        /** Ours: "still improving" = the best rose at one of the last 3 validations (Keras patience: 10 epochs). */
+        @WithDefault("3")
+        int validationPatience();
+
+        /** Keras min_delta: the least rise of the validation objective that counts. */
+        @WithDefault("1e-4")
+        double validationMinDelta();
     }
 
     interface Remedy {
@@ -136,7 +151,8 @@ public interface TunerConfig {
                 plateau().minImprovement(), plateau().maxDecaysWithoutImprovement(), plateau().tooEarlyWaitFactor(),
                 remedy().divergenceCeilingFactor(), remedy().learningRateFactor(), remedy().overfitL2Factor(),
                 remedy().overfitDropoutStep(), remedy().favourShare(), remedy().minRangeKeep(),
-                remedy().stopOnUnderfitting());
+                remedy().stopOnUnderfitting(), plateau().deferWhileValidationImproves(), plateau().validationPatience(),
+                plateau().validationMinDelta());
     }
 
     default EngineSettings engineSettings() {

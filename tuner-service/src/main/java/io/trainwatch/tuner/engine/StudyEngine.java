@@ -172,6 +172,7 @@ public final class StudyEngine {
     public Effects onAlert(Alert alert) {
         Effects fx = new Effects();
         if (!Alert.FIRING.equals(alert.status())) {
+            dropDeferred(alert, fx);
             return fx;
         }
         Located at = locate(alert.studyId(), alert.trialId(), alert.runId());
@@ -186,24 +187,7 @@ public final class StudyEngine {
         }
         Instant now = clock.instant();
         Reaction r = policy.react(alert, t, s);
-        String commandId = null;
-        switch (r.action()) {
-            case Decision.SET_LEARNING_RATE -> {
-                commandId = t.runId + "/" + alert.alertId() + "/lr";
-                send(s, t, fx, new PendingCommand(commandId, TunerCommand.SET_LEARNING_RATE, r.learningRate(),
-                        r.policy() + ": " + r.detail(), alert.alertId(), 1, now));
-            }
-            case Decision.STOP -> {
-                commandId = t.runId + "/" + alert.alertId() + "/stop";
-                t.stopReason = r.policy();
-                t.stopDetector = alert.detector();
-                sendStop(s, t, fx, r.policy(), alert.alertId(), r.policy() + ": " + r.detail(), commandId);
-            }
-            default -> {
-            }
-        }
-        trialDecision(s, t, fx, new Decision(now, t.trialId, r.policy(), alert.alertId(), alert.detector(), alert.step(),
-                r.action(), r.detail(), commandId));
+        act(s, t, fx, r, alert.alertId(), alert.detector(), alert.step());
         for (Reaction.Adjustment a : r.adjustments()) {
             adjust(s, t, alert, a, fx);
         }
@@ -215,6 +199,45 @@ public final class StudyEngine {
         fx.changed(s);
         fill(s, fx);
         return fx;
+    }
+
+    /** Sends what a reaction asks of the trial (a new rate, a stop) and records the decision. */
+    private void act(StudyState s, TrialState t, Effects fx, Reaction r, String alertId, String detector, long step) {
+        Instant now = clock.instant();
+        String commandId = null;
+        switch (r.action()) {
+            case Decision.SET_LEARNING_RATE -> {
+                commandId = t.runId + "/" + alertId + "/lr";
+                send(s, t, fx, new PendingCommand(commandId, TunerCommand.SET_LEARNING_RATE, r.learningRate(),
+                        r.policy() + ": " + r.detail(), alertId, 1, now));
+            }
+            case Decision.STOP -> {
+                commandId = t.runId + "/" + alertId + "/stop";
+                t.stopReason = r.policy();
+                t.stopDetector = detector;
+                sendStop(s, t, fx, r.policy(), alertId, r.policy() + ": " + r.detail(), commandId);
+            }
+            default -> {
+            }
+        }
+        trialDecision(s, t, fx, new Decision(now, t.trialId, r.policy(), alertId, detector, step, r.action(), r.detail(),
+                commandId));
+    }
+
+    /** A resolved plateau alert whose decay was deferred: the plateau is over, the decision is dropped. */
+    private void dropDeferred(Alert alert, Effects fx) {
+        if (alert.alertId() == null) {
+            return;
+        }
+        Located at = locate(alert.studyId(), alert.trialId(), alert.runId());
+        if (at == null || !alert.alertId().equals(at.trial.deferredPlateauAlertId)) {
+            return;
+        }
+        AlertPolicy.clearDeferred(at.trial);
+        trialDecision(at.study, at.trial, fx, new Decision(clock.instant(), at.trial.trialId, AlertPolicy.PLATEAU,
+                alert.alertId(), alert.detector(), alert.step(), Decision.IGNORE,
+                "deferred decay dropped: the plateau alert resolved at step " + alert.step(), null));
+        fx.changed(at.study);
     }
 
     private void adjust(StudyState s, TrialState t, Alert alert, Reaction.Adjustment a, Effects fx) {
@@ -277,6 +300,16 @@ public final class StudyEngine {
                     t.best = value;
                     t.bestStep = v.step();
                     t.bestEpoch = v.epoch();
+                }
+                policy.observeValidation(t, s, value);
+                if (t.deferredPlateauAlertId != null && TrialState.RUNNING.equals(t.status) && s.isRunning()
+                        && s.spec.reactions()) {
+                    String alertId = t.deferredPlateauAlertId;
+                    Reaction r = policy.reconsider(t, s, v.step());
+                    if (r != null) {
+                        act(s, t, fx, r, alertId, AlertPolicy.PLATEAU, v.step());
+                        fill(s, fx);
+                    }
                 }
                 fx.changed(s);
             }

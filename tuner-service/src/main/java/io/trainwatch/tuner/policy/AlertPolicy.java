@@ -17,7 +17,8 @@ import java.util.Map;
  * The tuner's reaction to a firing alert on a running trial (issue 5, DOMAIN.md section 3):
  * <ul>
  *   <li>{@code plateau}: decay the rate by a factor, with a cooldown and a floor; after several decays
- *   with no improvement, stop;</li>
+ *   with no improvement, stop; while the trial's validation objective still improves, defer the decay and
+ *   reconsider it at the next validation ({@link #reconsider});</li>
  *   <li>{@code lr-decayed-too-early}: raise the rate back once, then wait longer before decaying;</li>
  *   <li>{@code divergence}, {@code exploding-gradients}: stop; lower the study's learning-rate ceiling
  *   below the diverging rate;</li>
@@ -64,36 +65,103 @@ public final class AlertPolicy {
     }
 
     private Reaction plateau(Alert alert, TrialState trial, StudyState study) {
-        Double rate = currentRate(trial, alert);
+        Double fromAlert = alert.evidence() == null ? null : firstFinite(alert.evidence(), "learningRate", "lr");
+        clearDeferred(trial);
+        return plateau(alert.alertId(), alert.step(), fromAlert, trial, study, null);
+    }
+
+    /**
+     * Follows the trial's validation objective (call at each finite validation value, before
+     * {@link #reconsider}): counts the validations and remembers the last one that raised the best by more
+     * than the validation min-delta. The first value is the baseline, not an improvement.
+     */
+    public void observeValidation(TrialState trial, StudyState study, double value) {
+        if (!Double.isFinite(value)) {
+            return;
+        }
+        trial.validations++;
+        if (trial.deltaBest == null) {
+            trial.deltaBest = value;
+        } else if (study.spec.objective().better(value, trial.deltaBest, settings.validationMinDelta())) {
+            trial.deltaBest = value;
+            trial.lastImprovingValidation = trial.validations;
+        }
+    }
+
+    /** Whether the trial's validation objective rose (by more than the min-delta) at one of its last validations. */
+    public boolean validationImproving(TrialState trial) {
+        return trial.lastImprovingValidation > 0
+                && trial.validations - trial.lastImprovingValidation < settings.validationPatience();
+    }
+
+    /**
+     * Reconsiders a deferred plateau decision at a validation (step {@code step}): null while the trial's
+     * validation objective still improves (the decision stays deferred), else the plateau reaction, now
+     * decided. Null too when nothing is deferred.
+     */
+    public Reaction reconsider(TrialState trial, StudyState study, long step) {
+        if (trial.deferredPlateauAlertId == null || validationImproving(trial)) {
+            return null;
+        }
+        long alertStep = trial.deferredPlateauStep == null ? step : trial.deferredPlateauStep;
+        Double fromAlert = trial.deferredPlateauRate;
+        String alertId = trial.deferredPlateauAlertId;
+        clearDeferred(trial);
+        return plateau(alertId, step, fromAlert, trial, study, "reconsidered at the validation of step " + step
+                + " (plateau alert of step " + alertStep + "): validation no longer improving; ");
+    }
+
+    /** Forgets a deferred plateau decision (its alert resolved, or a newer plateau alert came). */
+    public static void clearDeferred(TrialState trial) {
+        trial.deferredPlateauAlertId = null;
+        trial.deferredPlateauStep = null;
+        trial.deferredPlateauRate = null;
+    }
+
+    private Reaction plateau(String alertId, long step, Double rateFromAlert, TrialState trial, StudyState study,
+                             String prefix) {
+        String pre = prefix == null ? "" : prefix;
+        Double rate = currentRate(trial, rateFromAlert);
         if (rate == null) {
-            return Reaction.ignore(PLATEAU, "the trial's learning rate is unknown: cannot decay it");
+            return Reaction.ignore(PLATEAU, pre + "the trial's learning rate is unknown: cannot decay it");
         }
         if (trial.lastDecayStep != null) {
             long cooldown = (long) Math.ceil(settings.plateauCooldownSteps() * trial.waitMultiplier);
-            if (alert.step() < trial.lastDecayStep + cooldown) {
-                return Reaction.ignore(PLATEAU, "in cooldown: " + (alert.step() - trial.lastDecayStep) + " of "
+            if (step < trial.lastDecayStep + cooldown) {
+                return Reaction.ignore(PLATEAU, pre + "in cooldown: " + (step - trial.lastDecayStep) + " of "
                         + cooldown + " steps since the last decay at step " + trial.lastDecayStep);
             }
+        }
+        if (prefix == null && settings.deferWhileImproving() && validationImproving(trial)) {
+            trial.deferredPlateauAlertId = alertId;
+            trial.deferredPlateauStep = step;
+            trial.deferredPlateauRate = rateFromAlert;
+            int ago = trial.validations - trial.lastImprovingValidation;
+            String when = ago == 0 ? "at the last validation" : ago + (ago == 1 ? " validation ago" : " validations ago");
+            return new Reaction(PLATEAU, Decision.DEFERRED, null, "deferred: validation still improving (best "
+                    + fmt(trial.deltaBest) + " reached " + when + ", within " + settings.validationPatience()
+                    + "); learning rate " + Ranges.fmt(rate) + " kept, reconsidered at the next validation",
+                    List.of(), null);
         }
         if (trial.decays > 0) {
             boolean improved = study.spec.objective().better(trial.best, trial.bestAtLastDecay, settings.minImprovement());
             trial.decaysWithoutImprovement = improved ? 0 : trial.decaysWithoutImprovement + 1;
         }
         if (trial.decaysWithoutImprovement >= settings.maxDecaysWithoutImprovement()) {
-            return stop(PLATEAU, "still on a plateau after " + trial.decaysWithoutImprovement
+            return stop(PLATEAU, pre + "still on a plateau after " + trial.decaysWithoutImprovement
                     + " learning-rate decays with no improvement of the best value (" + fmt(trial.best) + ")",
                     List.of(), null);
         }
         double next = Math.max(rate * settings.plateauFactor(), settings.minLearningRate());
         if (next >= rate * (1 - 1e-9)) {
-            return stop(PLATEAU, "on a plateau with the learning rate at its floor " + Ranges.fmt(rate), List.of(), null);
+            return stop(PLATEAU, pre + "on a plateau with the learning rate at its floor " + Ranges.fmt(rate), List.of(), null);
         }
         trial.previousLearningRate = rate;
         trial.learningRate = next;
         trial.decays++;
         trial.bestAtLastDecay = trial.best;
-        trial.lastDecayStep = alert.step();
-        return new Reaction(PLATEAU, Decision.SET_LEARNING_RATE, next, "learning rate " + Ranges.fmt(rate) + " -> "
+        trial.lastDecayStep = step;
+        return new Reaction(PLATEAU, Decision.SET_LEARNING_RATE, next, pre + "learning rate " + Ranges.fmt(rate) + " -> "
                 + Ranges.fmt(next) + " (x" + settings.plateauFactor() + ", decay " + trial.decays + ")", List.of(), null);
     }
 
@@ -249,6 +317,10 @@ public final class AlertPolicy {
 
     /** The trial's current rate: as steered by the tuner, else as sampled, else what the alert says. */
     static Double currentRate(TrialState trial, Alert alert) {
+        return currentRate(trial, alert.evidence() == null ? null : firstFinite(alert.evidence(), "learningRate", "lr"));
+    }
+
+    private static Double currentRate(TrialState trial, Double fromAlert) {
         if (trial.learningRate != null && trial.learningRate > 0) {
             return trial.learningRate;
         }
@@ -256,7 +328,7 @@ public final class AlertPolicy {
         if (sampled != null && sampled > 0) {
             return sampled;
         }
-        return alert.evidence() == null ? null : firstFinite(alert.evidence(), "learningRate", "lr");
+        return fromAlert;
     }
 
     private static Double firstFinite(Map<String, Double> evidence, String... keys) {

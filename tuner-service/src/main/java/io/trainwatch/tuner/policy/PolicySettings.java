@@ -18,6 +18,15 @@ package io.trainwatch.tuner.policy;
  * @param favourShare                 share of later samples drawn from favoured choices (ours: 0.8)
  * @param minRangeKeep                a remedy keeps at least this share of a range's width (ours: 0.25)
  * @param stopOnUnderfitting          whether underfitting stops the trial (true: it cannot recover in-trial; the issue only asks to steer later trials)
+ * @param deferWhileImproving         no decay on a (training-loss) plateau alert while the trial's validation objective
+ *                                    is still improving; the decision is deferred and reconsidered at each next
+ *                                    validation (Keras ReduceLROnPlateau monitors {@code val_loss} by default: a decay
+ *                                    answers a plateau of the validation metric, not of the training loss alone)
+ * @param validationPatience          "still improving" means: the objective's best rose by more than
+ *                                    {@code validationMinDelta} at one of the last this-many validations (ours: 3,
+ *                                    i.e. 150 steps at the benchmark's validation every 50 steps; Keras patience is
+ *                                    10 epochs, too long for trials of 12-18 validations)
+ * @param validationMinDelta          the least rise of the validation objective that counts (Keras min_delta 1e-4)
  */
 public record PolicySettings(
         double plateauFactor,
@@ -32,7 +41,10 @@ public record PolicySettings(
         double overfitDropoutStep,
         double favourShare,
         double minRangeKeep,
-        boolean stopOnUnderfitting) {
+        boolean stopOnUnderfitting,
+        boolean deferWhileImproving,
+        int validationPatience,
+        double validationMinDelta) {
 
     public PolicySettings {
         if (!(plateauFactor > 0 && plateauFactor < 1)) {
@@ -47,9 +59,25 @@ public record PolicySettings(
         if (maxDecaysWithoutImprovement < 1) {
             throw new IllegalArgumentException("max decays without improvement must be >= 1");
         }
+        if (validationPatience < 1) {
+            throw new IllegalArgumentException("validation patience must be >= 1, was " + validationPatience);
+        }
+        if (!(validationMinDelta >= 0) || Double.isInfinite(validationMinDelta)) {
+            throw new IllegalArgumentException("validation min delta must be finite and >= 0, was " + validationMinDelta);
+        }
+    }
+
+    /** The settings without the validation check's knobs: those take their defaults (deferral on, 3, 1e-4). */
+    public PolicySettings(double plateauFactor, long plateauCooldownSteps, double minLearningRate, double minImprovement,
+                          int maxDecaysWithoutImprovement, double tooEarlyWaitFactor, double divergenceCeilingFactor,
+                          double remedyLearningRateFactor, double overfitL2Factor, double overfitDropoutStep,
+                          double favourShare, double minRangeKeep, boolean stopOnUnderfitting) {
+        this(plateauFactor, plateauCooldownSteps, minLearningRate, minImprovement, maxDecaysWithoutImprovement,
+                tooEarlyWaitFactor, divergenceCeilingFactor, remedyLearningRateFactor, overfitL2Factor, overfitDropoutStep,
+                favourShare, minRangeKeep, stopOnUnderfitting, true, 3, 1e-4);
     }
 
     public static PolicySettings defaults() {
-        return new PolicySettings(0.1, 50, 1e-6, 1e-4, 2, 2.0, 0.5, 0.1, 10.0, 0.2, 0.8, 0.25, true);
+        return new PolicySettings(0.1, 50, 1e-6, 1e-4, 2, 2.0, 0.5, 0.1, 10.0, 0.2, 0.8, 0.25, true, true, 3, 1e-4);
     }
 }

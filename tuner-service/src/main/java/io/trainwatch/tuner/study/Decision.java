@@ -24,6 +24,8 @@ public record Decision(
     public static final String SET_LEARNING_RATE = "set-learning-rate";
     public static final String STOP = "stop";
     public static final String IGNORE = "ignore";
+    /** A plateau decay put off while the trial's validation objective still improves. */
+    public static final String DEFERRED = "deferred";
     public static final String ADJUST_SPACE = "adjust-space";
     public static final String NARROW = "narrow";
     public static final String REMEDY = "remedy";

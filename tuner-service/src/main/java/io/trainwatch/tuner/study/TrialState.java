@@ -62,6 +62,16 @@ public final class TrialState {
     public Long lastDecayStep;
     public double waitMultiplier = 1.0;
     public boolean raisedBack;
+    /** Validations seen (finite objective values), for the plateau policy's "still improving" check. */
+    public int validations;
+    /** The objective's best, raised only by more than the policy's validation min-delta (as Keras tracks it). */
+    public Double deltaBest;
+    /** The number ({@link #validations}) of the last validation that raised {@link #deltaBest}; 0 when none did. */
+    public int lastImprovingValidation;
+    /** A plateau alert deferred while the validation objective improved: reconsidered at the next validation. */
+    public String deferredPlateauAlertId;
+    public Long deferredPlateauStep;
+    public Double deferredPlateauRate;
     public String stopReason;
     public String stopDetector;
     public String finishStatus;

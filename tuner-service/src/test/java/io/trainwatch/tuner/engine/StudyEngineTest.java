@@ -365,4 +365,54 @@ class StudyEngineTest {
         e.studies().forEach(st -> ids.add(st.id));
         assertThat(ids).doesNotContain("a");
     }
+
+    @Test
+    void aPlateauIsDeferredWhileValidationImprovesAndDecidedAtTheNextFlatValidation() {
+        StudyEngine e = engine();
+        Trial t = e.create("s", Fixtures.spec(4, 1, 600, 1)).trials().get(0);
+        double lr = (double) t.hyperparameters().get("learningRate");
+        e.onEvent(validation(t.runId(), 50, 0, 0.5, 1.0));
+        e.onEvent(validation(t.runId(), 100, 0, 0.6, 0.9));
+        Alert plateau = alert(t.runId(), "plateau", 118);
+        Effects fx = e.onAlert(plateau);
+        assertThat(fx.commands()).isEmpty();
+        TrialState trial = e.study("s").orElseThrow().trial("t000").orElseThrow();
+        assertThat(trial.decisions).singleElement().satisfies(d -> {
+            assertThat(d.action()).isEqualTo(Decision.DEFERRED);
+            assertThat(d.alertId()).isEqualTo(plateau.alertId());
+            assertThat(d.detail()).startsWith("deferred: validation still improving");
+        });
+        assertThat(e.onAlert(plateau).isEmpty()).as("a replay of the deferred alert").isTrue();
+        assertThat(e.onEvent(validation(t.runId(), 150, 0, 0.7, 0.8)).commands()).isEmpty();
+        assertThat(e.onEvent(validation(t.runId(), 200, 0, 0.7, 0.8)).commands()).isEmpty();
+        assertThat(e.onEvent(validation(t.runId(), 250, 0, 0.7, 0.8)).commands()).isEmpty();
+        clock.advance(Duration.ofSeconds(5));
+        Effects decided = e.onEvent(validation(t.runId(), 300, 0, 0.7, 0.8));
+        assertThat(decided.commands()).singleElement().satisfies(c -> {
+            assertThat(c.type()).isEqualTo(TunerCommand.SET_LEARNING_RATE);
+            assertThat(c.learningRate()).isCloseTo(lr * 0.1, within(1e-15));
+            assertThat(c.alertId()).isEqualTo(plateau.alertId());
+        });
+        assertThat(trial.decisions).extracting(Decision::action).containsExactly(Decision.DEFERRED, Decision.SET_LEARNING_RATE);
+        assertThat(trial.decisions.get(1).step()).isEqualTo(300);
+        assertThat(trial.decisions.get(1).at()).isEqualTo(Fixtures.T0.plusSeconds(5));
+        assertThat(e.onEvent(validation(t.runId(), 350, 0, 0.7, 0.8)).commands()).as("decided once").isEmpty();
+    }
+
+    @Test
+    void aResolvedPlateauDropsItsDeferredDecay() {
+        StudyEngine e = engine();
+        Trial t = e.create("s", Fixtures.spec(4, 1, 600, 1)).trials().get(0);
+        e.onEvent(validation(t.runId(), 50, 0, 0.5, 1.0));
+        e.onEvent(validation(t.runId(), 100, 0, 0.6, 0.9));
+        Alert plateau = alert(t.runId(), "plateau", 118);
+        e.onAlert(plateau);
+        e.onAlert(plateau.resolve(140, 0, Fixtures.T0, "moving again", null));
+        TrialState trial = e.study("s").orElseThrow().trial("t000").orElseThrow();
+        assertThat(trial.deferredPlateauAlertId).isNull();
+        assertThat(trial.decisions).extracting(Decision::action).containsExactly(Decision.DEFERRED, Decision.IGNORE);
+        for (long step = 150; step <= 400; step += 50) {
+            assertThat(e.onEvent(validation(t.runId(), step, 0, 0.6, 0.9)).commands()).isEmpty();
+        }
+    }
 }

@@ -203,4 +203,131 @@ class AlertPolicyTest {
         Reaction r = policy.react(alert("s-t000", "dead-relu", 500), trial, study);
         assertThat(r.action()).isEqualTo(Decision.IGNORE);
     }
+
+    // ---------------------------------------------------------------- plateau: validation still improving
+
+    private void validations(double... values) {
+        for (double v : values) {
+            policy.observeValidation(trial, study, v);
+        }
+    }
+
+    @Test
+    void aPlateauWhileValidationStillImprovesIsDeferredNotDecayed() {
+        validations(0.50, 0.60, 0.70);
+        Reaction r = policy.react(alert("s-t000", "plateau", 418), trial, study);
+        assertThat(r.action()).isEqualTo(Decision.DEFERRED);
+        assertThat(r.detail()).startsWith("deferred: validation still improving").contains("0.7");
+        assertThat(r.learningRate()).isNull();
+        assertThat(trial.learningRate).isEqualTo(0.1);
+        assertThat(trial.decays).isZero();
+        assertThat(trial.lastDecayStep).isNull();
+        assertThat(trial.deferredPlateauAlertId).isEqualTo(Alert.fingerprint("s-t000", "plateau", 418));
+        assertThat(trial.deferredPlateauStep).isEqualTo(418);
+    }
+
+    @Test
+    void aDeferredPlateauWaitsWhileValidationImprovesThenDecaysOnceItStops() {
+        validations(0.50, 0.60);
+        assertThat(policy.react(alert("s-t000", "plateau", 100), trial, study).action()).isEqualTo(Decision.DEFERRED);
+        validations(0.65);
+        assertThat(policy.reconsider(trial, study, 150)).isNull();
+        // patience 3: the rise at the 3rd validation still counts at the 4th and 5th, not at the 6th
+        validations(0.65);
+        assertThat(policy.reconsider(trial, study, 200)).isNull();
+        validations(0.64);
+        assertThat(policy.reconsider(trial, study, 250)).isNull();
+        validations(0.65);
+        Reaction r = policy.reconsider(trial, study, 300);
+        assertThat(r).isNotNull();
+        assertThat(r.action()).isEqualTo(Decision.SET_LEARNING_RATE);
+        assertThat(r.learningRate()).isCloseTo(0.01, within(1e-12));
+        assertThat(r.detail()).contains("reconsidered at the validation of step 300").contains("plateau alert of step 100");
+        assertThat(trial.lastDecayStep).isEqualTo(300);
+        assertThat(trial.deferredPlateauAlertId).isNull();
+        assertThat(policy.reconsider(trial, study, 350)).as("decided once").isNull();
+    }
+
+    @Test
+    void aRiseSmallerThanTheMinDeltaIsNoImprovement() {
+        validations(0.5, 0.5 + 5e-5, 0.5 + 9e-5);
+        assertThat(policy.validationImproving(trial)).isFalse();
+        assertThat(policy.react(alert("s-t000", "plateau", 100), trial, study).action()).isEqualTo(Decision.SET_LEARNING_RATE);
+    }
+
+    @Test
+    void withoutValidationsOrWithOnlyTheBaselineThePlateauDecaysAsBefore() {
+        assertThat(policy.validationImproving(trial)).isFalse();
+        validations(0.9);
+        assertThat(policy.validationImproving(trial)).as("the first value is a baseline").isFalse();
+        assertThat(policy.react(alert("s-t000", "plateau", 100), trial, study).action()).isEqualTo(Decision.SET_LEARNING_RATE);
+    }
+
+    @Test
+    void nonFiniteValidationsAreNotCountedAndAFallingObjectiveIsNotImproving() {
+        validations(0.5, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY);
+        assertThat(trial.validations).isEqualTo(1);
+        validations(0.6, 0.55, 0.5, 0.45);
+        assertThat(trial.deltaBest).isEqualTo(0.6);
+        assertThat(policy.validationImproving(trial)).isFalse();
+    }
+
+    @Test
+    void forAMinimisedLossImprovingMeansFalling() {
+        study.spec = new io.trainwatch.tuner.study.StudySpec("test",
+                io.trainwatch.tuner.study.Objective.MINIMIZE_VALIDATION_LOSS, study.spec.space(), study.spec.budget(),
+                study.spec.dataset(), study.spec.model(), 7, true, true);
+        validations(1.0, 1.2, 1.3);
+        assertThat(policy.validationImproving(trial)).isFalse();
+        validations(0.8);
+        assertThat(policy.validationImproving(trial)).isTrue();
+        assertThat(policy.react(alert("s-t000", "plateau", 100), trial, study).action()).isEqualTo(Decision.DEFERRED);
+    }
+
+    @Test
+    void theCooldownStillComesFirstAndADeferralDoesNotCountAsADecayWithoutImprovement() {
+        policy.react(alert("s-t000", "plateau", 100), trial, study);
+        validations(0.5, 0.6);
+        assertThat(policy.react(alert("s-t000", "plateau", 120), trial, study).action()).isEqualTo(Decision.IGNORE);
+        assertThat(policy.react(alert("s-t000", "plateau", 200), trial, study).action()).isEqualTo(Decision.DEFERRED);
+        assertThat(trial.decays).isEqualTo(1);
+        assertThat(trial.decaysWithoutImprovement).isZero();
+    }
+
+    @Test
+    void aNewPlateauAlertReplacesTheDeferredOneAndClearingForgetsIt() {
+        validations(0.5, 0.6);
+        policy.react(alert("s-t000", "plateau", 100), trial, study);
+        policy.react(alert("s-t000", "plateau", 140), trial, study);
+        assertThat(trial.deferredPlateauStep).isEqualTo(140);
+        AlertPolicy.clearDeferred(trial);
+        validations(0.6, 0.6, 0.6);
+        assertThat(policy.reconsider(trial, study, 300)).isNull();
+    }
+
+    @Test
+    void theDeferralCanBeSwitchedOffAndItsSettingsAreChecked() {
+        PolicySettings d = PolicySettings.defaults();
+        assertThat(d.deferWhileImproving()).isTrue();
+        assertThat(d.validationPatience()).isEqualTo(3);
+        assertThat(d.validationMinDelta()).isEqualTo(1e-4);
+        PolicySettings off = new PolicySettings(d.plateauFactor(), d.plateauCooldownSteps(), d.minLearningRate(),
+                d.minImprovement(), d.maxDecaysWithoutImprovement(), d.tooEarlyWaitFactor(), d.divergenceCeilingFactor(),
+                d.remedyLearningRateFactor(), d.overfitL2Factor(), d.overfitDropoutStep(), d.favourShare(),
+                d.minRangeKeep(), d.stopOnUnderfitting(), false, 3, 1e-4);
+        AlertPolicy p = new AlertPolicy(off);
+        p.observeValidation(trial, study, 0.5);
+        p.observeValidation(trial, study, 0.7);
+        assertThat(p.react(alert("s-t000", "plateau", 100), trial, study).action()).isEqualTo(Decision.SET_LEARNING_RATE);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new PolicySettings(d.plateauFactor(),
+                d.plateauCooldownSteps(), d.minLearningRate(), d.minImprovement(), d.maxDecaysWithoutImprovement(),
+                d.tooEarlyWaitFactor(), d.divergenceCeilingFactor(), d.remedyLearningRateFactor(), d.overfitL2Factor(),
+                d.overfitDropoutStep(), d.favourShare(), d.minRangeKeep(), true, true, 0, 1e-4))
+                .isInstanceOf(IllegalArgumentException.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new PolicySettings(d.plateauFactor(),
+                d.plateauCooldownSteps(), d.minLearningRate(), d.minImprovement(), d.maxDecaysWithoutImprovement(),
+                d.tooEarlyWaitFactor(), d.divergenceCeilingFactor(), d.remedyLearningRateFactor(), d.overfitL2Factor(),
+                d.overfitDropoutStep(), d.favourShare(), d.minRangeKeep(), true, true, 3, Double.NaN))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
 }
