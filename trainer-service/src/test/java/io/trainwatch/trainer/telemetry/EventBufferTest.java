@@ -163,18 +163,7 @@ class EventBufferTest {
     void aStepAloneDoesNotWakeTheConsumerOtherEventsDo() throws Exception {
         EventBuffer b = new EventBuffer(10_000, 0);
         List<TrainingEvent> drained = new java.util.concurrent.CopyOnWriteArrayList<>();
-        Thread consumer = new Thread(() -> {
-            List<TrainingEvent> out = new ArrayList<>();
-            try {
-                b.drainTo(out, 100, 30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            drained.addAll(out);
-        });
-        consumer.setDaemon(true);
-        consumer.start();
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(b::hasWaitingConsumer);
+        Thread consumer = waitingConsumer(b, 100, drained);
         b.offer(step("r", 0));
         consumer.join(300);
         assertThat(consumer.isAlive()).as("one step does not wake the publisher").isTrue();
@@ -188,10 +177,21 @@ class EventBufferTest {
     void aBacklogOfStepsWakesTheConsumer() throws Exception {
         EventBuffer b = new EventBuffer(10_000, 0);
         List<TrainingEvent> drained = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread consumer = waitingConsumer(b, 10_000, drained);
+        for (int i = 0; i < EventBuffer.WAKE_AT; i++) {
+            b.offer(step("r", i));
+        }
+        consumer.join(10_000);
+        assertThat(consumer.isAlive()).isFalse();
+        assertThat(drained).hasSize(EventBuffer.WAKE_AT);
+    }
+
+    /** A publisher-like thread blocked in {@code drainTo} (up to 30 s) that puts what it got into {@code drained}. */
+    private static Thread waitingConsumer(EventBuffer b, int max, List<TrainingEvent> drained) {
         Thread consumer = new Thread(() -> {
             List<TrainingEvent> out = new ArrayList<>();
             try {
-                b.drainTo(out, 10_000, 30, TimeUnit.SECONDS);
+                b.drainTo(out, max, 30, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -200,11 +200,6 @@ class EventBufferTest {
         consumer.setDaemon(true);
         consumer.start();
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(b::hasWaitingConsumer);
-        for (int i = 0; i < EventBuffer.WAKE_AT; i++) {
-            b.offer(step("r", i));
-        }
-        consumer.join(10_000);
-        assertThat(consumer.isAlive()).isFalse();
-        assertThat(drained).hasSize(EventBuffer.WAKE_AT);
+        return consumer;
     }
 }

@@ -54,20 +54,11 @@ class StepTelemetryTest {
         NativeProbe probe = new NativeProbe();
         net.setListeners(probe, telemetry);
         int batch = 32;
-        float[] x = new float[batch * data.numFeatures()];
-        float[] y = new float[batch * data.numClasses()];
-        int[] labels = new int[batch];
-        for (int i = 0; i < batch; i++) {
-            System.arraycopy(data.train().x()[i], 0, x, i * data.numFeatures(), data.numFeatures());
-            labels[i] = data.train().y()[i];
-            y[i * data.numClasses() + labels[i]] = 1;
-        }
-        INDArray features = Nd4j.create(x, new long[]{batch, data.numFeatures()}, 'c');
-        DataSet ds = new DataSet(features, Nd4j.create(y, new long[]{batch, data.numClasses()}, 'c'));
-        INDArray predicted = Nd4j.argMax(net.output(features, false), 1);
+        Batch b = batch(data, batch, 0);
+        INDArray predicted = Nd4j.argMax(net.output(b.features(), false), 1);
 
-        telemetry.beginStep(labels, true);
-        net.fit(ds);
+        telemetry.beginStep(b.labels(), true);
+        net.fit(b.dataSet());
         StepTelemetry.Measurement m = telemetry.measurement();
 
         for (int l = 0; l < 3; l++) {
@@ -86,12 +77,8 @@ class StepTelemetryTest {
                 .isCloseTo(0.1 * probe.layerNorms[0] / batch, within(1e-4));
         assertThat(delta.norm2Number().doubleValue()).isCloseTo(0.1 * total, within(1e-4));
 
-        long[] p = predicted.toLongVector();
-        int correct = 0;
-        for (int i = 0; i < batch; i++) {
-            correct += p[i] == labels[i] ? 1 : 0;
-        }
-        assertThat(m.accuracy()).as("accuracy of the forward pass of this step").isEqualTo((double) correct / batch);
+        assertThat(m.accuracy()).as("accuracy of the forward pass of this step")
+                .isEqualTo(accuracy(predicted.toLongVector(), b.labels()));
         assertThat(telemetry.slowCopies()).as("every copy was one bulk copy from native memory").isZero();
     }
 
@@ -106,19 +93,10 @@ class StepTelemetryTest {
         net.setListeners(probe, telemetry);
         int batch = 16;
         for (int step = 0; step < 5; step++) {
-            float[] x = new float[batch * data.numFeatures()];
-            float[] y = new float[batch * data.numClasses()];
-            int[] labels = new int[batch];
-            for (int i = 0; i < batch; i++) {
-                int k = step * batch + i;
-                System.arraycopy(data.train().x()[k], 0, x, i * data.numFeatures(), data.numFeatures());
-                labels[i] = data.train().y()[k];
-                y[i * data.numClasses() + labels[i]] = 1;
-            }
-            INDArray features = Nd4j.create(x, new long[]{batch, data.numFeatures()}, 'c');
-            long[] p = Nd4j.argMax(net.output(features, false), 1).toLongVector();
-            telemetry.beginStep(labels, true);
-            net.fit(new DataSet(features, Nd4j.create(y, new long[]{batch, data.numClasses()}, 'c')));
+            Batch b = batch(data, batch, step);
+            long[] p = Nd4j.argMax(net.output(b.features(), false), 1).toLongVector();
+            telemetry.beginStep(b.labels(), true);
+            net.fit(b.dataSet());
             StepTelemetry.Measurement m = telemetry.measurement();
             for (int l = 0; l < 3; l++) {
                 assertThat(m.layerGradientNorms()[l]).as("step %d layer %d", step, l)
@@ -130,11 +108,7 @@ class StepTelemetryTest {
                 sum += v * v;
             }
             assertThat(Math.sqrt(sum)).as("step %d parameter norm", step).isCloseTo(all, within(1e-4));
-            int correct = 0;
-            for (int i = 0; i < batch; i++) {
-                correct += p[i] == labels[i] ? 1 : 0;
-            }
-            assertThat(m.accuracy()).as("step %d accuracy", step).isEqualTo((double) correct / batch);
+            assertThat(m.accuracy()).as("step %d accuracy", step).isEqualTo(accuracy(p, b.labels()));
         }
         assertThat(telemetry.slowCopies()).isZero();
     }
@@ -151,5 +125,35 @@ class StepTelemetryTest {
                 Nd4j.create(new float[][]{{1, 0, 0}})));
         assertThat(telemetry.measurement()).isNull();
         assertThat(telemetry.numLayers()).isEqualTo(2);
+    }
+
+    /** Mini-batch {@code index} of the training split, as ND4J arrays plus the integer labels. */
+    private record Batch(INDArray features, INDArray oneHot, int[] labels) {
+        DataSet dataSet() {
+            return new DataSet(features, oneHot);
+        }
+    }
+
+    private static Batch batch(PreparedData data, int size, int index) {
+        float[] x = new float[size * data.numFeatures()];
+        float[] y = new float[size * data.numClasses()];
+        int[] labels = new int[size];
+        for (int i = 0; i < size; i++) {
+            int k = index * size + i;
+            System.arraycopy(data.train().x()[k], 0, x, i * data.numFeatures(), data.numFeatures());
+            labels[i] = data.train().y()[k];
+            y[i * data.numClasses() + labels[i]] = 1;
+        }
+        return new Batch(Nd4j.create(x, new long[]{size, data.numFeatures()}, 'c'),
+                Nd4j.create(y, new long[]{size, data.numClasses()}, 'c'), labels);
+    }
+
+    /** The share of {@code predicted} classes equal to {@code labels}. */
+    private static double accuracy(long[] predicted, int[] labels) {
+        int correct = 0;
+        for (int i = 0; i < labels.length; i++) {
+            correct += predicted[i] == labels[i] ? 1 : 0;
+        }
+        return (double) correct / labels.length;
     }
 }
