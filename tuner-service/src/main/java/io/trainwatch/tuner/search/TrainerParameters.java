@@ -64,8 +64,9 @@ public final class TrainerParameters {
 
     /**
      * A trial's {@code hyperparameters} for the trainer: the sampled values under the trainer's names
-     * (aliases renamed), plus the trial's seed. The trainer folds {@code layers}/{@code width} into its
-     * {@code hiddenLayers}.
+     * (aliases renamed), plus the trial's seed unless the study's {@code model} fixes one (then every trial
+     * trains on the same split and initialisation, and only the sampled values differ). The trainer folds
+     * {@code layers}/{@code width} into its {@code hiddenLayers}.
      */
     public static Map<String, Object> forTrainer(Map<String, Object> sampled, Map<String, Object> baseModel, long seed) {
         Map<String, Object> out = new LinkedHashMap<>();
@@ -77,7 +78,9 @@ public final class TrainerParameters {
             };
             out.put(name, e.getValue());
         }
-        out.put(SEED, seed);
+        if (baseModel == null || !baseModel.containsKey(SEED)) {
+            out.put(SEED, seed);
+        }
         return out;
     }
 }

@@ -21,6 +21,12 @@ class TrainerParametersTest {
     }
 
     @Test
+    void aSeedInTheStudysModelIsKeptForEveryTrial() {
+        Map<String, Object> out = TrainerParameters.forTrainer(Map.of("learningRate", 2.0), Map.of("seed", 42), 5);
+        assertThat(out).containsExactly(Map.entry("learningRate", 2.0));
+    }
+
+    @Test
     void knowsTheReluFamilyAndHeXavierWhateverTheCase() {
         assertThat(TrainerParameters.isReluFamily("ReLU")).isTrue();
         assertThat(TrainerParameters.isReluFamily("sigmoid")).isFalse();

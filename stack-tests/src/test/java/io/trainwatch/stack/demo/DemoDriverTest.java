@@ -1,0 +1,68 @@
+package io.trainwatch.stack.demo;
+
+import io.trainwatch.stack.Stack;
+import io.trainwatch.stack.Stack.Service;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code ./trainwatch demo}'s driver (monitor-service's {@code io.trainwatch.monitor.demo.Demo}, run as the launcher
+ * runs it: a separate JVM on the monitor's built classpath) against the real three services, on three scenarios:
+ * it prints the runs, the alerts and the tuner's actions as they happen, then a summary whose verdicts it enforces
+ * with its exit status. The full demo (every scenario and a search) is {@code ./trainwatch demo}.
+ */
+class DemoDriverTest {
+
+    private final Stack stack = Stack.get();
+
+    @Test
+    void runsScenariosThroughTheTunerAndPrintsTheirDiagnosesActionsAndVerdicts() throws Exception {
+        Result r = demo("--only", "healthy,exploding-gradients,plateau", "--no-search", "--timeout", "240");
+        System.out.println(r.output);
+        assertThat(r.exit).as(r.output).isZero();
+        assertThat(r.output)
+                .contains("started as demo-healthy-")
+                .containsPattern("ALERT  exploding-gradients +exploding-gradients at step \\d+")
+                .containsPattern("ALERT  plateau +plateau at step \\d+")
+                .containsPattern("TUNER  set-learning-rate [0-9.e-]+ for plateau")
+                .containsPattern("TUNER  set-learning-rate confirmed by the trainer at step \\d+ on plateau")
+                .containsPattern("healthy +no alert +no alert .* ok")
+                .containsPattern("plateau +plateau +plateau @\\d+.*lr -> [0-9.e-]+ \\(applied @\\d+\\).* ok")
+                .contains("demo: every scenario got its expected diagnosis");
+    }
+
+    @Test
+    void anUnknownArgumentIsAClearErrorWithExitStatus2() throws Exception {
+        Result r = demo("--bogus");
+        assertThat(r.exit).isEqualTo(2);
+        assertThat(r.output).contains("unknown argument --bogus").contains("usage: demo");
+    }
+
+    private record Result(int exit, String output) {
+    }
+
+    private Result demo(String... args) throws IOException, InterruptedException {
+        Path app = stack.repo().resolve("monitor-service/target/quarkus-app");
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                app + "/lib/boot/*:" + app + "/lib/main/*:" + app + "/app/*", "io.trainwatch.monitor.demo.Demo",
+                "--trainer", stack.baseUrl(Service.TRAINER), "--tuner", stack.baseUrl(Service.TUNER),
+                "--monitor", stack.baseUrl(Service.MONITOR), "--bootstrap", stack.bootstrapServers()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(300, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("the demo driver did not end: " + new String(out, StandardCharsets.UTF_8));
+        }
+        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+    }
+}
