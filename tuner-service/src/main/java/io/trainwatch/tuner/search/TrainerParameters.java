@@ -48,7 +48,7 @@ public final class TrainerParameters {
     /** Fields of the trainer's run configuration that a study's base {@code model} may set. */
     public static final Set<String> MODEL_FIELDS = Set.of("scenario", HIDDEN_LAYERS, ACTIVATION, WEIGHT_INIT, "initStd",
             "optimizer", "momentum", LEARNING_RATE, "lrSchedule", L2, DROPOUT, "batchSize", "epochs", SEED, "loss",
-            "validateEverySteps", "sampleEvery", BATCH_NORM);
+            "validateEverySteps", "sampleEvery", BATCH_NORM, SCHEDULE);
 
     /** ReLU-family activations (seed 003: ReLU in hidden layers against vanishing gradients). */
     public static final Set<String> RELU_FAMILY = Set.of("relu", "leakyrelu", "relu6", "elu", "selu", "gelu",

@@ -94,4 +94,14 @@ class PreflightSpecParserTest {
         bad("{\"hyperparameters\": {\"width\": {\"a\": 1}}}", "preflight.hyperparameters.width");
         bad("{\"hyperparameters\": []}", "preflight.hyperparameters");
     }
+
+    @Test
+    void theExampleFileParsesWithEveryStepOn() throws Exception {
+        StudySpec spec = StudySpecParser.parse(java.nio.file.Files.readAllBytes(
+                java.nio.file.Path.of("examples", "preflight-study.json"))).spec();
+        assertThat(spec.preflight().initialLoss()).isEqualTo(PreflightSpec.InitialLoss.defaults());
+        assertThat(spec.preflight().overfitSubset()).isEqualTo(PreflightSpec.OverfitSubset.defaults());
+        assertThat(spec.preflight().lrRangeTest()).isEqualTo(PreflightSpec.LrRangeTest.defaults());
+        assertThat(spec.preflight().hyperparameters()).containsEntry("width", 64);
+    }
 }
