@@ -26,7 +26,8 @@ import static org.awaitility.Awaitility.await;
  * test chose (which holds the best trial's rate), followed by the launcher, which prints each step as it completes;
  * a badly initialised model (the trainer's {@code bad-initialization-huge} scenario) stops at step 1 with the cause
  * named; a model with too little capacity (no hidden layer on spirals, the trainer's {@code underfitting}
- * scenario) stops at step 2. Trials are kept short so that the three studies take well under a minute.
+ * scenario) stops at step 2. Trials are kept short: the class takes ~35 s with the stack's start (measured
+ * 2026-11-23: studies of 14, 3 and 4 s).
  */
 class PreflightStudyTest {
 
@@ -46,7 +47,7 @@ class PreflightStudyTest {
                  "model": {"hiddenLayers": [64, 64], "activation": "relu", "weightInit": "xavier", "optimizer": "adam",
                            "batchSize": 32, "validateEverySteps": 50},
                  "seed": 3,
-                 "preflight": {"initialLoss": {}, "overfitSubset": {"batches": 5, "maxSteps": 400},
+                 "preflight": {"initialLoss": {}, "overfitSubset": {"batches": 5, "maxSteps": 500},
                                "lrRangeTest": {"from": 1e-6, "to": 10, "steps": 200}}}""".formatted(studyId);
         Path file = dir.resolve("study.json");
         Files.writeString(file, study);
@@ -75,7 +76,7 @@ class PreflightStudyTest {
         assertThat(initial.path("expected").asDouble()).isCloseTo(Math.log(3), org.assertj.core.data.Offset.offset(1e-9));
         assertThat(initial.path("firstLoss").asDouble()).isBetween(Math.log(3) / 3, Math.log(3) * 3);
         assertThat(overfit.path("status").asText()).as(overfit.toString()).isEqualTo("passed");
-        assertThat(overfit.path("stepsTo100").asLong()).isBetween(5L, 400L);
+        assertThat(overfit.path("stepsTo100").asLong()).isBetween(5L, 500L);
         assertThat(range.path("status").asText()).as(range.toString()).isEqualTo("passed");
         List<JsonNode> points = StreamSupport.stream(range.path("points").spliterator(), false).toList();
         assertThat(points).hasSizeBetween(10, 200);
