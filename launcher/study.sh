@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # ./trainwatch study FILE.json      start a study on the tuner and follow its leaderboard until it ends
+#                                   (a study with a preflight prints each step once, with its numbers, as it completes)
 # ./trainwatch study --follow ID    follow a running study
 # ./trainwatch study --stop ID      stop a study
 # ./trainwatch study --list         list the studies
@@ -17,7 +18,7 @@ if [[ -n "${TRAINWATCH_API_TOKEN:-}" ]]; then
 fi
 
 usage() {
-  sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -40,6 +41,22 @@ post() {
   printf '%s' "$body"
 }
 
+# Collects in PREFLIGHT_NEW each preflight step of the text that is over and was not reported yet, as
+# "study: preflight 1/3 initial-loss PASSED: ..." (no subshell: PREFLIGHT_SHOWN must survive the call).
+declare -A PREFLIGHT_SHOWN=()
+PREFLIGHT_NEW=""
+preflight_steps() {
+  local line n
+  PREFLIGHT_NEW=""
+  while IFS= read -r line; do
+    [[ "$line" =~ ^preflight\ ([0-9])/3\ [a-z-]+\ (PASSED|FAILED|SKIPPED): ]] || continue
+    n="${BASH_REMATCH[1]}"
+    [[ -n "${PREFLIGHT_SHOWN[$n]:-}" ]] && continue
+    PREFLIGHT_SHOWN[$n]=1
+    PREFLIGHT_NEW+="study: $line"$'\n'
+  done <<< "$1"
+}
+
 follow() {
   local id="$1" tty=0 text status
   [[ -t 1 ]] && tty=1
@@ -53,9 +70,12 @@ follow() {
       continue
     fi
     status="$(tr -d '\r' < "$HEADERS" | sed -n 's/^[Xx]-[Ss]tudy-[Ss]tatus: *//p' | tail -n 1)"
+    preflight_steps "$text"
     if (( tty )); then
+      # The board below shows every preflight step with its numbers.
       printf '\033[H\033[2J'
     else
+      printf '%s' "$PREFLIGHT_NEW"
       echo "----- $(date -u +%H:%M:%S)"
     fi
     printf '%s\n' "$text"

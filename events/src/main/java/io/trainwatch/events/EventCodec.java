@@ -240,7 +240,8 @@ public final class EventCodec {
                 loss == null ? null : LossFunctions.normalize(loss), layers, c.optionalText("optimizer"),
                 c.optionalNumber("learningRate"), c.optionalIntOrNull("batchSize"), c.optionalIntOrNull("epochs"),
                 c.optionalNumber("l2"), c.optionalNumber("dropout"),
-                seed == null || !Double.isFinite(seed) ? null : seed.longValue());
+                seed == null || !Double.isFinite(seed) ? null : seed.longValue(), c.optionalBoolean("batchNorm"),
+                c.optionalMap("schedule"), c.optionalIntOrNull("subsetBatches"));
     }
 
     private static Alert alert(Fields f) throws Fields.Rejected {

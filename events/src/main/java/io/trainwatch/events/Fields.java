@@ -117,6 +117,19 @@ final class Fields {
         return v.textValue();
     }
 
+    /** A flag: null when absent; a value of another type is dropped with a warning. */
+    Boolean optionalBoolean(String name) {
+        JsonNode v = present(name);
+        if (v == null) {
+            return null;
+        }
+        if (!v.isBoolean()) {
+            warn(name, "a boolean", v);
+            return null;
+        }
+        return v.booleanValue();
+    }
+
     String requiredOneOf(String name, Set<String> allowed) throws Rejected {
         String value = requiredText(name);
         if (!allowed.contains(value)) {

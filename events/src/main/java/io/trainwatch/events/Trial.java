@@ -29,7 +29,9 @@ public record Trial(
     public static final String RANDOM = "random";
     public static final String REFINE = "refine";
     public static final String REMEDY = "remedy";
-    public static final Set<String> ORIGINS = Set.of(RANDOM, REFINE, REMEDY);
+    /** A check before the search (seed 004 steps 1-3); alerts on it are expected, not pathologies of the study. */
+    public static final String PREFLIGHT = "preflight";
+    public static final Set<String> ORIGINS = Set.of(RANDOM, REFINE, REMEDY, PREFLIGHT);
 
     /** How long a trial may train: at most {@code maxSteps} steps and {@code maxEpochs} epochs (either may be null). */
     @JsonInclude(JsonInclude.Include.NON_NULL)

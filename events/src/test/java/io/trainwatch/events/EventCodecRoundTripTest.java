@@ -43,6 +43,34 @@ class EventCodecRoundTripTest {
     }
 
     @Test
+    void runConfigAnnouncesBatchNormScheduleAndSubsetOrLeavesThemOut() {
+        RunStarted withAll = Samples.runStarted();
+        String json = EventCodec.writeString(withAll);
+        assertThat(json).contains("\"batchNorm\":true", "\"subsetBatches\":5", "\"schedule\":{");
+        assertThat(withAll.config().schedule()).containsEntry("type", "step").containsEntry("every", 100);
+        RunConfig old = new RunConfig("s", "d", 3, "cross-entropy", List.of(), "sgd", 0.1, 32, 1, 0.0, 0.0, 1L);
+        assertThat(old.batchNorm()).isNull();
+        assertThat(old.schedule()).isNull();
+        assertThat(old.subsetBatches()).isNull();
+        assertThat(EventCodec.writeString(new RunStarted(1, "r", Samples.T0, null, null, old, null, null)))
+                .doesNotContain("batchNorm", "schedule", "subsetBatches");
+    }
+
+    @Test
+    void aRunConfigFlagOfTheWrongTypeIsDroppedWithAWarning() {
+        String json = "{\"schemaVersion\":1,\"type\":\"run-started\",\"runId\":\"r\",\"timestamp\":\"2026-01-01T00:00:00Z\","
+                + "\"config\":{\"batchNorm\":\"yes\",\"schedule\":[1],\"subsetBatches\":5}}";
+        ReadResult<TrainingEvent> read = EventCodec.readTrainingEvent(json.getBytes(StandardCharsets.UTF_8));
+        assertThat(read.error()).isNull();
+        RunConfig config = ((RunStarted) read.value()).config();
+        assertThat(config.batchNorm()).isNull();
+        assertThat(config.schedule()).isNull();
+        assertThat(config.subsetBatches()).isEqualTo(5);
+        assertThat(read.warnings()).anySatisfy(w -> assertThat(w).contains("config.batchNorm", "a boolean"))
+                .anySatisfy(w -> assertThat(w).contains("config.schedule", "an object"));
+    }
+
+    @Test
     void keepsLayerOrderFromInputToOutput() {
         String json = "{\"schemaVersion\":1,\"type\":\"step\",\"runId\":\"r\",\"timestamp\":\"2026-01-01T00:00:00Z\","
                 + "\"step\":1,\"loss\":1,\"layerGradientNorms\":{\"dense_in\":1,\"b\":2,\"a\":3,\"out\":4}}";

@@ -25,7 +25,8 @@ final class Samples {
         RunConfig config = new RunConfig("healthy", "spirals", 5, LossFunctions.CROSS_ENTROPY,
                 List.of(new LayerInfo("layer0", "dense", 2, 64, "relu", "he"),
                         new LayerInfo("layer1", "output", 64, 5, "softmax", "xavier")),
-                "adam", 0.001, 32, 20, 1e-4, 0.0, 42L);
+                "adam", 0.001, 32, 20, 1e-4, 0.0, 42L, true,
+                java.util.Map.of("type", "step", "every", 100, "factor", 0.5), 5);
         return new RunStarted(1, "run-1", T0, "study-1", "trial-1", config, "CPU", "test-cpu");
     }
 

@@ -217,6 +217,37 @@ class TrainerKafkaIntegrationTest {
     }
 
     @Test
+    void aRangeTestRunStreamsTheRateOfEachStepOfTheRamp() {
+        String runId = start("{\"dataset\": \"xor\", \"hiddenLayers\": [8], \"optimizer\": \"sgd\", \"steps\": 25, "
+                + "\"batchNorm\": true, \"schedule\": {\"type\": \"range\", \"from\": 1e-4, \"to\": 0.3, \"steps\": 20}}");
+        List<TrainingEvent> all = untilFinished(runId, 120);
+        RunStarted started = only(all, RunStarted.class).get(0);
+        assertThat(started.config().schedule()).containsEntry("type", "range").containsEntry("from", 1e-4)
+                .containsEntry("to", 0.3).containsEntry("steps", 20);
+        assertThat(started.config().batchNorm()).isTrue();
+        assertThat(started.config().subsetBatches()).isNull();
+        List<StepEvent> steps = only(all, StepEvent.class);
+        assertThat(steps).hasSize(25);
+        for (StepEvent s : steps) {
+            double expected = s.step() >= 19 ? 0.3 : 1e-4 * Math.pow(0.3 / 1e-4, s.step() / 19.0);
+            assertThat(Math.abs(s.learningRate() - expected) / expected).as("step %d", s.step()).isLessThan(1e-12);
+        }
+        assertThat(only(all, RunFinished.class).get(0).status()).isEqualTo(RunFinished.COMPLETED);
+    }
+
+    @Test
+    void aBadScheduleOrSubsetIsA400NamingTheField() {
+        given().contentType(ContentType.JSON).body("{\"schedule\": {\"type\": \"range\", \"from\": 1, \"to\": 0.1, "
+                + "\"steps\": 10}}").when().post("/runs").then().statusCode(400).body("field", equalTo("schedule.to"));
+        given().contentType(ContentType.JSON).body("{\"lrSchedule\": {\"10\": 0.001}, \"schedule\": {\"type\": \"constant\"}}")
+                .when().post("/runs").then().statusCode(400).body("field", equalTo("schedule"));
+        given().contentType(ContentType.JSON).body("{\"subsetBatches\": 0}").when().post("/runs")
+                .then().statusCode(400).body("field", equalTo("subsetBatches"));
+        given().contentType(ContentType.JSON).body("{\"batchNorm\": \"on\"}").when().post("/runs")
+                .then().statusCode(400).body("field", equalTo("batchNorm"));
+    }
+
+    @Test
     void aBadConfigurationIsA400NamingTheField() {
         given().contentType(ContentType.JSON).body("{\"hiddenLayers\": [64, -1]}").when().post("/runs")
                 .then().statusCode(400).body("field", equalTo("hiddenLayers[1]"));

@@ -3,7 +3,9 @@ package io.trainwatch.tuner;
 import io.trainwatch.events.Alert;
 import io.trainwatch.events.CommandApplied;
 import io.trainwatch.events.Contract;
+import io.trainwatch.events.RunConfig;
 import io.trainwatch.events.RunFinished;
+import io.trainwatch.events.RunStarted;
 import io.trainwatch.events.StepEvent;
 import io.trainwatch.events.ValidationEvent;
 import io.trainwatch.tuner.study.Objective;
@@ -53,6 +55,17 @@ public final class Fixtures {
     public static StepEvent step(String runId, long step) {
         return new StepEvent(Contract.SCHEMA_VERSION, runId, T0, null, null, step, 0, 1.0, null, null, null, null, null,
                 null, null, null);
+    }
+
+    public static RunStarted runStarted(String runId, int classes, String loss) {
+        return new RunStarted(Contract.SCHEMA_VERSION, runId, T0, null, null, new RunConfig("custom", "spirals", classes,
+                loss, List.of(), "adam", 0.01, 32, 20, 0.0, 0.0, 1L), "nd4j-native", "cpu");
+    }
+
+    /** A step with its loss, batch accuracy and the learning rate used. */
+    public static StepEvent step(String runId, long step, double loss, Double accuracy, Double learningRate) {
+        return new StepEvent(Contract.SCHEMA_VERSION, runId, T0, null, null, step, 0, loss, accuracy, learningRate, null,
+                null, null, null, null, null);
     }
 
     public static CommandApplied applied(String runId, String commandId, long step) {

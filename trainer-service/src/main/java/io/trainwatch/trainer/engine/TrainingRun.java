@@ -46,6 +46,12 @@ import java.util.logging.Logger;
  * the only place where DL4J tolerates a learning-rate change. A non-finite loss ends the run at once as
  * {@code diverged} (DL4J itself trains on through NaN). The model and its updater are checkpointed when the
  * run completes or is stopped.
+ *
+ * <p>With {@code subsetBatches = N} the run trains only on the first N mini-batches of the first shuffled
+ * order (fixed by the seed), the same N batches in the same order every epoch, so an epoch is N steps; the
+ * training loss/accuracy of validation events is then measured on exactly those N batches, the validation
+ * loss/accuracy still on the validation set. A {@code set-learning-rate} command replaces any schedule by that
+ * constant rate for the rest of the run ({@code command-applied} says {@code scheduleReplaced}).
  */
 public final class TrainingRun implements Runnable {
 
@@ -84,6 +90,8 @@ public final class TrainingRun implements Runnable {
     private volatile String checkpoint;
     private volatile String stopReason;
     private volatile MultiLayerNetwork network;
+    /** Whether the spec's schedule (or lrSchedule) still drives the rate (a set-learning-rate ends it). */
+    private boolean scheduleActive;
 
     public TrainingRun(String runId, String studyId, String trialId, RunSpec spec, TelemetrySink sink,
                        RunObserver observer, Clock clock, Path checkpointDir, int rememberedCommands) {
@@ -205,18 +213,24 @@ public final class TrainingRun implements Runnable {
         String lossName = LossFunctions.normalize(spec.loss());
         RunConfig config = new RunConfig(spec.scenario(), data.description(), data.numClasses(), lossName,
                 ModelFactory.describe(spec, data.numFeatures(), data.numClasses()), spec.optimizer(),
-                spec.learningRate(), spec.batchSize(), spec.epochs(), spec.l2(), spec.dropout(), spec.seed());
+                spec.learningRate(), spec.batchSize(), spec.epochs(), spec.l2(), spec.dropout(), spec.seed(),
+                spec.batchNorm(), spec.scheduleAnnouncement(), spec.subsetBatches());
+        scheduleActive = spec.scheduleAnnouncement() != null;
         safePublish(new RunStarted(Contract.SCHEMA_VERSION, runId, clock.instant(), studyId, trialId, config,
                 Backends.backend(), Backends.device()));
 
         Examples train = data.train();
         DataSet validationSet = dataSet(data.validation(), allIndices(data.validation().size()));
-        int[] trainEvalIdx = allIndices(Math.min(train.size(), TRAIN_EVAL_LIMIT));
-        DataSet trainEvalSet = dataSet(train, trainEvalIdx);
         int n = train.size();
         int batch = Math.min(spec.batchSize(), n);
         int batchesPerEpoch = n / batch; // a last partial batch is dropped, as usual
         Random shuffle = new Random(spec.seed() * 31 + 7);
+        int[] subset = subsetOrder(spec, n, batch, shuffle);
+        if (subset != null) {
+            batchesPerEpoch = spec.subsetBatches();
+        }
+        int[] trainEvalIdx = subset != null ? subset : allIndices(Math.min(train.size(), TRAIN_EVAL_LIMIT));
+        DataSet trainEvalSet = dataSet(train, trainEvalIdx);
         long maxSteps = spec.maxSteps() == null ? Long.MAX_VALUE : spec.maxSteps();
         String[] layerNames = new String[telemetry.numLayers()];
         for (int l = 0; l < layerNames.length; l++) {
@@ -227,7 +241,7 @@ public final class TrainingRun implements Runnable {
         long lastValidated = -1;
         for (int e = 0; e < spec.epochs(); e++) {
             epoch = e;
-            int[] order = permutation(n, shuffle);
+            int[] order = subset != null ? subset : permutation(n, shuffle);
             for (int b = 0; b < batchesPerEpoch; b++) {
                 if (s >= maxSteps) {
                     return finishCompleted(net, validationSet, trainEvalSet, s, e, lastValidated,
@@ -285,6 +299,22 @@ public final class TrainingRun implements Runnable {
             }
         }
         return new Outcome(RunFinished.COMPLETED, "completed " + spec.epochs() + " epochs", Math.max(0, s - 1));
+    }
+
+    /**
+     * The examples of the first {@code subsetBatches} mini-batches, in training order (drawn from the run's
+     * shuffle, so fixed by the seed), or null without a subset. Throws when the training set is too small.
+     */
+    static int[] subsetOrder(RunSpec spec, int n, int batch, Random shuffle) {
+        Integer k = spec.subsetBatches();
+        if (k == null) {
+            return null;
+        }
+        if ((long) k * batch > n) {
+            throw new InvalidConfigException("subsetBatches", k + " batches of " + batch + " need " + (long) k * batch
+                    + " training examples; the training set has " + n + " (at most " + n / batch + " batches)");
+        }
+        return java.util.Arrays.copyOf(permutation(n, shuffle), k * batch);
     }
 
     private Outcome finishCompleted(MultiLayerNetwork net, DataSet validationSet, DataSet trainEvalSet, long s, int e,
@@ -365,6 +395,12 @@ public final class TrainingRun implements Runnable {
                 learningRate = c.learningRate();
                 details.put("previousLearningRate", previous);
                 details.put("learningRate", c.learningRate());
+                if (scheduleActive) {
+                    // DL4J's setLearningRate(double) deletes the schedule: the rate stays constant from here on.
+                    details.put("scheduleReplaced", true);
+                    details.put("replacedSchedule", spec.scheduleAnnouncement());
+                    scheduleActive = false;
+                }
             } else if (TunerCommand.STOP.equals(c.type())) {
                 requestStop("stopped by command " + c.commandId() + ": " + c.reason());
             }
@@ -421,7 +457,7 @@ public final class TrainingRun implements Runnable {
         return idx;
     }
 
-    private static int[] permutation(int n, Random random) {
+    static int[] permutation(int n, Random random) {
         int[] p = allIndices(n);
         for (int i = n - 1; i > 0; i--) {
             int j = random.nextInt(i + 1);

@@ -5,6 +5,7 @@ import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.distribution.NormalDistribution;
 import org.deeplearning4j.nn.conf.distribution.UniformDistribution;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -29,7 +30,19 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** Builds the Deeplearning4j MLP classifier of a {@link RunSpec}; layers are named {@code layer0} .. {@code layerN}. */
+/**
+ * Builds the Deeplearning4j MLP classifier of a {@link RunSpec}; layers are named {@code layer0} .. {@code layerN}
+ * in DL4J's order, input side first, so that the per-layer maps of the telemetry match {@link #describe}.
+ *
+ * <p>With {@code batchNorm} each hidden layer is a dense layer with its activation followed by its own
+ * {@code BatchNormalization} layer (dense(act) -> BN; two named layers). That arrangement was measured against
+ * the original paper's dense(identity) -> BN -> activation (which needs a third, parameterless DL4J layer)
+ * and against no BN: see the trainer README.
+ *
+ * <p>Dropout (probability {@code dropout} of dropping a hidden unit) is DL4J's inverted dropout on a layer's
+ * input: it is set on every layer whose input is a hidden layer's output (the dense layers after the first and
+ * the output layer), never on the input features nor on a BN layer's input; 0 turns it off.
+ */
 public final class ModelFactory {
 
     private ModelFactory() {
@@ -51,19 +64,29 @@ public final class ModelFactory {
         NeuralNetConfiguration.ListBuilder list = base.list();
         int nIn = numFeatures;
         int i = 0;
+        boolean hiddenInput = false; // whether layer i's input is a hidden layer's output
         for (int width : spec.hiddenLayers()) {
             DenseLayer.Builder dense = new DenseLayer.Builder().name(layerName(i)).nIn(nIn).nOut(width)
                     .activation(activation(spec.activation()));
-            if (spec.dropout() > 0) {
+            if (hiddenInput && spec.dropout() > 0) {
                 dense.dropOut(1.0 - spec.dropout()); // DL4J takes the probability of keeping a unit
             }
             list.layer(i, dense.build());
-            nIn = width;
             i++;
+            if (spec.batchNorm()) {
+                list.layer(i, new BatchNormalization.Builder().name(layerName(i)).nIn(width).nOut(width).build());
+                i++;
+            }
+            nIn = width;
+            hiddenInput = true;
         }
         LossFunctions.LossFunction loss = lossFunction(spec.loss());
-        list.layer(i, new OutputLayer.Builder(loss).name(layerName(i)).nIn(nIn).nOut(numClasses)
-                .activation(Activation.SOFTMAX).build());
+        OutputLayer.Builder output = new OutputLayer.Builder(loss).name(layerName(i)).nIn(nIn).nOut(numClasses)
+                .activation(Activation.SOFTMAX);
+        if (hiddenInput && spec.dropout() > 0) {
+            output.dropOut(1.0 - spec.dropout());
+        }
+        list.layer(i, output.build());
         MultiLayerConfiguration conf = list.build();
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
         net.init();
@@ -78,8 +101,12 @@ public final class ModelFactory {
         int i = 0;
         for (int width : spec.hiddenLayers()) {
             layers.add(new LayerInfo(layerName(i), "dense", nIn, width, spec.activation(), init));
-            nIn = width;
             i++;
+            if (spec.batchNorm()) {
+                layers.add(new LayerInfo(layerName(i), "batchnorm", width, width, "identity", "gamma=1,beta=0"));
+                i++;
+            }
+            nIn = width;
         }
         layers.add(new LayerInfo(layerName(i), "output", nIn, numClasses, "softmax", init));
         return layers;
@@ -124,6 +151,9 @@ public final class ModelFactory {
     }
 
     static ISchedule schedule(RunSpec spec) {
+        if (spec.schedule() != null && !LearningRateSchedule.CONSTANT.equals(spec.schedule().type())) {
+            return Dl4jSchedule.of(spec.schedule(), spec.learningRate());
+        }
         if (spec.lrSchedule() == null) {
             return null;
         }

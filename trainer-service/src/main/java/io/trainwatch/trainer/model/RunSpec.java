@@ -27,6 +27,10 @@ import java.util.NavigableMap;
  * @param loss               mcxent, negativeloglikelihood or mse
  * @param validateEverySteps validation every N steps in addition to every epoch end (0 = epoch ends only)
  * @param sampleEvery        publish every N-th step event (1 = every step)
+ * @param schedule           optional learning-rate schedule (constant, step, exponential, range), or null;
+ *                           never together with {@code lrSchedule}
+ * @param batchNorm          a batch-normalisation layer after each hidden dense layer
+ * @param subsetBatches      train only on the first N mini-batches (fixed by the seed), cycling over them; or null
  */
 public record RunSpec(
         String scenario,
@@ -47,7 +51,10 @@ public record RunSpec(
         long seed,
         String loss,
         int validateEverySteps,
-        int sampleEvery) {
+        int sampleEvery,
+        LearningRateSchedule schedule,
+        boolean batchNorm,
+        Integer subsetBatches) {
 
     public RunSpec {
         hiddenLayers = List.copyOf(hiddenLayers);
@@ -58,7 +65,7 @@ public record RunSpec(
     public RunSpec withMaxSteps(long steps) {
         return new RunSpec(scenario, dataset, hiddenLayers, activation, weightInit, initStd, optimizer, momentum,
                 learningRate, lrSchedule, l2, dropout, batchSize, Math.max(epochs, 1_000_000), steps, seed, loss,
-                validateEverySteps, sampleEvery);
+                validateEverySteps, sampleEvery, schedule, batchNorm, subsetBatches);
     }
 
     /**
@@ -71,11 +78,42 @@ public record RunSpec(
         int ep = budgetEpochs != null ? budgetEpochs : budgetSteps != null ? 1_000_000 : epochs;
         return new RunSpec(scenario, dataset, hiddenLayers, activation, weightInit, initStd, optimizer, momentum,
                 learningRate, lrSchedule, l2, dropout, batchSize, ep, steps == Long.MAX_VALUE ? null : steps, seed,
-                loss, validateEverySteps, sampleEvery);
+                loss, validateEverySteps, sampleEvery, schedule, batchNorm, subsetBatches);
     }
 
     /** The learning-rate schedule as a plain map, or null. */
     public Map<Integer, Double> scheduleOrNull() {
         return lrSchedule;
+    }
+
+    /**
+     * The schedule as announced in {@code run-started}: {@code schedule} as configured, {@code lrSchedule} as
+     * {@code {"type": "map", "rates": {step: rate}}}, or null for a constant {@code learningRate}.
+     */
+    public Map<String, Object> scheduleAnnouncement() {
+        if (schedule != null) {
+            return schedule.toMap();
+        }
+        if (lrSchedule != null) {
+            Map<String, Object> rates = new java.util.LinkedHashMap<>();
+            lrSchedule.forEach((k, v) -> rates.put(String.valueOf(k), v));
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("type", "map");
+            m.put("rates", rates);
+            return m;
+        }
+        return null;
+    }
+
+    /** The rate the schedule (or {@code lrSchedule}) prescribes at step {@code t}; {@code learningRate} without one. */
+    public double scheduledRate(long t) {
+        if (schedule != null) {
+            return schedule.rateAt(t, learningRate);
+        }
+        if (lrSchedule != null) {
+            Map.Entry<Integer, Double> e = lrSchedule.floorEntry((int) Math.min(Integer.MAX_VALUE, Math.max(0, t)));
+            return e == null ? learningRate : e.getValue();
+        }
+        return learningRate;
     }
 }

@@ -24,7 +24,17 @@ public final class RunSpecParser {
 
     static final Set<String> FIELDS = Set.of("scenario", "dataset", "hiddenLayers", "activation", "weightInit",
             "initStd", "optimizer", "momentum", "learningRate", "lrSchedule", "l2", "dropout", "batchSize", "epochs",
-            "maxSteps", "steps", "seed", "loss", "validateEverySteps", "sampleEvery");
+            "maxSteps", "steps", "seed", "loss", "validateEverySteps", "sampleEvery", "schedule", "batchNorm",
+            "subsetBatches");
+    static final Map<String, Set<String>> SCHEDULE_FIELDS = Map.of(
+            LearningRateSchedule.CONSTANT, Set.of("type"),
+            LearningRateSchedule.STEP, Set.of("type", "every", "factor"),
+            LearningRateSchedule.EXPONENTIAL, Set.of("type", "gamma"),
+            LearningRateSchedule.RANGE, Set.of("type", "from", "to", "steps"));
+    /** The longest step-decay period and range ramp accepted (the longest run the API accepts). */
+    static final int MAX_SCHEDULE_STEPS = 100_000_000;
+    /** The most mini-batches a subset may have (the subset is held in memory as index arrays). */
+    static final int MAX_SUBSET_BATCHES = 1_000_000;
     static final Set<String> DATASET_FIELDS = Set.of("type", "classes", "samples", "noise", "features", "path",
             "labelColumn", "validationFraction", "trainSubset");
 
@@ -60,6 +70,16 @@ public final class RunSpecParser {
         double momentum = number(config, "momentum", 0.9, 0, 0.9999);
         double lr = number(config, "learningRate", defaultLearningRate(optimizer), 1e-12, 1000);
         TreeMap<Integer, Double> schedule = schedule(config.get("lrSchedule"), lr);
+        LearningRateSchedule rateSchedule = rateSchedule(config.get("schedule"));
+        if (rateSchedule != null && schedule != null) {
+            throw new InvalidConfigException("schedule", "cannot be combined with lrSchedule: give one of them");
+        }
+        if (rateSchedule != null && LearningRateSchedule.RANGE.equals(rateSchedule.type())) {
+            lr = rateSchedule.from(); // a range test starts at 'from'; learningRate is ignored
+        }
+        boolean batchNorm = flag(config, "batchNorm", false);
+        Integer subsetBatches = config.get("subsetBatches") == null ? null
+                : integer(config, "subsetBatches", 0, 1, MAX_SUBSET_BATCHES);
         double l2 = number(config, "l2", 0.0, 0, 100);
         double dropout = number(config, "dropout", 0.0, 0, 0.95);
         int batch = integer(config, "batchSize", 32, 1, 65_536);
@@ -78,7 +98,8 @@ public final class RunSpecParser {
             epochs = Math.max(epochs, 1);
         }
         return new RunSpec(scenario, dataset, hidden, activation, weightInit, initStd, optimizer, momentum, lr,
-                schedule, l2, dropout, batch, epochs, maxSteps, seed, loss, validateEvery, sampleEvery);
+                schedule, l2, dropout, batch, epochs, maxSteps, seed, loss, validateEvery, sampleEvery, rateSchedule,
+                batchNorm, subsetBatches);
     }
 
     /** A sensible starting rate per optimiser (Adam/RMSProp 1e-3 as in their papers, SGD 0.1, AdaGrad 0.05). */
@@ -189,6 +210,87 @@ public final class RunSpecParser {
             schedule.put(step, n.doubleValue());
         }
         return schedule;
+    }
+
+    /** The {@code schedule} object, or null when absent. */
+    static LearningRateSchedule rateSchedule(Object value) {
+        if (value == null) {
+            return null;
+        }
+        if (!(value instanceof Map<?, ?> raw)) {
+            throw new InvalidConfigException("schedule", "must be an object with a type, one of "
+                    + new java.util.TreeSet<>(SCHEDULE_FIELDS.keySet()));
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        raw.forEach((k, v) -> m.put("schedule." + k, v));
+        String type = oneOf(m, "schedule.type", null, SCHEDULE_FIELDS.keySet());
+        Set<String> allowed = SCHEDULE_FIELDS.get(type);
+        for (Object key : raw.keySet()) {
+            if (!allowed.contains(String.valueOf(key))) {
+                throw new InvalidConfigException("schedule." + key, "does not apply to a " + type
+                        + " schedule (its fields: " + new java.util.TreeSet<>(allowed) + ")");
+            }
+        }
+        return switch (type) {
+            case LearningRateSchedule.STEP -> LearningRateSchedule.step(
+                    requiredInteger(m, "schedule.every", 1, MAX_SCHEDULE_STEPS),
+                    fraction(m, "schedule.factor"));
+            case LearningRateSchedule.EXPONENTIAL -> LearningRateSchedule.exponential(fraction(m, "schedule.gamma"));
+            case LearningRateSchedule.RANGE -> {
+                double from = positive(m, "schedule.from");
+                double to = positive(m, "schedule.to");
+                if (!(from < to)) {
+                    throw new InvalidConfigException("schedule.to", "must be greater than schedule.from (" + from
+                            + "), was " + to);
+                }
+                yield LearningRateSchedule.range(from, to, requiredInteger(m, "schedule.steps", 2, MAX_SCHEDULE_STEPS));
+            }
+            default -> LearningRateSchedule.constant();
+        };
+    }
+
+    private static int requiredInteger(Map<String, ?> m, String field, int min, int max) {
+        if (m.get(field) == null) {
+            throw new InvalidConfigException(field, "is required, a whole number in [" + min + ", " + max + "]");
+        }
+        return integer(m, field, 0, min, max);
+    }
+
+    /** A number in (0, 1]. */
+    private static double fraction(Map<String, ?> m, String field) {
+        Object v = m.get(field);
+        if (v == null) {
+            throw new InvalidConfigException(field, "is required, a number in (0, 1]");
+        }
+        if (!(v instanceof Number n) || !Double.isFinite(n.doubleValue()) || n.doubleValue() <= 0
+                || n.doubleValue() > 1) {
+            throw new InvalidConfigException(field, "must be a number in (0, 1], was " + v);
+        }
+        return n.doubleValue();
+    }
+
+    /** A finite learning rate > 0 (at most 1000, as {@code learningRate}). */
+    private static double positive(Map<String, ?> m, String field) {
+        Object v = m.get(field);
+        if (v == null) {
+            throw new InvalidConfigException(field, "is required, a learning rate > 0");
+        }
+        if (!(v instanceof Number n) || !Double.isFinite(n.doubleValue()) || n.doubleValue() <= 0
+                || n.doubleValue() > 1000) {
+            throw new InvalidConfigException(field, "must be a finite learning rate in (0, 1000], was " + v);
+        }
+        return n.doubleValue();
+    }
+
+    static boolean flag(Map<String, ?> config, String field, boolean fallback) {
+        Object v = config.get(field);
+        if (v == null) {
+            return fallback;
+        }
+        if (!(v instanceof Boolean b)) {
+            throw new InvalidConfigException(field, "must be true or false, was '" + v + "'");
+        }
+        return b;
     }
 
     private static int fixed(Map<String, ?> config, String field, int value) {

@@ -26,8 +26,16 @@ import java.util.Map;
  * no allocation per step. (ND4J's {@code toFloatMatrix()} costs ~600 us for a 32x64 matrix and
  * {@code DataBuffer.asFloat()} copies element by element: neither is used on the hot path.) Steps that are
  * not sampled cost nothing. Used on the training thread only.
+ *
+ * <p>Batch-normalisation layers count with their trainable {@code gamma} and {@code beta}; their running
+ * statistics ({@code mean}, {@code var}, {@code log10stdev}) are not trained by gradient (DL4J writes their
+ * moving-average deltas into the gradient view and applies them with a no-op updater), so they are left out
+ * of every norm.
  */
 public final class StepTelemetry extends BaseTrainingListener {
+
+    /** Parameters that are running statistics, not trained by gradient (BN's moving mean and variance). */
+    static final java.util.Set<String> RUNNING_STATISTICS = java.util.Set.of("mean", "var", "log10stdev");
 
     /** Bulk copies read host memory directly: only on the CPU backend (CUDA buffers may be stale on the host). */
     private static final boolean HOST_BUFFERS =
@@ -82,7 +90,9 @@ public final class StepTelemetry extends BaseTrainingListener {
             }
             int layer = Integer.parseInt(e.getKey().substring(0, e.getKey().indexOf('_')));
             int len = (int) e.getValue().length();
-            slices.add(new int[]{layer, offset, offset + len});
+            if (!RUNNING_STATISTICS.contains(e.getKey().substring(e.getKey().indexOf('_') + 1))) {
+                slices.add(new int[]{layer, offset, offset + len});
+            }
             offset += len;
         }
         this.totalLength = offset;

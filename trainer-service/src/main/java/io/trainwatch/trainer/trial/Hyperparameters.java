@@ -15,12 +15,14 @@ import java.util.Set;
  * {@code l2}, {@code dropout}, {@code optimizer}, {@code momentum}, {@code activation}, {@code weightInit},
  * {@code initStd}, {@code batchSize}, {@code epochs}, {@code seed}, {@code hiddenLayers} (a list of widths),
  * plus {@code layers} (number of hidden layers) and {@code width} (their common width), which together
- * replace {@code hiddenLayers}.
+ * replace {@code hiddenLayers}; and {@code batchNorm}, {@code schedule} (a learning-rate schedule object) and
+ * {@code subsetBatches}, validated like the run-config fields of the same names.
  */
 public final class Hyperparameters {
 
     public static final Set<String> NAMES = Set.of("learningRate", "l2", "dropout", "optimizer", "momentum",
-            "activation", "weightInit", "initStd", "batchSize", "epochs", "seed", "hiddenLayers", "layers", "width");
+            "activation", "weightInit", "initStd", "batchSize", "epochs", "seed", "hiddenLayers", "layers", "width",
+            "batchNorm", "schedule", "subsetBatches");
 
     private Hyperparameters() {
     }

@@ -62,6 +62,41 @@ class HyperparametersTest {
     }
 
     @Test
+    void batchNormScheduleAndSubsetAreHyperparameters() {
+        // As JSON arrives from the tuner: whole numbers as doubles, the schedule as a nested object.
+        Map<String, Object> hp = Map.of("batchNorm", true, "subsetBatches", 5.0, "dropout", 0.0,
+                "schedule", Map.of("type", "range", "from", 1e-6, "to", 10.0, "steps", 200.0));
+        Map<String, Object> merged = Hyperparameters.merge(Map.of("scenario", "healthy"), hp);
+        assertThat(merged).containsEntry("batchNorm", true).containsEntry("subsetBatches", 5L)
+                .containsEntry("optimizer", "adam");
+        RunSpec spec = TrialWorker.specOf(trial(hp, Map.of("scenario", "healthy"), 300L, null));
+        assertThat(spec.batchNorm()).isTrue();
+        assertThat(spec.subsetBatches()).isEqualTo(5);
+        assertThat(spec.dropout()).isZero();
+        assertThat(spec.schedule()).isEqualTo(io.trainwatch.trainer.model.LearningRateSchedule.range(1e-6, 10, 200));
+        assertThat(spec.learningRate()).isEqualTo(1e-6);
+        assertThat(spec.maxSteps()).isEqualTo(300);
+        RunSpec step = TrialWorker.specOf(trial(Map.of("schedule", Map.of("type", "step", "every", 100.0,
+                "factor", 0.1)), Map.of("scenario", "healthy"), 300L, null));
+        assertThat(step.schedule()).isEqualTo(io.trainwatch.trainer.model.LearningRateSchedule.step(100, 0.1));
+        assertThat(Hyperparameters.NAMES).contains("batchNorm", "schedule", "subsetBatches");
+    }
+
+    @Test
+    void badTuningHyperparametersNameTheirField() {
+        assertThatThrownBy(() -> TrialWorker.specOf(trial(Map.of("batchNorm", "yes"), Map.of(), 5L, null)))
+                .isInstanceOf(InvalidConfigException.class).hasMessageStartingWith("batchNorm");
+        assertThatThrownBy(() -> TrialWorker.specOf(trial(Map.of("subsetBatches", 0), Map.of(), 5L, null)))
+                .hasMessageStartingWith("subsetBatches");
+        assertThatThrownBy(() -> TrialWorker.specOf(trial(Map.of("schedule", Map.of("type", "exponential",
+                "gamma", 2.0)), Map.of(), 5L, null))).hasMessageStartingWith("schedule.gamma");
+        // the lr-decayed-too-early preset has an lrSchedule: a schedule on top of it is a conflict
+        assertThatThrownBy(() -> TrialWorker.specOf(trial(Map.of("schedule", Map.of("type", "constant")),
+                Map.of("scenario", "lr-decayed-too-early"), 5L, null))).hasMessageStartingWith("schedule")
+                .hasMessageContaining("lrSchedule");
+    }
+
+    @Test
     void offsetsAreCommittedOnlyBelowTheOldestTrialInProgress() {
         OffsetTracker t = new OffsetTracker();
         TopicPartition tp = new TopicPartition("tuner.trials", 0);

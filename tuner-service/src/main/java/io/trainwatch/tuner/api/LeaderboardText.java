@@ -24,6 +24,11 @@ public final class LeaderboardText {
             b.append(String.format(Locale.ROOT, "best %s = %s at step %s%n", v.best().trialId(), Ranges.fmt(v.best().value()),
                     v.best().step()));
         }
+        if (v.preflight() != null) {
+            for (String line : preflightLines(v.preflight())) {
+                b.append(line).append(System.lineSeparator());
+            }
+        }
         b.append("ranges: ");
         b.append(String.join(", ", v.currentRanges().entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).toList()));
         b.append(System.lineSeparator());
@@ -45,6 +50,37 @@ public final class LeaderboardText {
             }
         }
         return b.toString();
+    }
+
+    /**
+     * One line per preflight step, {@code preflight N/3 NAME STATUS: numbers}; the launcher prints each step's
+     * line once when it is over.
+     */
+    public static List<String> preflightLines(StudyView.Preflight p) {
+        List<String> out = new java.util.ArrayList<>();
+        StudyView.InitialLoss i = p.initialLoss();
+        String numbers = i.firstLoss() == null ? "" : String.format(Locale.ROOT, " first loss %s vs ln(C) %s (tolerance x%s)",
+                Ranges.fmt(i.firstLoss()), i.expected() == null ? "?" : Ranges.fmt(i.expected()), io.trainwatch.tuner.preflight.PreflightState.factor(i.tolerance()));
+        out.add(line(1, "initial-loss", i.status(), numbers + (i.cause() == null ? "" : " cause " + i.cause()), i.detail()));
+        StudyView.OverfitSubset o = p.overfitSubset();
+        numbers = o.steps() == 0 && o.bestAccuracy() == null ? "" : String.format(Locale.ROOT,
+                " %d batches, %d steps, best accuracy %s%s", o.batches(), o.steps(),
+                o.bestAccuracy() == null ? "-" : Ranges.fmt(o.bestAccuracy()),
+                o.stepsTo100() == null ? "" : ", 100 % after " + o.stepsTo100() + " steps");
+        out.add(line(2, "overfit-subset", o.status(), numbers, o.detail()));
+        StudyView.LrRangeTest r = p.lrRangeTest();
+        numbers = r.points().isEmpty() ? "" : " " + r.points().size() + " points"
+                + (r.steepestRate() == null ? "" : ", steepest " + Ranges.fmt(r.steepestRate()))
+                + (r.minLossRate() == null ? "" : ", minimum at " + Ranges.fmt(r.minLossRate()))
+                + (r.range() == null ? "" : ", range [" + Ranges.fmt(r.range()[0]) + ", " + Ranges.fmt(r.range()[1]) + "]");
+        out.add(line(3, "lr-range-test", r.status(), numbers, r.detail()));
+        return out;
+    }
+
+    private static String line(int n, String name, String status, String numbers, String detail) {
+        boolean over = !"pending".equals(status) && !"running".equals(status);
+        return "preflight " + n + "/3 " + name + " " + status.toUpperCase(Locale.ROOT) + ":" + numbers
+                + (over && detail != null ? " | " + detail : "");
     }
 
     private static String params(Map<String, Object> p) {

@@ -1,6 +1,10 @@
 package io.trainwatch.tuner.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.trainwatch.tuner.preflight.InitialLossStep;
+import io.trainwatch.tuner.preflight.OverfitStep;
+import io.trainwatch.tuner.preflight.PreflightState;
+import io.trainwatch.tuner.preflight.RangeTestStep;
 import io.trainwatch.tuner.search.Ranges;
 import io.trainwatch.tuner.study.Decision;
 import io.trainwatch.tuner.study.ParamSpec;
@@ -40,7 +44,33 @@ public record StudyView(
         Map<String, ParamSpec> currentSpace,
         Map<String, List<Object>> favoured,
         List<TrialView> leaderboard,
-        List<Decision> decisions) {
+        List<Decision> decisions,
+        Preflight preflight) {
+
+    /** The checks before the search (seed 004 steps 1-3), each with its status and numbers; null when none. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Preflight(InitialLoss initialLoss, OverfitSubset overfitSubset, LrRangeTest lrRangeTest) {
+    }
+
+    /** Step 1: the first loss against ln(C). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record InitialLoss(int step, String status, String trialId, Double firstLoss, Long firstStep,
+                              Double expected, double tolerance, String lossFunction, Integer numClasses, String cause,
+                              String detail) {
+    }
+
+    /** Step 2: overfitting the first {@code batches} mini-batches. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record OverfitSubset(int step, String status, String trialId, int batches, long maxSteps, long steps,
+                                Double bestAccuracy, Long stepsTo100, String detail) {
+    }
+
+    /** Step 3: the learning-rate range test; {@code points} are [rate, smoothed loss]. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record LrRangeTest(int step, String status, String trialId, double from, double to, long steps,
+                              List<double[]> points, double[] range, Double steepestRate, Double minLossRate,
+                              Double minLoss, String detail) {
+    }
 
     /** The best trial so far. */
     public record Best(String trialId, double value, Long step, Integer epoch) {
@@ -71,6 +101,7 @@ public record StudyView(
             return c != 0 ? c : Integer.compare(a.index, b.index);
         });
         List<TrialView> board = new ArrayList<>();
+        ordered.sort((a, b) -> Boolean.compare(a.isPreflight(), b.isPreflight()));
         for (int i = 0; i < ordered.size(); i++) {
             TrialState t = ordered.get(i);
             board.add(new TrialView(i + 1, t.trialId, t.runId, t.round, t.origin, t.remedyOf, t.status,
@@ -85,15 +116,36 @@ public record StudyView(
         }
         Map<String, List<Object>> favoured = new LinkedHashMap<>();
         s.favoured.forEach((k, v) -> favoured.put(k, List.copyOf(v)));
+        List<TrialState> search = s.searchTrials();
         return new StudyView(s.id, s.spec.name(), s.status, s.stopReason, s.spec.objective().id(), s.spec.seed(),
-                s.spec.budget(), s.createdAt, s.finishedAt, s.trials.size(),
-                (int) s.trials.stream().filter(t -> !t.isActive()).count(), s.stepsTrained(), best(s), rounds,
-                describe(s.space), new LinkedHashMap<>(s.space), favoured, board, List.copyOf(s.decisions));
+                s.spec.budget(), s.createdAt, s.finishedAt, search.size(),
+                (int) search.stream().filter(t -> !t.isActive()).count(), s.stepsTrained(), best(s), rounds,
+                describe(s.space), new LinkedHashMap<>(s.space), favoured, board, List.copyOf(s.decisions),
+                preflight(s.preflight));
+    }
+
+    private static Preflight preflight(PreflightState p) {
+        if (p == null) {
+            return null;
+        }
+        InitialLossStep i = p.initialLoss;
+        OverfitStep o = p.overfitSubset;
+        RangeTestStep r = p.lrRangeTest;
+        List<double[]> points = new ArrayList<>(r.points.size());
+        r.points.forEach(x -> points.add(x.clone()));
+        return new Preflight(
+                new InitialLoss(1, i.status, i.trialId, i.firstLoss, i.firstStep, i.expected, i.tolerance, i.lossFunction,
+                        i.numClasses, i.cause, i.detail),
+                new OverfitSubset(2, o.status, o.trialId, o.batches, o.maxSteps, o.steps, o.bestAccuracy, o.stepsTo100,
+                        o.detail),
+                new LrRangeTest(3, r.status, r.trialId, r.from, r.to, r.maxSteps, points,
+                        r.range == null ? null : r.range.clone(), r.steepestRate, r.minLossRate, r.minLoss, r.detail));
     }
 
     public static Summary summary(StudyState s) {
+        List<TrialState> search = s.searchTrials();
         return new Summary(s.id, s.spec.name(), s.status, s.spec.objective().id(), s.spec.budget().trials(),
-                s.trials.size(), (int) s.trials.stream().filter(t -> !t.isActive()).count(), best(s), s.createdAt);
+                search.size(), (int) search.stream().filter(t -> !t.isActive()).count(), best(s), s.createdAt);
     }
 
     private static Best best(StudyState s) {

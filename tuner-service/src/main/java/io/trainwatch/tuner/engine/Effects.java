@@ -37,6 +37,15 @@ public final class Effects {
         decisions.add(d);
     }
 
+    /** Adds {@code other}'s effects after these (a study changed in both is written once, in its latest state). */
+    public Effects addAll(Effects other) {
+        other.changed.forEach(changed::put);
+        trials.addAll(other.trials);
+        commands.addAll(other.commands);
+        decisions.addAll(other.decisions);
+        return this;
+    }
+
     public List<StudyState> changedStudies() {
         return List.copyOf(changed.values());
     }

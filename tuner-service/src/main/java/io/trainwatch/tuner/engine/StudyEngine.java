@@ -11,6 +11,11 @@ import io.trainwatch.events.TrainingEvent;
 import io.trainwatch.events.TunerCommand;
 import io.trainwatch.events.ValidationEvent;
 import io.trainwatch.tuner.policy.AlertPolicy;
+import io.trainwatch.tuner.preflight.InitialLossStep;
+import io.trainwatch.tuner.preflight.OverfitStep;
+import io.trainwatch.tuner.preflight.PreflightSpec;
+import io.trainwatch.tuner.preflight.PreflightState;
+import io.trainwatch.tuner.preflight.RangeTestStep;
 import io.trainwatch.tuner.policy.Reaction;
 import io.trainwatch.tuner.search.Ranges;
 import io.trainwatch.tuner.search.Sampler;
@@ -46,6 +51,9 @@ import java.util.Set;
  * stored state reproduces them exactly. Not thread-safe: the caller serialises the calls.
  */
 public final class StudyEngine {
+
+    /** The policy name of preflight decisions. */
+    public static final String PREFLIGHT = "preflight";
 
     private final AlertPolicy policy;
     private final EngineSettings settings;
@@ -98,8 +106,16 @@ public final class StudyEngine {
         s.rounds.add(new Round(0, perRound[0], spec.budget().stepsForRound(0), s.space, "random search over the requested ranges"));
         studies.put(id, s);
         Effects fx = new Effects();
+        if (spec.preflight() != null && spec.preflight().any()) {
+            s.preflight = PreflightState.of(spec.preflight());
+            List<String> steps = new ArrayList<>();
+            s.preflight.steps().stream().filter(x -> !x.isOver()).forEach(x -> steps.add(x.number() + " " + x.name()));
+            studyDecision(s, fx, new Decision(now, null, PREFLIGHT, null, null, null, "start", "preflight before the "
+                    + "search (seed 004): " + String.join(", ", steps), null));
+        }
         studyDecision(s, fx, new Decision(now, null, "search", null, null, null, "start", "round 0: " + perRound[0]
-                + " random trials of " + spec.budget().stepsForRound(0) + " steps over " + describe(s.space), null));
+                + " random trials of " + spec.budget().stepsForRound(0) + " steps over " + describe(s.space)
+                + (s.preflight == null ? "" : ", once the preflight is over"), null));
         fill(s, fx);
         fx.changed(s);
         return fx;
@@ -115,6 +131,11 @@ public final class StudyEngine {
         if (!s.isRunning()) {
             return fx;
         }
+        stopStudy(s, reason, fx);
+        return fx;
+    }
+
+    private void stopStudy(StudyState s, String reason, Effects fx) {
         Instant now = clock.instant();
         s.status = StudyState.STOPPED;
         s.stopReason = reason;
@@ -128,9 +149,16 @@ public final class StudyEngine {
                 }
             }
         }
+        if (s.preflight != null) {
+            for (PreflightState.Step step : s.preflight.steps()) {
+                if (!step.isOver()) {
+                    step.end(PreflightState.SKIPPED, (step.isRunning() ? "stopped while it ran" : "not run")
+                            + ": the study stopped (" + reason + ")");
+                }
+            }
+        }
         studyDecision(s, fx, new Decision(now, null, "study", null, null, null, Decision.STOP, reason, null));
         fx.changed(s);
-        return fx;
     }
 
     /**
@@ -182,6 +210,17 @@ public final class StudyEngine {
         }
         StudyState s = at.study;
         TrialState t = at.trial;
+        if (t.isPreflight()) {
+            // A preflight step judges its run itself (the range test diverges on purpose): no remedy, no change
+            // to the search, nothing held against the study.
+            if (t.firstSight(alert.alertId())) {
+                trialDecision(s, t, fx, new Decision(clock.instant(), t.trialId, alert.detector(), alert.alertId(),
+                        alert.detector(), alert.step(), Decision.IGNORE, "alert on a preflight trial: the preflight "
+                        + "step judges this run; no remedy and no change to the search", null));
+                fx.changed(s);
+            }
+            return fx;
+        }
         if (!s.spec.reactions() || !t.firstSight(alert.alertId())) {
             return fx;
         }
@@ -288,11 +327,19 @@ public final class StudyEngine {
             fx.changed(s);
         }
         t.lastStep = Math.max(t.lastStep, event.stepOrMinusOne());
-        if (event instanceof StepEvent) {
-            softDirty.add(s.id);
-        } else if (event instanceof RunStarted) {
+        if (event instanceof StepEvent step) {
+            if (t.isPreflight()) {
+                preflightStep(s, t, step, fx);
+            } else {
+                softDirty.add(s.id);
+            }
+        } else if (event instanceof RunStarted started) {
+            if (t.isPreflight() && s.preflight != null
+                    && s.preflight.stepOf(t.trialId) instanceof InitialLossStep check && check.isRunning()) {
+                check.onRunStarted(started.config().lossFunction(), started.config().numClasses());
+            }
             fx.changed(s);
-        } else if (event instanceof ValidationEvent v) {
+        } else if (event instanceof ValidationEvent v && !t.isPreflight()) {
             Double value = s.spec.objective().metric(v.validationAccuracy(), v.validationLoss());
             if (value != null) {
                 t.lastValue = value;
@@ -339,6 +386,7 @@ public final class StudyEngine {
 
     private void finished(StudyState s, TrialState t, RunFinished f, Effects fx) {
         t.finishStatus = f.status();
+        t.finishReason = f.reason();
         t.pending.clear();
         if (t.isActive()) {
             String status = switch (f.status()) {
@@ -347,7 +395,8 @@ public final class StudyEngine {
                 case RunFinished.STOPPED -> TrialState.STOPPED;
                 default -> TrialState.STOPPING.equals(t.status) ? TrialState.STOPPED : TrialState.COMPLETED;
             };
-            if (RunFinished.DIVERGED.equals(f.status()) && t.stopReason == null && s.isRunning() && s.spec.reactions()) {
+            if (RunFinished.DIVERGED.equals(f.status()) && t.stopReason == null && s.isRunning() && s.spec.reactions()
+                    && !t.isPreflight()) {
                 // The trainer saw a non-finite loss before any alert reached us: same lesson for the space.
                 Alert synthetic = new Alert(Contract.SCHEMA_VERSION, "run-finished/" + t.runId, Alert.FIRING, t.runId,
                         s.id, t.trialId, AlertPolicy.DIVERGENCE, Alert.CRITICAL, f.step(), 0, f.timestamp(),
@@ -372,6 +421,9 @@ public final class StudyEngine {
         t.finishedAt = clock.instant();
         if (t.stopReason == null && !TrialState.COMPLETED.equals(status)) {
             t.stopReason = status;
+        }
+        if (t.isPreflight()) {
+            preflightTrialEnded(s, t, status, fx);
         }
         fill(s, fx);
     }
@@ -443,6 +495,9 @@ public final class StudyEngine {
 
     /** Starts trials while the round and the concurrency allow; moves to the next round; ends the study. */
     private void fill(StudyState s, Effects fx) {
+        if (s.isRunning() && !preflight(s, fx)) {
+            return;
+        }
         while (s.isRunning()) {
             Round round = s.currentRound();
             long active = s.trials.stream().filter(TrialState::isActive).count();
@@ -467,7 +522,7 @@ public final class StudyEngine {
 
     private void newTrial(StudyState s, Round round, Effects fx) {
         Instant now = clock.instant();
-        int index = s.trials.size();
+        int index = s.searchTrials().size();
         TrialState t = new TrialState();
         t.index = index;
         t.round = round.index();
@@ -527,8 +582,191 @@ public final class StudyEngine {
         String best = s.bestTrial().map(t -> "best trial " + t.trialId + " with " + Ranges.fmt(t.best) + " at step "
                 + t.bestStep).orElse("no trial reported a validation value");
         studyDecision(s, fx, new Decision(now, null, "study", null, null, null, "complete", "budget spent ("
-                + s.trials.size() + " trials, " + s.stepsTrained() + " steps): " + best, null));
+                + s.searchTrials().size() + " trials, " + s.stepsTrained() + " steps"
+                + (s.preflight == null ? "" : " with the preflight's") + "): " + best, null));
         fx.changed(s);
+    }
+
+    // ---------------------------------------------------------------- preflight
+
+    /** Starts the preflight's next step when none runs; true when the preflight is over and the search may run. */
+    private boolean preflight(StudyState s, Effects fx) {
+        if (s.preflight == null) {
+            return true;
+        }
+        PreflightState.Step step = s.preflight.current();
+        if (step == null) {
+            return true;
+        }
+        if (PreflightState.PENDING.equals(step.status)) {
+            startPreflightTrial(s, step, fx);
+        }
+        return false;
+    }
+
+    private void startPreflightTrial(StudyState s, PreflightState.Step step, Effects fx) {
+        Instant now = clock.instant();
+        TrialState t = new TrialState();
+        t.index = -step.number();
+        t.round = -1;
+        t.trialId = "p" + step.number() + "-" + switch (step.number()) {
+            case 1 -> "initial-loss";
+            case 2 -> "overfit-subset";
+            default -> "lr-range-test";
+        };
+        t.runId = s.id + "-" + t.trialId;
+        t.seed = Sampler.trialSeed(s.spec.seed(), 1_000_000 + step.number());
+        t.maxSteps = Math.max(1, step.maxSteps);
+        t.createdAt = now;
+        t.origin = Trial.PREFLIGHT;
+        Map<String, Object> params = referencePoint(s.spec);
+        String what;
+        if (step instanceof RangeTestStep r) {
+            params.put(TrainerParameters.LEARNING_RATE, r.from);
+            Map<String, Object> ramp = new LinkedHashMap<>();
+            ramp.put("type", "range");
+            ramp.put("from", r.from);
+            ramp.put("to", r.to);
+            ramp.put("steps", r.maxSteps);
+            params.put(TrainerParameters.SCHEDULE, ramp);
+            what = "learning rate " + Ranges.fmt(r.from) + " -> " + Ranges.fmt(r.to) + " geometrically over "
+                    + r.maxSteps + " steps on the full training set";
+        } else {
+            params.put(TrainerParameters.L2, 0.0);
+            params.put(TrainerParameters.DROPOUT, 0.0);
+            if (step instanceof OverfitStep o) {
+                params.put(TrainerParameters.SUBSET_BATCHES, o.batches);
+                what = "the first " + o.batches + " mini-batches only, regularisation off, at most " + o.maxSteps
+                        + " steps, until every batch is fit";
+            } else {
+                what = step.maxSteps + " steps with regularisation off: the first loss against ln(C)";
+            }
+        }
+        t.params = params;
+        Object lr = params.containsKey(TrainerParameters.LEARNING_RATE) ? params.get(TrainerParameters.LEARNING_RATE)
+                : s.spec.model().get(TrainerParameters.LEARNING_RATE);
+        t.learningRate = lr instanceof Number n && n.doubleValue() > 0 ? n.doubleValue() : null;
+        step.status = PreflightState.RUNNING;
+        step.trialId = t.trialId;
+        s.trials.add(t);
+        runIndex.put(t.runId, s.id);
+        studyDecision(s, fx, new Decision(now, t.trialId, PREFLIGHT, null, null, null, "start", "step "
+                + step.number() + " " + step.name() + ": " + what, null));
+        fx.trial(toTrial(s, t));
+        fx.changed(s);
+    }
+
+    /**
+     * The point the preflight trials train: the centre of each requested range (geometric for log-uniform, the
+     * middle whole number for integers; for choices, the model's value when it is one of them, else the first),
+     * overridden by the request's {@code preflight.hyperparameters}.
+     */
+    public static Map<String, Object> referencePoint(StudySpec spec) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        spec.space().forEach((name, range) -> {
+            Object v = switch (range.type()) {
+                case ParamSpec.LOG_UNIFORM -> Math.sqrt(range.min() * range.max());
+                case ParamSpec.UNIFORM -> (range.min() + range.max()) / 2;
+                case ParamSpec.INTEGER -> (int) Math.round((range.min() + range.max()) / 2);
+                default -> {
+                    Object fromModel = spec.model().get(name);
+                    yield fromModel != null && range.values().contains(fromModel) ? fromModel : range.values().get(0);
+                }
+            };
+            p.put(name, v);
+        });
+        if (spec.preflight() != null) {
+            p.putAll(spec.preflight().hyperparameters());
+        }
+        return p;
+    }
+
+    private void preflightStep(StudyState s, TrialState t, StepEvent e, Effects fx) {
+        PreflightState.Step step = s.preflight == null ? null : s.preflight.stepOf(t.trialId);
+        if (step == null || !step.isRunning() || !s.isRunning()) {
+            softDirty.add(s.id);
+            return;
+        }
+        if (step instanceof InitialLossStep check) {
+            if (check.onStep(e.step(), e.loss())) {
+                check.decide();
+            }
+        } else if (step instanceof OverfitStep overfit) {
+            overfit.onStep(e.step(), e.accuracy());
+        } else if (step instanceof RangeTestStep range) {
+            RangeTestStep.Outcome out = range.onStep(e.step(), e.learningRate(), e.loss());
+            if (out == RangeTestStep.Outcome.DIVERGED || out == RangeTestStep.Outcome.RAMP_DONE) {
+                range.conclude(null);
+            }
+        }
+        // Preflight progress is persisted at every step, so that a restarted tuner goes on where it was.
+        fx.changed(s);
+        if (step.isOver()) {
+            preflightStepOver(s, t, step, fx);
+        }
+    }
+
+    private void preflightTrialEnded(StudyState s, TrialState t, String status, Effects fx) {
+        PreflightState.Step step = s.preflight == null ? null : s.preflight.stepOf(t.trialId);
+        if (step == null || !step.isRunning() || !s.isRunning()) {
+            return;
+        }
+        String how = t.finishStatus != null ? t.finishStatus : status;
+        if (step instanceof InitialLossStep check) {
+            check.trialEnded(how, t.finishReason);
+        } else if (step instanceof OverfitStep overfit) {
+            overfit.trialEnded(how, t.finishReason);
+        } else if (step instanceof RangeTestStep range) {
+            range.conclude("the trial ended " + how + (t.finishReason == null ? "" : " (" + t.finishReason + ")"));
+        }
+        preflightStepOver(s, t, step, fx);
+    }
+
+    /** Records a decided step; applies a chosen range; stops the study on a failure that must stop it. */
+    private void preflightStepOver(StudyState s, TrialState t, PreflightState.Step step, Effects fx) {
+        Instant now = clock.instant();
+        studyDecision(s, fx, new Decision(now, step.trialId, PREFLIGHT, null, null, step.lastStep >= 0 ? step.lastStep : null,
+                step.status, "step " + step.number() + " " + step.name() + " " + step.status + ": " + step.detail, null));
+        fx.changed(s);
+        if (step instanceof RangeTestStep range && PreflightState.PASSED.equals(step.status) && range.range != null) {
+            ParamSpec before = s.space.get(TrainerParameters.LEARNING_RATE);
+            ParamSpec chosen = ParamSpec.logUniform(range.range[0], range.range[1]);
+            s.space.put(TrainerParameters.LEARNING_RATE, chosen);
+            if (s.searchTrials().isEmpty() && !s.rounds.isEmpty()) {
+                Round r0 = s.rounds.get(0);
+                s.rounds.set(0, new Round(r0.index(), r0.trials(), r0.stepsPerTrial(), s.space, r0.how()
+                        + "; learningRate from the range test"));
+            }
+            studyDecision(s, fx, new Decision(now, step.trialId, PREFLIGHT, null, null, null, Decision.ADJUST_SPACE,
+                    "the range test chose the learning rate: " + TrainerParameters.LEARNING_RATE + " "
+                    + (before == null ? "(fixed by the model)" : Ranges.describe(before)) + " -> "
+                    + Ranges.describe(chosen), null));
+        }
+        if (t != null && t.isActive() && TrialState.RUNNING.equals(t.status) && !(step instanceof InitialLossStep)) {
+            sendStop(s, t, fx, PREFLIGHT, null, "preflight: step " + step.number() + " " + step.name() + " "
+                    + step.status, t.runId + "/preflight/stop");
+        }
+        if (PreflightState.FAILED.equals(step.status) && PreflightSpec.STOP.equals(onFailure(s.spec.preflight(), step))) {
+            stopStudy(s, "preflight step " + step.number() + " " + step.name() + " failed"
+                    + (step instanceof InitialLossStep c && c.cause != null ? " (" + c.cause + ")" : "") + ": "
+                    + step.detail, fx);
+            return;
+        }
+        fill(s, fx);
+    }
+
+    private static String onFailure(PreflightSpec spec, PreflightState.Step step) {
+        if (spec == null) {
+            return PreflightSpec.CONTINUE;
+        }
+        if (step instanceof InitialLossStep && spec.initialLoss() != null) {
+            return spec.initialLoss().onFailure();
+        }
+        if (step instanceof OverfitStep && spec.overfitSubset() != null) {
+            return spec.overfitSubset().onFailure();
+        }
+        // A range test that finds no range keeps the requested one: the search can still run.
+        return PreflightSpec.CONTINUE;
     }
 
     // ---------------------------------------------------------------- helpers
@@ -544,6 +782,11 @@ public final class StudyEngine {
         Object init = t.params.get(TrainerParameters.WEIGHT_INIT);
         if (init != null && !"normal".equals(String.valueOf(init)) && !"uniform".equals(String.valueOf(init))) {
             base.remove("initStd");
+        }
+        // The range test's ramp replaces any schedule of the base model.
+        if (t.params.containsKey(TrainerParameters.SCHEDULE)) {
+            base.remove("lrSchedule");
+            base.remove(TrainerParameters.SCHEDULE);
         }
         return new Trial(Contract.SCHEMA_VERSION, s.id, t.trialId, t.runId,
                 TrainerParameters.forTrainer(t.params, s.spec.model(), t.seed), new Trial.Budget(t.maxSteps, null),

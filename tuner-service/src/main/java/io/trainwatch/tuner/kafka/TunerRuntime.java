@@ -186,38 +186,41 @@ public final class TunerRuntime implements AutoCloseable {
     private void loop() {
         ConsumerRecords<String, byte[]> records = consumer.poll(settings.pollTimeout());
         synchronized (this) {
+            // One write per study per poll: the effects of the whole batch, studies first, then trials, then
+            // commands (a preflight persists its trial's every step; one write per record would lag the trainer).
+            Effects batch = new Effects();
             for (ConsumerRecord<String, byte[]> r : records) {
-                handle(r);
+                batch.addAll(handle(r));
             }
-            apply(engine.tick());
+            batch.addAll(engine.tick());
+            apply(batch);
             if (!records.isEmpty() && outbox.isEmpty()) {
                 consumer.commitSync(settings.sendTimeout());
             }
         }
     }
 
-    private void handle(ConsumerRecord<String, byte[]> r) {
+    private Effects handle(ConsumerRecord<String, byte[]> r) {
         try {
             if (Topics.TRAINING_ALERTS.equals(r.topic())) {
                 ReadResult<Alert> a = EventCodec.readAlert(r.value());
                 if (a.isValid()) {
-                    apply(engine.onAlert(a.value()));
-                } else {
-                    rejected(r, a.error());
+                    return engine.onAlert(a.value());
                 }
+                rejected(r, a.error());
             } else {
                 ReadResult<TrainingEvent> e = EventCodec.readTrainingEvent(r.value());
                 if (e.isValid()) {
-                    apply(engine.onEvent(e.value()));
-                } else {
-                    rejected(r, e.error());
+                    return engine.onEvent(e.value());
                 }
+                rejected(r, e.error());
             }
         } catch (RuntimeException e) {
             // A record the engine could not digest must not stop the tuner: report it and go on.
             rejected(r, "the engine failed on it: " + e);
             Log.errorf(e, "Tuner failed on %s-%d@%d", r.topic(), r.partition(), r.offset());
         }
+        return new Effects();
     }
 
     private void rejected(ConsumerRecord<String, byte[]> r, String reason) {

@@ -28,6 +28,12 @@ public final class TrainerParameters {
     public static final String HIDDEN_LAYER_COUNT = "hiddenLayerCount";
     public static final String SEED = "seed";
     public static final String MAX_STEPS = "maxSteps";
+    /** Batch normalisation after each hidden layer (trainer issue 8; a remedy AUTOTRAINER applies to vanishing gradients). */
+    public static final String BATCH_NORM = "batchNorm";
+    /** Train only on the first N mini-batches, cycling (an epoch = N steps): the preflight's overfit check. */
+    public static final String SUBSET_BATCHES = "subsetBatches";
+    /** A learning-rate schedule object: constant, step, exponential, or the range test's geometric ramp. */
+    public static final String SCHEDULE = "schedule";
 
     /** Regularisation strength: larger means stronger. */
     public static final Set<String> REGULARIZATION = Set.of(L2, DROPOUT);
@@ -37,12 +43,12 @@ public final class TrainerParameters {
     /** Names a trial's hyperparameters may use (the trainer rejects a trial with any other). */
     public static final Set<String> HYPERPARAMETERS = Set.of(LEARNING_RATE, L2, DROPOUT, "optimizer", "momentum",
             ACTIVATION, WEIGHT_INIT, "initStd", "batchSize", "epochs", SEED, HIDDEN_LAYERS, LAYERS, WIDTH,
-            HIDDEN_UNITS, HIDDEN_LAYER_COUNT);
+            HIDDEN_UNITS, HIDDEN_LAYER_COUNT, BATCH_NORM);
 
     /** Fields of the trainer's run configuration that a study's base {@code model} may set. */
     public static final Set<String> MODEL_FIELDS = Set.of("scenario", HIDDEN_LAYERS, ACTIVATION, WEIGHT_INIT, "initStd",
             "optimizer", "momentum", LEARNING_RATE, "lrSchedule", L2, DROPOUT, "batchSize", "epochs", SEED, "loss",
-            "validateEverySteps", "sampleEvery");
+            "validateEverySteps", "sampleEvery", BATCH_NORM, SCHEDULE);
 
     /** ReLU-family activations (seed 003: ReLU in hidden layers against vanishing gradients). */
     public static final Set<String> RELU_FAMILY = Set.of("relu", "leakyrelu", "relu6", "elu", "selu", "gelu",

@@ -2,6 +2,8 @@ package io.trainwatch.tuner.study;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 
+import io.trainwatch.tuner.preflight.PreflightSpec;
+
 import java.util.Map;
 
 /**
@@ -19,6 +21,8 @@ import java.util.Map;
  * @param remedies  whether a trial stopped for a pathology is followed by a remedied copy (origin remedy)
  * @param reactions whether the tuner reacts to alerts at all (false: plain random search, every trial to
  *                  its budget, the baseline of the benchmark)
+ * @param preflight the checks of seed 004 run before the search (initial loss, overfit a tiny subset,
+ *                  learning-rate range test), or null for none
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record StudySpec(
@@ -30,7 +34,15 @@ public record StudySpec(
         Map<String, Object> model,
         long seed,
         boolean remedies,
-        boolean reactions) {
+        boolean reactions,
+        PreflightSpec preflight) {
+
+    /** A study with no preflight. */
+    public StudySpec(String name, Objective objective, Map<String, ParamSpec> space, StudyBudget budget,
+                     Map<String, Object> dataset, Map<String, Object> model, long seed, boolean remedies,
+                     boolean reactions) {
+        this(name, objective, space, budget, dataset, model, seed, remedies, reactions, null);
+    }
 
     public StudySpec {
         space = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(space));

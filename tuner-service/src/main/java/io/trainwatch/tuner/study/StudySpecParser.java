@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.trainwatch.events.EventCodec;
 import io.trainwatch.events.ReadResult;
+import io.trainwatch.tuner.preflight.PreflightSpec;
+import io.trainwatch.tuner.preflight.PreflightSpecParser;
 import io.trainwatch.tuner.search.TrainerParameters;
 
 import java.nio.charset.StandardCharsets;
@@ -38,7 +40,7 @@ public final class StudySpecParser {
     public static final double DEFAULT_REFINE_STEPS_FACTOR = 2.0;
 
     private static final Set<String> FIELDS = Set.of("id", "name", "objective", "space", "budget", "dataset", "model",
-            "seed", "remedies", "reactions");
+            "seed", "remedies", "reactions", "preflight");
     private static final Set<String> BUDGET_FIELDS = Set.of("trials", "concurrentTrials", "stepsPerTrial", "rounds",
             "refineStepsFactor");
     private static final Set<String> PARAM_FIELDS = Set.of("type", "min", "max", "values");
@@ -139,7 +141,9 @@ public final class StudySpecParser {
             }
             reactions = root.get("reactions").asBoolean();
         }
-        return new Parsed(id, new StudySpec(name, objective, space, budget, dataset, model, seed, remedies, reactions));
+        PreflightSpec preflight = PreflightSpecParser.parse(root.get("preflight"));
+        return new Parsed(id, new StudySpec(name, objective, space, budget, dataset, model, seed, remedies, reactions,
+                preflight));
     }
 
     private static Map<String, ParamSpec> space(JsonNode node) {

@@ -3,6 +3,8 @@ package io.trainwatch.tuner.study;
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import io.trainwatch.events.Contract;
+import io.trainwatch.events.Trial;
+import io.trainwatch.tuner.preflight.PreflightState;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -40,6 +42,8 @@ public final class StudyState {
     public List<Decision> decisions = new ArrayList<>();
     /** Points waiting to run as remedy trials, with the trial each one remedies. */
     public List<RemedyPlan> remedyQueue = new ArrayList<>();
+    /** The checks run before the search (seed 004 steps 1-3), or null when the study runs none. */
+    public PreflightState preflight;
 
     @JsonIgnore
     public boolean isRunning() {
@@ -49,6 +53,18 @@ public final class StudyState {
     @JsonIgnore
     public Round currentRound() {
         return rounds.isEmpty() ? null : rounds.get(rounds.size() - 1);
+    }
+
+    /** The trials of the search (random, refine, remedy), without the preflight ones. */
+    @JsonIgnore
+    public List<TrialState> searchTrials() {
+        return trials.stream().filter(t -> !Trial.PREFLIGHT.equals(t.origin)).toList();
+    }
+
+    /** Whether the preflight is over (or there is none): the search may run. */
+    @JsonIgnore
+    public boolean preflightOver() {
+        return preflight == null || preflight.current() == null;
     }
 
     /** Optimisation steps trained by all trials, as far as their events told. */

@@ -75,9 +75,16 @@ public final class TrialState {
     public String stopReason;
     public String stopDetector;
     public String finishStatus;
+    /** The trainer's reason in {@code run-finished}, if any. */
+    public String finishReason;
     public List<PendingCommand> pending = new ArrayList<>();
     public List<Decision> decisions = new ArrayList<>();
     public List<String> seenAlerts = new ArrayList<>();
+
+    @JsonIgnore
+    public boolean isPreflight() {
+        return io.trainwatch.events.Trial.PREFLIGHT.equals(origin);
+    }
 
     @JsonIgnore
     public boolean isActive() {
