@@ -165,7 +165,7 @@ class TuningSupportTest {
         };
         CollectingSink sink = new CollectingSink();
         holder[0] = new TrainingRun("r", null, null, RunSpecParser.parse(Map.of("dataset", "xor", "hiddenLayers",
-                List.of(8), "learningRate", 0.01, "maxSteps", 20,
+                List.of(8), "batchNorm", true, "learningRate", 0.01, "maxSteps", 20,
                 "schedule", Map.of("type", "exponential", "gamma", 0.5))), sink, at5, Clock.systemUTC(), null, 16);
         holder[0].run();
         CommandApplied applied = sink.of(CommandApplied.class).get(0);
