@@ -30,12 +30,13 @@ import java.util.Optional;
 
 /**
  * {@code ./trainwatch demo}'s driver, run against a stack that is up: starts every trainer scenario as a one-trial
- * study and a small search on the tuner, prints runs, alerts and tuner actions as they happen (read from Kafka),
+ * study, a small search and a study that runs seed 004's procedure (preflight checks, then the search) on the tuner,
+ * prints runs, alerts, tuner actions and preflight results as they happen (read from Kafka and the tuner),
  * then a summary table. Exit status 0 only when every scenario got its expected diagnosis and no healthy run got an
  * alert; 1 otherwise (or on timeout); 2 for bad arguments or an unreachable stack. A plain main: no Quarkus start-up.
  *
  * <p>Usage: {@code Demo [--trainer URL] [--tuner URL] [--monitor URL] [--bootstrap HOST:PORT] [--timeout SECONDS]
- * [--only NAME,NAME] [--no-search]}; defaults from {@code TRAINWATCH_*_URL} and {@code KAFKA_BOOTSTRAP_SERVERS}.
+ * [--only NAME,NAME] [--no-search]} ({@code --no-search}: the scenarios only); defaults from {@code TRAINWATCH_*_URL} and {@code KAFKA_BOOTSTRAP_SERVERS}.
  */
 public final class Demo {
 
@@ -65,7 +66,7 @@ public final class Demo {
         String bootstrap = env.getOrDefault("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092");
         long timeoutS = 480;
         List<String> only = List.of();
-        boolean search = true;
+        boolean studies = true;
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
@@ -75,7 +76,7 @@ public final class Demo {
                     case "--bootstrap" -> bootstrap = args[++i];
                     case "--timeout" -> timeoutS = Long.parseLong(args[++i]);
                     case "--only" -> only = Arrays.stream(args[++i].split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-                    case "--no-search" -> search = false;
+                    case "--no-search" -> studies = false;
                     default -> throw new IllegalArgumentException("unknown argument " + args[i]);
                 }
             }
@@ -85,10 +86,10 @@ public final class Demo {
                     + "[--timeout SECONDS] [--only NAME,NAME] [--no-search]");
             System.exit(2);
         }
-        System.exit(new Demo(trainer, tuner, monitor).run(bootstrap, Duration.ofSeconds(timeoutS), only, search));
+        System.exit(new Demo(trainer, tuner, monitor).run(bootstrap, Duration.ofSeconds(timeoutS), only, studies));
     }
 
-    private int run(String bootstrap, Duration timeout, List<String> only, boolean search) throws Exception {
+    private int run(String bootstrap, Duration timeout, List<String> only, boolean studies) throws Exception {
         long t0 = System.nanoTime();
         JsonNode scenarios;
         try {
@@ -98,12 +99,13 @@ public final class Demo {
             return 2;
         }
         String suffix = Long.toString(System.currentTimeMillis(), 36);
-        List<DemoPlan.Study> plan = DemoPlan.studies(scenarios, suffix, only, search);
+        List<DemoPlan.Study> plan = DemoPlan.studies(scenarios, suffix, only, studies);
         DemoLedger ledger = new DemoLedger(plan);
         try (KafkaConsumer<String, byte[]> consumer = consumer(bootstrap)) {
             long scenarioCount = plan.stream().filter(s -> s.expected() != null).count();
             say("starting %d scenario runs (one-trial studies, so the tuner steers them)%s; live page: %s/",
-                    scenarioCount, search ? " and a search of 6 trials" : "", monitor);
+                    scenarioCount, studies ? ", a search of 6 trials and seed 004's procedure (preflight checks, then"
+                            + " a search)" : "", monitor);
             List<String> rejected = new ArrayList<>();
             for (DemoPlan.Study s : plan) {
                 HttpResponse<String> r = post(tuner + "/studies", EventCodec.MAPPER.writeValueAsString(s.request()));
@@ -112,8 +114,8 @@ public final class Demo {
                     say("the tuner refused study %s: HTTP %d %s", s.studyId(), r.statusCode(), r.body());
                 }
             }
-            String searchId = plan.stream().filter(s -> DemoPlan.SEARCH.equals(s.label())).map(DemoPlan.Study::studyId)
-                    .filter(id -> !rejected.contains(id)).findFirst().orElse(null);
+            List<String> studyIds = plan.stream().filter(s -> s.expected() == null).map(DemoPlan.Study::studyId)
+                    .filter(id -> !rejected.contains(id)).toList();
             long deadline = System.nanoTime() + timeout.toNanos();
             long doneAt = 0;
             long nextCheck = 0;
@@ -131,7 +133,12 @@ public final class Demo {
                 }
                 if (doneAt == 0 && now >= nextCheck) {
                     nextCheck = now + Duration.ofSeconds(2).toNanos();
-                    if (ledger.scenarioRunsFinished() && (searchId == null || !"running".equals(studyStatus(searchId)))) {
+                    boolean studiesOver = true;
+                    for (String id : studyIds) {
+                        ledger.onStudyText(id, text(id)).forEach(Demo::say);
+                        studiesOver &= !"running".equals(studyStatus(id));
+                    }
+                    if (ledger.scenarioRunsFinished() && studiesOver) {
                         doneAt = now;
                     }
                 }
@@ -150,13 +157,10 @@ public final class Demo {
             System.out.println();
             System.out.println("Summary (" + Math.round((System.nanoTime() - t0) / 1e9) + " s):");
             System.out.print(ledger.table());
-            if (searchId != null) {
-                try {
-                    System.out.println();
-                    System.out.print(get(tuner + "/studies/" + searchId + "/text?decisions=0"));
-                } catch (IOException e) {
-                    System.out.println("(the search's leaderboard is not available: " + e.getMessage() + ")");
-                }
+            for (String id : studyIds) {
+                String text = text(id);
+                System.out.println();
+                System.out.print(text != null ? text : "(the leaderboard of " + id + " is not available)\n");
             }
             System.out.println();
             System.out.println("Live page: " + monitor + "/   (runs, curves, alerts and tuner actions)");
@@ -205,6 +209,15 @@ public final class Demo {
         consumer.seekToEnd(partitions);
         partitions.forEach(consumer::position); // resolve the end now: nothing the demo starts is missed
         return consumer;
+    }
+
+    /** The tuner's text view of a study (leaderboard, preflight steps), or null when it does not answer. */
+    private String text(String id) {
+        try {
+            return get(tuner + "/studies/" + id + "/text?decisions=0");
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     private String studyStatus(String id) {

@@ -16,6 +16,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -26,6 +30,7 @@ import java.util.stream.Collectors;
 public final class DemoLedger {
 
     private static final int MAX_LINE = 220;
+    private static final Pattern PREFLIGHT_DONE = Pattern.compile("^preflight ([0-9])/[0-9] [a-z-]+ (PASSED|FAILED|SKIPPED):");
 
     /** What the demo saw of one run. */
     static final class RunRecord {
@@ -51,7 +56,7 @@ public final class DemoLedger {
         }
 
         String label() {
-            return DemoPlan.SEARCH.equals(study.label()) ? "search " + trialId : study.label();
+            return study.expected() == null ? study.label() + " " + trialId : study.label();
         }
     }
 
@@ -62,12 +67,13 @@ public final class DemoLedger {
 
     private final Map<String, DemoPlan.Study> studies = new LinkedHashMap<>();
     private final Map<String, RunRecord> runs = new LinkedHashMap<>();
+    private final Set<String> printedPreflight = new HashSet<>();
 
     public DemoLedger(List<DemoPlan.Study> plan) {
         plan.forEach(s -> studies.put(s.studyId(), s));
     }
 
-    /** A trial on {@code tuner.trials}: printed for the search (a one-trial scenario study needs no line). */
+    /** A trial on {@code tuner.trials}: printed for the studies (a one-trial scenario study needs no line). */
     public Optional<String> onTrial(Trial trial) {
         RunRecord run = record(trial.runId(), trial.studyId(), trial.trialId());
         if (run == null || run.hyperparameters != null) {
@@ -75,7 +81,7 @@ public final class DemoLedger {
         }
         run.hyperparameters = trial.hyperparameters().entrySet().stream()
                 .map(e -> e.getKey() + "=" + value(e.getValue())).collect(Collectors.joining(", "));
-        if (!DemoPlan.SEARCH.equals(run.study.label())) {
+        if (run.study.expected() != null) {
             return Optional.empty();
         }
         return line("TUNER  new trial %s (%s): %s", run.label(), trial.origin(), run.hyperparameters);
@@ -156,10 +162,29 @@ public final class DemoLedger {
         return line("TUNER  %s for %s: %s", what, run.label(), command.reason() == null ? "" : command.reason());
     }
 
-    /** Whether every run of the scenario studies has finished (the search's end is the tuner's to say). */
+    /**
+     * The preflight steps of a study's {@code GET /studies/{id}/text} that are over and were not printed yet, as the
+     * tuner words them ({@code preflight 1/3 initial-loss PASSED: first loss ...}).
+     */
+    public List<String> onStudyText(String studyId, String text) {
+        List<String> lines = new ArrayList<>();
+        DemoPlan.Study study = studies.get(studyId);
+        if (text == null || study == null) {
+            return lines;
+        }
+        for (String l : text.split("\n")) {
+            Matcher m = PREFLIGHT_DONE.matcher(l.strip());
+            if (m.find() && printedPreflight.add(studyId + "/" + m.group(1))) {
+                line("PREFLIGHT %s: %s", study.label(), l.strip()).ifPresent(lines::add);
+            }
+        }
+        return lines;
+    }
+
+    /** Whether every run of the scenario studies has finished (the other studies' end is the tuner's to say). */
     public boolean scenarioRunsFinished() {
         for (DemoPlan.Study s : studies.values()) {
-            if (DemoPlan.SEARCH.equals(s.label())) {
+            if (s.expected() == null) {
                 continue;
             }
             boolean done = runs.values().stream().anyMatch(r -> r.study == s && r.finished != null);

@@ -23,13 +23,15 @@ public final class DemoPlan {
     static final int VALIDATE_EVERY_STEPS = 25;
     /** The label of the search study in the summary. */
     public static final String SEARCH = "search";
+    /** The label of the study that runs seed 004's procedure (preflight checks, then the search). */
+    public static final String PROCEDURE = "procedure";
 
     /**
      * One study the demo starts.
      *
      * @param studyId  the tuner's study id (its trials' runs are {@code studyId-tNNN})
-     * @param label    the scenario name, or {@link #SEARCH}
-     * @param expected the detector the scenario must trigger, {@link #NONE} for a healthy one, null for the search
+     * @param label    the scenario name, {@link #SEARCH} or {@link #PROCEDURE}
+     * @param expected the detector the scenario must trigger, {@link #NONE} for a healthy one, null for the studies
      * @param request  the body of {@code POST /studies}
      */
     public record Study(String studyId, String label, String expected, ObjectNode request) {
@@ -40,28 +42,31 @@ public final class DemoPlan {
 
     /**
      * The studies for the trainer's {@code GET /scenarios} answer: each scenario's data set and model, its own
-     * learning rate as a one-point space and its seed, one trial of its default length; then the search.
+     * learning rate as a one-point space and its seed, one trial of its default length; then (with
+     * {@code studies}) the search and the procedure.
      *
      * @param scenarios the JSON array the trainer returns
      * @param suffix    makes the ids of this demo unique (lower-case letters and digits)
      * @param only      scenario names to keep (empty: all)
+     * @param studies   whether to add the search and the procedure
      */
-    public static List<Study> studies(JsonNode scenarios, String suffix, List<String> only, boolean search) {
+    public static List<Study> studies(JsonNode scenarios, String suffix, List<String> only, boolean studies) {
         if (scenarios == null || !scenarios.isArray()) {
             throw new IllegalArgumentException("the trainer's /scenarios answer is not a JSON array");
         }
-        List<Study> studies = new ArrayList<>();
+        List<Study> plan = new ArrayList<>();
         for (JsonNode s : scenarios) {
             String name = s.path("name").asText("");
             if (name.isEmpty() || (!only.isEmpty() && !only.contains(name))) {
                 continue;
             }
-            studies.add(scenarioStudy(s, suffix));
+            plan.add(scenarioStudy(s, suffix));
         }
-        if (search) {
-            studies.add(searchStudy(suffix));
+        if (studies) {
+            plan.add(searchStudy(suffix));
+            plan.add(procedureStudy(suffix));
         }
-        return studies;
+        return plan;
     }
 
     static Study scenarioStudy(JsonNode scenario, String suffix) {
@@ -104,6 +109,34 @@ public final class DemoPlan {
     }
 
     /**
+     * Seed 004's procedure on the healthy spirals model (stack-tests' PreflightStudyTest checks this study): the
+     * initial loss against ln(3), 100 % on 5 mini-batches, a learning-rate range test whose range replaces the
+     * requested 1e-5..1, then 4 trials of 150 steps and a refined round.
+     */
+    static Study procedureStudy(String suffix) {
+        String id = "demo-procedure-" + suffix;
+        return new Study(id, PROCEDURE, null, parse("""
+                {"id": "%s", "name": "demo: seed 004's procedure, then the search",
+                 "objective": "maximize-validation-accuracy",
+                 "space": {"learningRate": {"type": "log-uniform", "min": 1e-5, "max": 1}},
+                 "budget": {"trials": 4, "concurrentTrials": 1, "stepsPerTrial": 150, "rounds": 2, "refineStepsFactor": 1},
+                 "dataset": {"type": "spirals", "classes": 3, "samples": 900, "noise": 0.2},
+                 "model": {"hiddenLayers": [64, 64], "activation": "relu", "weightInit": "xavier", "optimizer": "adam",
+                           "batchSize": 32, "validateEverySteps": 50},
+                 "seed": 3,
+                 "preflight": {"initialLoss": {}, "overfitSubset": {"batches": 5, "maxSteps": 500},
+                               "lrRangeTest": {"from": 1e-6, "to": 10, "steps": 200}}}""".formatted(id)));
+    }
+
+    private static ObjectNode parse(String json) {
+        try {
+            return (ObjectNode) EventCodec.MAPPER.readTree(json);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("a demo study is not valid JSON", e);
+        }
+    }
+
+    /**
      * Six trials of 300 steps over 10 layers of 64 with SGD: sigmoid with a N(0, 0.05^2) init vanishes, rates above
      * ~1 diverge, ReLU with He init at a sane rate trains (stack-tests' ClosedLoopTest checks this study's outcome).
      */
@@ -120,10 +153,6 @@ public final class DemoPlan {
                  "model": {"hiddenLayers": [64, 64, 64, 64, 64, 64, 64, 64, 64, 64], "initStd": 0.05,
                            "optimizer": "sgd", "batchSize": 32, "validateEverySteps": 50},
                  "seed": 8}""".formatted(id);
-        try {
-            return new Study(id, SEARCH, null, (ObjectNode) EventCodec.MAPPER.readTree(json));
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException("the demo's search study is not valid JSON", e);
-        }
+        return new Study(id, SEARCH, null, parse(json));
     }
 }

@@ -108,6 +108,23 @@ class DemoLedgerTest {
     }
 
     @Test
+    void eachFinishedPreflightStepOfTheTunersTextIsPrintedOnce() {
+        String running = """
+                study demo-search-s (x): RUNNING
+                preflight 1/3 initial-loss PASSED: first loss 1.1125 vs ln(C) 1.0986
+                preflight 2/3 overfit-subset RUNNING: 120 steps
+                """;
+        assertThat(ledger.onStudyText("demo-search-s", running)).singleElement().asString()
+                .contains("PREFLIGHT search: preflight 1/3 initial-loss PASSED: first loss 1.1125");
+        String later = running.replace("overfit-subset RUNNING: 120 steps", "overfit-subset FAILED: best 0.78");
+        assertThat(ledger.onStudyText("demo-search-s", later)).singleElement().asString()
+                .contains("preflight 2/3 overfit-subset FAILED");
+        assertThat(ledger.onStudyText("demo-search-s", later)).isEmpty();
+        assertThat(ledger.onStudyText("not-the-demos", later)).isEmpty();
+        assertThat(ledger.onStudyText("demo-search-s", null)).isEmpty();
+    }
+
+    @Test
     void eventsOfOtherRunsAreIgnoredAndSearchTrialsArePrintedWithTheirValues() {
         assertThat(ledger.onEvent(started("someone-elses-study", "t000"))).isEmpty();
         assertThat(ledger.onAlert(alert("someone-elses-study", "plateau", Alert.FIRING, 5))).isEmpty();

@@ -50,9 +50,12 @@ class DemoPlanTest {
     }
 
     @Test
-    void onlyKeepsTheNamedScenariosAndTheSearchComesLast() throws Exception {
+    void onlyKeepsTheNamedScenariosAndTheStudiesComeLast() throws Exception {
         List<DemoPlan.Study> plan = DemoPlan.studies(json(SCENARIOS), "x1", List.of("lr-decayed-too-early"), true);
-        assertThat(plan).extracting(DemoPlan.Study::label).containsExactly("lr-decayed-too-early", DemoPlan.SEARCH);
+        assertThat(plan).extracting(DemoPlan.Study::label)
+                .containsExactly("lr-decayed-too-early", DemoPlan.SEARCH, DemoPlan.PROCEDURE);
+        assertThat(plan.get(2).expected()).isNull();
+        assertThat(plan.get(2).request().path("preflight").path("lrRangeTest").path("to").asDouble()).isEqualTo(10);
         DemoPlan.Study search = plan.get(1);
         assertThat(search.expected()).isNull();
         assertThat(search.studyId()).isEqualTo("demo-search-x1");
