@@ -154,7 +154,7 @@
       return;
     }
     S.lastSeq = msg.seq;
-    for (const r of msg.runs || []) S.runs.set(r.runId, r);
+    for (const r of msg.runs || []) S.runs.set(r.runId, Object.assign({}, S.runs.get(r.runId), r));
     for (const id of msg.evicted || []) S.runs.delete(id);
     for (const s of msg.studies || []) S.studies.set(s.studyId, s);
     for (const id of msg.removedStudies || []) S.studies.delete(id);
@@ -244,9 +244,9 @@
     }
     for (const a of run.actions) {
       const color = ACTION_COLOR[a.kind] || '#7c3aed';
-      const what = a.kind === 'stop' ? 'stop' : a.kind === 'raise' ? 'raise lr' : 'decay lr';
+      const what = a.kind === 'stop' ? 'stop' : a.kind === 'raise' ? 'raise' : 'decay';
       if (a.issuedStep !== undefined && a.issuedStep !== null) {
-        out.push({ kind: 'action', action: a.kind, state: 'issued', step: a.issuedStep, color, dash: [5, 4], label: what + ' issued' + (a.detector ? ' (' + a.detector + ')' : '') });
+        out.push({ kind: 'action', action: a.kind, state: 'issued', step: a.issuedStep, color, dash: [5, 4], label: what + ' issued' });
       }
       if (a.appliedStep !== undefined && a.appliedStep !== null) {
         out.push({ kind: 'action', action: a.kind, state: 'applied', step: a.appliedStep, color, dash: [], label: what + ' applied' });
@@ -270,6 +270,8 @@
           const rowEnds = [];   // right edge of the last label in each row: labels never overlap
           ctx.save();
           ctx.font = (10 * dpr) + 'px system-ui, sans-serif';
+          ctx.textAlign = 'left';          // uPlot leaves the axes' alignment on the context
+          ctx.textBaseline = 'alphabetic';
           for (const m of ms) {
             const x = Math.round(u.valToPos(m.step, 'x', true));
             if (!(x >= left && x <= left + width)) continue;
@@ -282,8 +284,8 @@
             ctx.stroke();
             ctx.setLineDash([]);
             const tw = ctx.measureText(m.label).width + 4 * dpr;
-            const tx = x + 2 * dpr + tw > left + width ? x - 2 * dpr - tw : x + 2 * dpr;
-            let row = rowEnds.findIndex(end => end < tx);
+            const tx = Math.max(left, x + 2 * dpr + tw > left + width ? x - 2 * dpr - tw : x + 2 * dpr);
+            let row = rowEnds.findIndex(end => end + 6 * dpr < tx);
             if (row < 0) { row = rowEnds.length; rowEnds.push(0); }
             rowEnds[row] = tx + tw;
             const ty = top + (2 + 12 * row) * dpr;

@@ -25,6 +25,8 @@ final class LiveRun {
     String trialId;
     String scenario;
     Map<String, Object> config;
+    /** Whether the next push must carry the config (it is left out of pushes otherwise). */
+    boolean configChanged;
     String backend;
     String device;
     Instant startedAt;
@@ -79,6 +81,7 @@ final class LiveRun {
             m.put("layers", ls);
         }
         config = m;
+        configChanged = true;
     }
 
     private static void put(Map<String, Object> m, String k, Object v) {

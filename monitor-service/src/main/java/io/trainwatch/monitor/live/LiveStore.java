@@ -355,8 +355,10 @@ public final class LiveStore {
             }
         }
         for (Map<String, Object> a : run.actions.values()) {
-            if (alert.alertId().equals(a.get("alertId")) && !a.containsKey("detector")) {
+            // The tuner may answer an alert before this feed has read it: place the action at the alert's step.
+            if (alert.alertId().equals(a.get("alertId")) && Alert.FIRING.equals(alert.status())) {
                 a.put("detector", alert.detector());
+                a.put("issuedStep", alert.step());
                 changedActions.computeIfAbsent(run.runId, k -> new LinkedHashSet<>()).add((String) a.get("commandId"));
             }
         }
@@ -456,7 +458,12 @@ public final class LiveStore {
         for (String id : changedRuns) {
             LiveRun r = runs.get(id);
             if (r != null) {
-                runSummaries.add(r.summary());
+                Map<String, Object> summary = r.summary();
+                if (!r.configChanged) {
+                    summary.remove("config"); // set once at run-started; GET /live/runs has it
+                }
+                r.configChanged = false;
+                runSummaries.add(summary);
             }
         }
         common.put("runs", runSummaries);

@@ -169,6 +169,21 @@ class LiveStoreTest {
     }
 
     @Test
+    void anActionAnsweringAnAlertNotReadYetMovesToTheAlertsStepWhenItComes() throws Exception {
+        LiveStore store = new LiveStore(config(Map.of()), clock);
+        store.apply(Topics.TRAINING_EVENTS, "r1", EventCodec.write(step("r1", 300, 0.3)));
+        store.apply(Topics.TUNER_COMMANDS, "r1", EventCodec.write(new TunerCommand(1, "c1", "r1",
+                TunerCommand.SET_LEARNING_RATE, 0.003, "decay", "al", T0, null, null)));
+        assertThat(STRICT.readTree(LiveJson.write(store.run("r1"))).at("/actions/0/issuedStep").asLong()).isEqualTo(300);
+        store.drain();
+        store.apply(Topics.TRAINING_ALERTS, "r1", EventCodec.write(alert("al", Alert.FIRING, "plateau", 196)));
+        JsonNode action = STRICT.readTree(LiveJson.write(store.run("r1"))).at("/actions/0");
+        assertThat(action.get("issuedStep").asLong()).isEqualTo(196);
+        assertThat(action.get("detector").asText()).isEqualTo("plateau");
+        assertThat(STRICT.readTree(store.drain().json("r1")).at("/actions/0/issuedStep").asLong()).isEqualTo(196);
+    }
+
+    @Test
     void aStopCommandAndTheRunsOutcome() throws Exception {
         LiveStore store = new LiveStore(config(Map.of("maxActions", 2)), clock);
         store.apply(Topics.TRAINING_EVENTS, "r1", EventCodec.write(step("r1", 50, 0.3)));
@@ -230,6 +245,18 @@ class LiveStoreTest {
         assertThat(overflow.get("resync")).extracting(JsonNode::asText).containsExactly("a");
         assertThat(overflow.get("points")).isEmpty();
         assertThat(STRICT.readTree(LiveJson.write(store.run("a"))).at("/series/loss/steps")).hasSize(40);
+    }
+
+    @Test
+    void aPushCarriesTheConfigOnlyAfterRunStarted() throws Exception {
+        LiveStore store = new LiveStore(config(Map.of()), clock);
+        store.apply(Topics.TRAINING_EVENTS, "r", EventCodec.write(started("r")));
+        assertThat(STRICT.readTree(store.drain().json("r")).at("/runs/0/config/optimizer").asText()).isEqualTo("adam");
+        store.apply(Topics.TRAINING_EVENTS, "r", EventCodec.write(step("r", 0, 1)));
+        JsonNode next = STRICT.readTree(store.drain().json("r"));
+        assertThat(next.at("/runs/0/step").asLong()).isZero();
+        assertThat(next.at("/runs/0/config").isMissingNode()).isTrue();
+        assertThat(STRICT.readTree(LiveJson.write(store.runs())).at("/0/config/optimizer").asText()).isEqualTo("adam");
     }
 
     @Test
