@@ -140,7 +140,7 @@ public class LiveFeed {
                 .onTermination().invoke(() -> clients.decrementAndGet());
     }
 
-    private void push() {
+    void push() {
         try {
             LiveStore.Delta d = store.drain();
             if (d != null) {
