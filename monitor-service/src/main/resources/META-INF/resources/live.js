@@ -212,7 +212,7 @@
 
   function renderRuns() {
     const filter = el('runs-filter').value.trim().toLowerCase();
-    const rows = [...S.runs.values()].sort((a, b) => String(b.updatedAt).localeCompare(String(a.updatedAt)));
+    const rows = [...S.runs.values()].sort((a, b) => (Date.parse(b.updatedAt) || 0) - (Date.parse(a.updatedAt) || 0));
     el('runs-count').textContent = rows.length ? '(' + rows.length + ')' : '';
     const html = [];
     for (const r of rows) {

@@ -20,6 +20,10 @@ import java.util.Set;
  */
 final class LiveRun {
 
+    static final String RUNNING = "running";
+    /** A trial on tuner.trials whose trainer has sent nothing yet. */
+    static final String QUEUED = "queued";
+
     final String runId;
     String studyId;
     String trialId;
@@ -30,7 +34,7 @@ final class LiveRun {
     String backend;
     String device;
     Instant startedAt;
-    String status = "running";
+    String status = RUNNING;
     Map<String, Object> finished;
     long updatedMillis;
     Instant lastEventAt;

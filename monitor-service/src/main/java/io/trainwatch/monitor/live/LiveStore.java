@@ -128,6 +128,9 @@ public final class LiveStore {
             run.trialId = e.trialId();
         }
         run.lastEventAt = e.timestamp();
+        if (LiveRun.QUEUED.equals(run.status)) {
+            run.status = LiveRun.RUNNING;
+        }
         if (e instanceof RunStarted s) {
             run.started(s.config());
             run.startedAt = s.timestamp();
@@ -284,9 +287,13 @@ public final class LiveStore {
     }
 
     private void trial(Trial t) {
+        boolean known = runs.containsKey(t.runId());
         LiveRun run = runFor(t.runId());
         run.studyId = t.studyId();
         run.trialId = t.trialId();
+        if (!known) {
+            run.status = LiveRun.QUEUED; // until its trainer's first event
+        }
         changed(run);
     }
 

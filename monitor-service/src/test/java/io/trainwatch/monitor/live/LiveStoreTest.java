@@ -184,6 +184,18 @@ class LiveStoreTest {
     }
 
     @Test
+    void aTrialIsQueuedUntilItsTrainerSpeaks() throws Exception {
+        LiveStore store = new LiveStore(config(Map.of()), clock);
+        store.apply(Topics.TUNER_TRIALS, "t", EventCodec.write(new io.trainwatch.events.Trial(1, "s1", "t0", "r9",
+                Map.of("learningRate", 0.01), new io.trainwatch.events.Trial.Budget(100L, null), "random", null, T0)));
+        JsonNode run = STRICT.readTree(LiveJson.write(store.runs())).get(0);
+        assertThat(run.get("status").asText()).isEqualTo("queued");
+        assertThat(run.get("studyId").asText()).isEqualTo("s1");
+        store.apply(Topics.TRAINING_EVENTS, "r9", EventCodec.write(step("r9", 0, 1)));
+        assertThat(STRICT.readTree(LiveJson.write(store.runs())).get(0).get("status").asText()).isEqualTo("running");
+    }
+
+    @Test
     void aStopCommandAndTheRunsOutcome() throws Exception {
         LiveStore store = new LiveStore(config(Map.of("maxActions", 2)), clock);
         store.apply(Topics.TRAINING_EVENTS, "r1", EventCodec.write(step("r1", 50, 0.3)));
