@@ -517,5 +517,7 @@
   footer();
   const m = /run=([^&]+)/.exec(location.hash);
   if (m) { S.selected = decodeURIComponent(m[1]); }
+  loadRuns();        // at once, even if the event stream cannot connect (it reloads again on its hello)
+  loadStudies();
   connect();
 })();
