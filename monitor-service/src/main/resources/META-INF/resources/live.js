@@ -44,6 +44,28 @@
     return v.toFixed(digits === undefined ? 4 : digits).replace(/\.?0+$/, '') || '0';
   }
   function axisLabel(v) { return v === null || v === undefined ? '' : fmt(v, 3); }
+  // Log axes: one label per decade, at most ~6 of them (a diverging run spans 26 decades), as 1e-4 / 0.01 / 1e6.
+  function logRange(u, min, max) {
+    if (!(min > 0) || !(max > 0) || !Number.isFinite(min) || !Number.isFinite(max)) return [0.1, 10];
+    let lo = Math.floor(Math.log10(min));
+    let hi = Math.ceil(Math.log10(max));
+    if (hi <= lo) hi = lo + 1;
+    return [Math.pow(10, lo), Math.pow(10, hi)];
+  }
+  function logSplits(u, axisIdx, min, max) {
+    if (!(min > 0) || !(max > 0)) return [];
+    const lo = Math.round(Math.log10(min));
+    const hi = Math.round(Math.log10(max));
+    const step = Math.max(1, Math.ceil((hi - lo) / 5));
+    const out = [];
+    for (let k = lo; k <= hi; k += step) out.push(Math.pow(10, k));
+    return out;
+  }
+  function logLabel(v) {
+    if (v === null || v === undefined || !(v > 0)) return '';
+    const k = Math.round(Math.log10(v));
+    return k >= -3 && k <= 3 ? fmt(v, 3) : '1e' + k;
+  }
   function esc(s) {
     return String(s === null || s === undefined ? '' : s).replace(/[&<>"']/g,
       c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
@@ -301,8 +323,14 @@
     };
   }
 
+  // uPlot's log axes handle 1e-16..1e16 only: a log chart clips its values to 1e±14 (an exploded gradient norm
+  // of 1e26 is drawn at the top edge; the list and the legend of GET /live/runs/{id} keep the real figure).
+  const LOG_CLIP = 1e14;
   function cleaned(values, log) {
-    return values.map(v => (v === null || !Number.isFinite(v) || (log && v <= 0)) ? null : v);
+    return values.map(v => {
+      if (v === null || !Number.isFinite(v) || (log && v <= 0)) return null;
+      return log ? Math.min(LOG_CLIP, Math.max(1 / LOG_CLIP, v)) : v;
+    });
   }
 
   function chartSpecs(run) {
@@ -346,8 +374,10 @@
         if (c) c.plot.destroy();
         const opts = {
           width: chartWidth(key), height: 220,
-          scales: { x: { time: false }, y: spec.log ? { distr: 3 } : {} },
-          axes: [{ label: 'step', size: 36 }, { size: 56, values: (u, vals) => vals.map(axisLabel) }],
+          scales: { x: { time: false }, y: spec.log ? { distr: 3, range: logRange } : {} },
+          axes: [{ label: 'step', size: 36 }, spec.log
+            ? { size: 56, splits: logSplits, filter: (u, splits) => splits, values: (u, vals) => vals.map(logLabel) }
+            : { size: 56, values: (u, vals) => vals.map(axisLabel) }],
           series: [{ label: 'step' }].concat(spec.series.map(([name, label, color]) => ({
             label, stroke: color, width: 1.5, spanGaps: true, points: { show: name.startsWith('validation') },
             value: (u, v) => fmt(v),
@@ -465,8 +495,9 @@
     };
     const plot = new uPlot({
       width: 410, height: 200,
-      scales: { x: { time: false, distr: 3 }, y: { range: () => [Math.max(0, yMin - 0.05 * (yMax - yMin)), yMax] } },
-      axes: [{ label: 'learning rate', size: 36, values: (u, vals) => vals.map(axisLabel) }, { size: 50, values: (u, vals) => vals.map(axisLabel) }],
+      scales: { x: { time: false, distr: 3, range: logRange }, y: { range: () => [Math.max(0, yMin - 0.05 * (yMax - yMin)), yMax] } },
+      axes: [{ label: 'learning rate', size: 36, splits: logSplits, filter: (u, splits) => splits, values: (u, vals) => vals.map(logLabel) },
+        { size: 50, values: (u, vals) => vals.map(axisLabel) }],
       series: [{ label: 'rate', value: (u, v) => fmt(v) }, { label: 'smoothed loss', stroke: '#dc2626', width: 1.5, spanGaps: true, value: (u, v) => fmt(v) }],
       plugins: [shade],
     }, data, box);
@@ -517,6 +548,10 @@
   footer();
   const m = /run=([^&]+)/.exec(location.hash);
   if (m) { S.selected = decodeURIComponent(m[1]); }
+  window.addEventListener('hashchange', () => {   // a link, back/forward, or an edited address
+    const h = /run=([^&]+)/.exec(location.hash);
+    if (h) select(decodeURIComponent(h[1]));
+  });
   loadRuns();        // at once, even if the event stream cannot connect (it reloads again on its hello)
   loadStudies();
   connect();
