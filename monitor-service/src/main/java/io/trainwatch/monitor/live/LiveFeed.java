@@ -1,0 +1,276 @@
+package io.trainwatch.monitor.live;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.logging.Log;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.operators.multi.processors.BroadcastProcessor;
+import io.trainwatch.events.Topics;
+import io.trainwatch.service.KafkaClients;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Feeds the live page: its own {@link KafkaConsumer} (no consumer group) is assigned every partition of
+ * {@code training.events}, {@code training.alerts}, {@code tuner.commands}, {@code tuner.trials} and
+ * {@code tuner.studies}, starting at now minus {@code trainwatch.live.lookback}, so that every monitor instance's
+ * page shows every run, not only its Kafka Streams partitions; records go into the {@link LiveStore}. A
+ * second thread pushes what changed every {@code push-interval} to the pages' event streams. Both threads run
+ * apart from the detectors, log any error and go on; a slow page drops pushes (and reloads) rather than
+ * holding anything up.
+ */
+@ApplicationScoped
+public class LiveFeed {
+
+    /** The topics the page shows. */
+    public static final List<String> TOPICS = List.of(Topics.TRAINING_EVENTS, Topics.TRAINING_ALERTS,
+            Topics.TUNER_COMMANDS, Topics.TUNER_TRIALS, Topics.TUNER_STUDIES);
+
+    private final LiveConfig config;
+    private final KafkaClients kafka;
+    private final Clock clock = Clock.systemUTC();
+    private final LiveStore store;
+    private final BroadcastProcessor<LiveStore.Delta> pushes = BroadcastProcessor.create();
+    private final AtomicInteger clients = new AtomicInteger();
+    private volatile boolean running;
+    private volatile KafkaConsumer<String, byte[]> consumer;
+    private Thread thread;
+    private ScheduledExecutorService ticker;
+    private volatile boolean caughtUp;
+
+    public LiveFeed(LiveConfig config, KafkaClients kafka, MeterRegistry registry) {
+        this.config = config;
+        this.kafka = kafka;
+        this.store = new LiveStore(config, clock);
+        FunctionCounter.builder("monitor.live.records", store, LiveStore::records)
+                .description("Records read by the live page's feed").register(registry);
+        FunctionCounter.builder("monitor.live.skipped", store, LiveStore::skipped)
+                .description("Unreadable records the live page's feed skipped").register(registry);
+        Gauge.builder("monitor.live.runs", store, LiveStore::runCount).description("Runs on the live page")
+                .register(registry);
+        Gauge.builder("monitor.live.clients", clients, AtomicInteger::get)
+                .description("Browsers on the live page's event stream").register(registry);
+    }
+
+    public LiveStore store() {
+        return store;
+    }
+
+    /** Whether the feed has assigned its partitions and read up to where it started (then it follows). */
+    public boolean caughtUp() {
+        return caughtUp;
+    }
+
+    void start(@Observes StartupEvent event) {
+        if (!config.enabled()) {
+            Log.info("Live page feed disabled (trainwatch.live.enabled=false)");
+            return;
+        }
+        running = true;
+        thread = new Thread(this::run, "trainwatch-live-feed");
+        thread.setDaemon(true);
+        thread.start();
+        ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "trainwatch-live-push");
+            t.setDaemon(true);
+            return t;
+        });
+        long every = Math.max(50, config.pushInterval().toMillis());
+        ticker.scheduleWithFixedDelay(this::push, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        running = false;
+        KafkaConsumer<String, byte[]> c = consumer;
+        if (c != null) {
+            c.wakeup();
+        }
+        if (ticker != null) {
+            ticker.shutdownNow();
+        }
+        if (thread != null) {
+            try {
+                thread.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        pushes.onComplete();
+    }
+
+    /**
+     * The event stream of one page: a {@code hello} with the current sequence number, then every push as JSON
+     * (points only for {@code runId}). A page that does not keep up loses pushes, sees the gap in {@code seq}
+     * and reloads: nothing is buffered for it.
+     */
+    public Multi<String> stream(String runId) {
+        Multi<String> hello = Multi.createFrom().item(() -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("type", "hello");
+            m.put("seq", store.seq());
+            return LiveJson.write(m);
+        });
+        Multi<String> live = pushes.onOverflow().drop().map(d -> d.json(runId));
+        return Multi.createBy().concatenating().streams(hello, live)
+                .onSubscription().invoke(() -> clients.incrementAndGet())
+                .onTermination().invoke(() -> clients.decrementAndGet());
+    }
+
+    void push() {
+        try {
+            LiveStore.Delta d = store.drain();
+            if (d != null) {
+                pushes.onNext(d);
+            }
+        } catch (RuntimeException e) {
+            Log.warnf(e, "Live page push failed; the next one goes on");
+        }
+    }
+
+    private void run() {
+        long backoff = 1000;
+        while (running) {
+            try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(consumerConfig())) {
+                consumer = c;
+                follow(c);
+                backoff = 1000;
+            } catch (WakeupException e) {
+                if (!running) {
+                    return;
+                }
+            } catch (RuntimeException e) {
+                Log.warnf("Live page feed failed (%s); reconnecting in %d ms", e, backoff);
+                pause(backoff);
+                backoff = Math.min(backoff * 2, 30_000);
+            } finally {
+                consumer = null;
+            }
+        }
+    }
+
+    private void follow(KafkaConsumer<String, byte[]> c) {
+        Set<TopicPartition> assigned = new HashSet<>();
+        long nextCheck = 0;
+        Map<TopicPartition, Long> startEnds = null;
+        while (running) {
+            if (System.currentTimeMillis() >= nextCheck) {
+                List<TopicPartition> added = assignNew(c, assigned);
+                if (!added.isEmpty() && startEnds == null) {
+                    startEnds = c.endOffsets(added, Duration.ofSeconds(10));
+                }
+                // Every topic there: look again rarely (new partitions); some missing: soon.
+                nextCheck = System.currentTimeMillis() + (missingTopics(assigned) ? 5_000 : 60_000);
+            }
+            if (assigned.isEmpty()) {
+                pause(500);
+                continue;
+            }
+            for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(500))) {
+                try {
+                    store.apply(r.topic(), r.key(), r.value());
+                } catch (RuntimeException e) {
+                    Log.warnf(e, "Live page skipped a record of %s-%d@%d", r.topic(), r.partition(), r.offset());
+                }
+            }
+            if (!caughtUp && startEnds != null && startEnds.entrySet().stream()
+                    .allMatch(e -> c.position(e.getKey()) >= e.getValue())) {
+                caughtUp = true;
+                Log.infof("Live page feed caught up: %s", store.stats());
+            }
+        }
+    }
+
+    /** Assigns the partitions not assigned yet, each from now minus the lookback; returns them. */
+    private List<TopicPartition> assignNew(KafkaConsumer<String, byte[]> c, Set<TopicPartition> assigned) {
+        List<TopicPartition> added = new ArrayList<>();
+        Map<String, List<PartitionInfo>> topics = c.listTopics(Duration.ofSeconds(10));
+        for (String topic : TOPICS) {
+            List<PartitionInfo> infos = topics.get(topic);
+            if (infos == null) {
+                continue;
+            }
+            for (PartitionInfo p : infos) {
+                TopicPartition tp = new TopicPartition(topic, p.partition());
+                if (!assigned.contains(tp)) {
+                    added.add(tp);
+                }
+            }
+        }
+        if (added.isEmpty()) {
+            return added;
+        }
+        assigned.addAll(added);
+        c.assign(assigned);
+        long from = clock.millis() - config.lookback().toMillis();
+        Map<TopicPartition, Long> query = new HashMap<>();
+        added.forEach(tp -> query.put(tp, from));
+        Map<TopicPartition, OffsetAndTimestamp> offsets = c.offsetsForTimes(query, Duration.ofSeconds(10));
+        List<TopicPartition> toEnd = new ArrayList<>();
+        for (TopicPartition tp : added) {
+            OffsetAndTimestamp o = offsets.get(tp);
+            if (o == null) {
+                toEnd.add(tp); // nothing newer than the lookback
+            } else {
+                c.seek(tp, o.offset());
+            }
+        }
+        if (!toEnd.isEmpty()) {
+            c.seekToEnd(toEnd);
+        }
+        Log.infof("Live page feed reads %d partitions from %s (lookback %s)", added.size(),
+                java.time.Instant.ofEpochMilli(from), config.lookback());
+        return added;
+    }
+
+    private static boolean missingTopics(Set<TopicPartition> assigned) {
+        Set<String> have = new HashSet<>();
+        assigned.forEach(tp -> have.add(tp.topic()));
+        return !have.containsAll(TOPICS);
+    }
+
+    private Map<String, Object> consumerConfig() {
+        Map<String, Object> c = new HashMap<>(kafka.consumer("unused", "trainwatch-live-feed"));
+        c.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        // Alerts are written in exactly-once transactions: show only committed ones.
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1000);
+        // A study document may reach a few MB (tuner.studies allows 8 MiB messages).
+        c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024 + 1024);
+        return c;
+    }
+
+    private void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+}
