@@ -48,7 +48,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * of the monitor (exactly-once) against a bare consumer that only deserializes the same topic, in
  * {@code bench.rounds} alternated passes (medians and their ratio, with the load average and CPU seconds of
  * each pass); detection latency p50/p99 from event produce to alert with 1,000 concurrent runs; state bytes
- * per run. Run: {@code mvn -B -o -pl monitor-service test -Dtest=MonitorBenchmark -DexcludedGroups=none}.
+ * per run. Run: {@code mvn -B -o -pl events,monitor-service test -Dtest=MonitorBenchmark -DexcludedGroups=none
+ * -Dsurefire.failIfNoSpecifiedTests=false}.
  *
  * <p>The broker: {@code -Dbench.broker=in-process} (default: {@link TestKafka}, in this JVM, so its CPU counts
  * with the clients'), {@code separate} (the {@code local-kafka} module's {@code LocalKafka} main in its own
