@@ -44,24 +44,51 @@ import java.util.concurrent.atomic.AtomicLong;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The monitor's figures over the real (in-process KRaft) broker, printed, not asserted against targets:
- * sustained events/s of the monitor (exactly-once) against a bare consumer that only deserializes the
- * same topic; detection latency p50/p99 from event produce to alert produce with 1,000 concurrent runs;
- * state bytes per run. Run: {@code mvn -B -o -pl monitor-service verify -Dtest=MonitorBenchmark -DexcludedGroups=none}.
+ * The monitor's figures over a real KRaft broker, printed, not asserted against targets: sustained events/s
+ * of the monitor (exactly-once) against a bare consumer that only deserializes the same topic, in
+ * {@code bench.rounds} alternated passes (medians and their ratio, with the load average and CPU seconds of
+ * each pass); detection latency p50/p99 from event produce to alert with 1,000 concurrent runs; state bytes
+ * per run. Run: {@code mvn -B -o -pl events,monitor-service test -Dtest=MonitorBenchmark -DexcludedGroups=none
+ * -Dsurefire.failIfNoSpecifiedTests=false}.
+ *
+ * <p>The broker: {@code -Dbench.broker=in-process} (default: {@link TestKafka}, in this JVM, so its CPU counts
+ * with the clients'), {@code separate} (the {@code local-kafka} module's {@code LocalKafka} main in its own
+ * JVM, as {@code ./trainwatch up} runs it; needs {@code mvn -o -q -pl local-kafka package -DskipTests}), or an
+ * address {@code host:port} of a broker already running.
  */
 @Tag("slow")
 class MonitorBenchmark {
 
     static final int RUNS = 1000;
     static final int EVENTS = Integer.getInteger("bench.events", 300_000);
+    static final int ROUNDS = Integer.getInteger("bench.rounds", 3);
+    /** Rounds first run and left out of the medians: the JIT compiles the hot paths during them. */
+    static final int WARMUP = Integer.getInteger("bench.warmup", 1);
+    static final String BROKER = System.getProperty("bench.broker", "in-process");
+    // Also -Dbench.latency-rates=5000,10000,20000,40000 (events/s of the latency passes).
+
+    private static String servers;
+    private static Process brokerProcess;
 
     @Test
     void printsTheFigures() throws Exception {
+        servers = startBroker();
+        try {
+            figures();
+        } finally {
+            if (brokerProcess != null) {
+                brokerProcess.destroy();
+                brokerProcess.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private void figures() throws Exception {
         MonitorConfig config = TestConfig.defaults();
         String suffix = UUID.randomUUID().toString().substring(0, 8);
-        String topic = TestKafka.createTopic("bench-events-" + suffix, 6);
-        TestKafka.createTopic("bench-alerts-" + suffix, 3);
-        TestKafka.createTopic("bench-dlq-" + suffix, 1);
+        String topic = createTopic("bench-events-" + suffix, 6);
+        createTopic("bench-alerts-" + suffix, 3);
+        createTopic("bench-dlq-" + suffix, 1);
 
         // 1. The same records for both readers: step events of RUNS runs, round-robin, ~600 bytes each.
         long produceStart = System.nanoTime();
@@ -78,54 +105,30 @@ class MonitorBenchmark {
         }
         double produceSeconds = (System.nanoTime() - produceStart) / 1e9;
 
-        // 2. A bare consumer that only deserializes.
-        long bareStart = System.nanoTime();
-        long bareCount = 0;
-        try (KafkaConsumer<byte[], byte[]> consumer = consumer("bench-bare-" + suffix)) {
-            consumer.subscribe(List.of(topic));
-            while (bareCount < EVENTS) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                    if (EventCodec.readTrainingEvent(r.value()).isValid()) {
-                        bareCount++;
-                    }
-                }
-            }
-        }
-        double bareSeconds = (System.nanoTime() - bareStart) / 1e9;
-
-        // 3. The monitor, exactly-once, from the start of the same topic.
-        AtomicLong processed = new AtomicLong();
+        // 2. and 3. Alternated passes over the same topic: a bare consumer that only deserializes, then the
+        // monitor (exactly-once) from the start of the topic, each with its own group.
         Map<String, Integer> stateBytes = new ConcurrentHashMap<>();
-        RunObserver counting = new RunObserver() {
-            @Override
-            public void processed(TrainingEvent event, RunState state, long nanos) {
-                if (processed.incrementAndGet() % 97 == 0) {
-                    stateBytes.put(state.runId, RunStateCodec.write(state).length);
-                }
+        List<Double> bareRates = new ArrayList<>();
+        List<Double> monitorRates = new ArrayList<>();
+        StringBuilder passes = new StringBuilder();
+        for (int round = 1 - WARMUP; round <= ROUNDS; round++) {
+            Pass bare = bare(topic, "bench-bare-" + round + "-" + suffix);
+            Pass monitor = monitor(config, topic, suffix, "bench-tput-" + round + "-" + suffix, stateBytes);
+            if (round > 0) {
+                bareRates.add(bare.rate());
+                monitorRates.add(monitor.rate());
             }
-        };
-        long monitorStart = System.nanoTime();
-        KafkaStreams streams = start(config, counting, topic, "bench-alerts-" + suffix, "bench-dlq-" + suffix,
-                "bench-tput-" + suffix);
-        long firstSeen = 0;
-        try {
-            while (processed.get() < EVENTS) {
-                if (firstSeen == 0 && processed.get() > 0) {
-                    firstSeen = System.nanoTime();
-                }
-                Thread.sleep(5);
-            }
-        } finally {
-            streams.close(Duration.ofSeconds(10));
+            passes.append(String.format((round > 0 ? "round %d:" : "warm-up %d:") + "            bare %,.0f events/s [%s], monitor %,.0f events/s [%s] (%.0f %%)%n",
+                    round, bare.rate(), bare.cpu(), monitor.rate(), monitor.cpu(), 100 * monitor.rate() / bare.rate()));
         }
-        long monitorEnd = System.nanoTime();
-        double monitorSeconds = (monitorEnd - monitorStart) / 1e9;
-        double monitorSteady = (monitorEnd - firstSeen) / 1e9;
+        double bareMedian = median(bareRates);
+        double monitorMedian = median(monitorRates);
 
         // 4. Latency: RUNS concurrent runs stepping at a steady rate; each run's loss turns NaN at a random
         // step, which must raise divergence at once. Produce time = record timestamp; alert time = forward.
         StringBuilder latencyLines = new StringBuilder();
-        for (int ratePerSecond : new int[] {5_000, 10_000, 20_000}) {
+        for (String rate : System.getProperty("bench.latency-rates", "5000,10000,20000,40000").split(",")) {
+            int ratePerSecond = Integer.parseInt(rate.trim());
             List<Long> sorted = latency(config, suffix, ratePerSecond);
             latencyLines.append(String.format("detection latency:   p50 %d ms, p99 %d ms, max %d ms over %d divergence alerts"
                             + " (%d concurrent runs at %,d events/s; produce -> alert forwarded)%n",
@@ -142,14 +145,14 @@ class MonitorBenchmark {
         }
         double meanState = stateBytes.values().stream().mapToInt(Integer::intValue).average().orElse(Double.NaN);
 
-        double bareRate = EVENTS / bareSeconds;
-        double monitorRate = EVENTS / monitorSeconds;
         StringBuilder out = new StringBuilder("\n=== monitor-service benchmark (" + Runtime.getRuntime().availableProcessors()
-                + " cores, in-process KRaft broker, " + EVENTS + " step events of " + RUNS + " runs) ===\n");
+                + " cores, broker " + BROKER + " on " + servers + ", " + EVENTS + " step events of " + RUNS + " runs, "
+                + ROUNDS + " alternated rounds after " + WARMUP + " warm-up) ===\n");
         out.append(String.format("produce:             %,.0f events/s (setup)%n", EVENTS / produceSeconds));
-        out.append(String.format("bare consumer:       %,.0f events/s (poll + EventCodec.readTrainingEvent)%n", bareRate));
-        out.append(String.format("monitor (EOS v2):    %,.0f events/s incl. start-up, %,.0f events/s from the first event"
-                + " (%.0f %% of bare)%n", monitorRate, EVENTS / monitorSteady, 100 * (EVENTS / monitorSteady) / bareRate));
+        out.append(passes);
+        out.append(String.format("bare consumer:       %,.0f events/s median (poll + EventCodec.readTrainingEvent)%n", bareMedian));
+        out.append(String.format("monitor (EOS v2):    %,.0f events/s median, from its first event (%.0f %% of bare)%n",
+                monitorMedian, 100 * monitorMedian / bareMedian));
         out.append(latencyLines);
         out.append(String.format("state per run:       %.0f bytes mean in the stream, %d bytes after 5,000 steps%n",
                 meanState, RunStateCodec.write(longRun).length));
@@ -158,7 +161,7 @@ class MonitorBenchmark {
     }
 
     private static List<Long> latency(MonitorConfig config, String suffix, int ratePerSecond) throws Exception {
-        String latencyTopic = TestKafka.createTopic("bench-latency-" + ratePerSecond + "-" + suffix, 6);
+        String latencyTopic = createTopic("bench-latency-" + ratePerSecond + "-" + suffix, 6);
         List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
         RunObserver timing = new RunObserver() {
             @Override
@@ -184,9 +187,10 @@ class MonitorBenchmark {
             long sent = 0;
             for (int step = 0; step < steps; step++) {
                 for (int r = 0; r < RUNS; r++) {
-                    long due = start + sent * 1_000_000_000L / ratePerSecond;
-                    while (System.nanoTime() < due) {
-                        Thread.onSpinWait();
+                    // Parked, not spun: a spinning producer took one of the two cores from the monitor.
+                    long wait = start + sent * 1_000_000_000L / ratePerSecond - System.nanoTime();
+                    if (wait > 0) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(wait);
                     }
                     double loss = step == nanAt[r] ? Double.NaN : 1.0;
                     long now = System.currentTimeMillis();
@@ -208,6 +212,156 @@ class MonitorBenchmark {
         List<Long> sorted = new ArrayList<>(latencies);
         Collections.sort(sorted);
         return sorted;
+    }
+
+    /** One pass over the topic: its rate and what it cost (CPU seconds of this JVM and of the broker, load). */
+    record Pass(double rate, String cpu) {
+    }
+
+    private static Pass bare(String topic, String group) {
+        Cpu cpu = Cpu.start();
+        long start = System.nanoTime();
+        long count = 0;
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer(group)) {
+            consumer.subscribe(List.of(topic));
+            while (count < EVENTS) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                    if (EventCodec.readTrainingEvent(r.value()).isValid()) {
+                        count++;
+                    }
+                }
+            }
+        }
+        return new Pass(EVENTS / ((System.nanoTime() - start) / 1e9), cpu.stop());
+    }
+
+    private static Pass monitor(MonitorConfig config, String topic, String suffix, String appId,
+                                Map<String, Integer> stateBytes) throws InterruptedException {
+        AtomicLong processed = new AtomicLong();
+        RunObserver counting = new RunObserver() {
+            @Override
+            public void processed(TrainingEvent event, RunState state, long nanos) {
+                if (processed.incrementAndGet() % 97 == 0) {
+                    stateBytes.put(state.runId, RunStateCodec.write(state).length);
+                }
+            }
+        };
+        KafkaStreams streams = start(config, counting, topic, "bench-alerts-" + suffix, "bench-dlq-" + suffix, appId);
+        try {
+            while (processed.get() == 0) {
+                Thread.sleep(1);
+            }
+            // From the first event processed: the start-up (group join, state restore) is not throughput.
+            long firstSeen = System.nanoTime();
+            Cpu cpu = Cpu.start();
+            while (processed.get() < EVENTS) {
+                Thread.sleep(5);
+            }
+            return new Pass(EVENTS / ((System.nanoTime() - firstSeen) / 1e9), cpu.stop());
+        } finally {
+            streams.close(Duration.ofSeconds(10));
+        }
+    }
+
+    /** CPU seconds of this JVM and of a separate broker over an interval, and the load average at its end. */
+    private record Cpu(long jvmNanos, long brokerNanos) {
+        static Cpu start() {
+            return new Cpu(jvmCpu(), brokerCpu());
+        }
+
+        String stop() {
+            String broker = brokerProcess == null ? "broker in this JVM"
+                    : String.format("broker %.1f s", (brokerCpu() - brokerNanos) / 1e9);
+            return String.format("cpu: this JVM %.1f s, %s; load %s", (jvmCpu() - jvmNanos) / 1e9, broker, load());
+        }
+
+        private static long jvmCpu() {
+            return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                    .getOperatingSystemMXBean()).getProcessCpuTime();
+        }
+
+        private static long brokerCpu() {
+            return brokerProcess == null ? 0 : brokerProcess.toHandle().info().totalCpuDuration()
+                    .map(Duration::toNanos).orElse(0L);
+        }
+
+        private static String load() {
+            try {
+                return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ")[0];
+            } catch (java.io.IOException e) {
+                return "?";
+            }
+        }
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    /** The broker of {@code bench.broker}: in this JVM, a separate LocalKafka JVM, or one at an address. */
+    private static String startBroker() throws Exception {
+        if (BROKER.equals("in-process")) {
+            return TestKafka.bootstrapServers();
+        }
+        if (!BROKER.equals("separate")) {
+            return BROKER;
+        }
+        java.nio.file.Path module = java.nio.file.Path.of("..", "local-kafka", "target").toAbsolutePath().normalize();
+        java.nio.file.Path jar;
+        try (var files = java.nio.file.Files.list(module)) {
+            jar = files.filter(f -> f.getFileName().toString().matches("local-kafka-.*(?<!-sources|-tests)\\.jar"))
+                    .findFirst().orElseThrow(() -> new IllegalStateException(
+                            "local-kafka is not packaged: mvn -o -q -pl local-kafka package -DskipTests"));
+        }
+        int port;
+        int controllerPort;
+        try (var a = new java.net.ServerSocket(0); var b = new java.net.ServerSocket(0)) {
+            port = a.getLocalPort();
+            controllerPort = b.getLocalPort();
+        }
+        java.nio.file.Path data = java.nio.file.Files.createTempDirectory("bench-kafka-");
+        // As ./trainwatch up starts it (start_kafka): the same heap, class path and main.
+        ProcessBuilder pb = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xms128m", "-Xmx512m", "-cp", jar + java.io.File.pathSeparator + module.resolve("lib") + "/*",
+                "io.trainwatch.kafka.LocalKafka", "--data-dir", data.toString(), "--host", "127.0.0.1",
+                "--port", String.valueOf(port), "--controller-port", String.valueOf(controllerPort));
+        pb.redirectErrorStream(true);
+        brokerProcess = pb.start();
+        var lines = new java.io.BufferedReader(new java.io.InputStreamReader(brokerProcess.getInputStream(),
+                StandardCharsets.UTF_8));
+        String line;
+        while ((line = lines.readLine()) != null) {
+            if (line.startsWith("Kafka ready on ")) {
+                Thread drain = new Thread(() -> {
+                    try {
+                        while (lines.readLine() != null) {
+                            // drained so that the broker never blocks on a full pipe
+                        }
+                    } catch (java.io.IOException ignored) {
+                        // the broker ended
+                    }
+                }, "bench-broker-output");
+                drain.setDaemon(true);
+                drain.start();
+                return "127.0.0.1:" + port;
+            }
+        }
+        throw new IllegalStateException("the separate broker ended before it was ready");
+    }
+
+    private static String createTopic(String name, int partitions) throws Exception {
+        if (BROKER.equals("in-process")) {
+            return TestKafka.createTopic(name, partitions);
+        }
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                Map.of("bootstrap.servers", servers))) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(name, partitions, (short) 1)))
+                    .all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        return name;
     }
 
     private static long pct(List<Long> sorted, double p) {
@@ -234,7 +388,7 @@ class MonitorBenchmark {
                                       String appId) {
         var topology = MonitorTopology.build(new RunMonitor(config), observer, Duration.ofHours(1),
                 Duration.ofMinutes(1), in, alerts, dlq);
-        Properties props = MonitorStreams.properties(Map.of("bootstrap.servers", TestKafka.bootstrapServers()),
+        Properties props = MonitorStreams.properties(Map.of("bootstrap.servers", servers),
                 config.streams());
         props.put("application.id", appId);
         props.put("state.dir", "target/bench-state/" + appId);
@@ -245,7 +399,7 @@ class MonitorBenchmark {
 
     private static KafkaProducer<byte[], byte[]> producer() {
         Map<String, Object> p = new HashMap<>();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers());
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
@@ -255,7 +409,7 @@ class MonitorBenchmark {
 
     private static KafkaConsumer<byte[], byte[]> consumer(String group) {
         Map<String, Object> c = new HashMap<>();
-        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers());
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
         c.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
