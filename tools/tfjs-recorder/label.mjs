@@ -25,7 +25,7 @@ const f = (v) => (typeof v === 'string' ? Number(v) : v);
 const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;
 
 const rows = [];
-for (const file of readdirSync(OUT).filter((n) => n.endsWith('.jsonl')).sort()) {
+for (const file of readdirSync(OUT).filter((n) => n.endsWith('.jsonl') && !n.includes('-control-')).sort()) {
   const events = readFileSync(`${OUT}/${file}`, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
   const started = events.find((e) => e.type === 'run-started');
   const steps = events.filter((e) => e.type === 'step');

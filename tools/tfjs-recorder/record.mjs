@@ -135,6 +135,12 @@ export const RUNS = {
     seed: 1 },
   'underfitting-linear-s2': { ...base, expect: 'underfitting', data: { ...SPIRALS3, classes: 4 }, hidden: [],
     optimizer: 'sgd', lr: 0.1, steps: 600, seed: 2 },
+  // controls, recorded only when named and never labelled: the plateau runs at a 10x lower rate show what the
+  // same data and model reach when the rate is not too high
+  'control-plateau-lowrate-s1': { ...base, expect: 'control', control: true, data: OVERLAP5, lr: 0.003, steps: 500,
+    seed: 1 },
+  'control-plateau-lowrate-s2': { ...base, expect: 'control', control: true, data: OVERLAP5, hidden: [128, 64],
+    lr: 0.005, steps: 500, seed: 2 },
 };
 
 function initializer(spec, seed) {
@@ -292,7 +298,7 @@ if (args[0] === '--list') {
   const n = record(args[1]);
   console.log(`tfjs-${args[1]}: ${n} events in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 } else {
-  const names = args.length ? args : Object.keys(RUNS);
+  const names = args.length ? args : Object.keys(RUNS).filter((n) => !RUNS[n].control);
   for (const name of names) {
     if (!RUNS[name]) throw new Error(`unknown run ${name}; --list shows them`);
     // One process per run: tfjs numbers its layers per process (dense_Dense1, ...), so each recording
