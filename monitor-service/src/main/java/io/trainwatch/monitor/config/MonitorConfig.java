@@ -211,6 +211,10 @@ public interface MonitorConfig {
         @WithDefault("0.015")
         double gapValidationRise();
 
+        /** A rise must also exceed this many standard deviations of the validation loss's own noise, estimated from its second differences, which a steady trend leaves out (ours: 3, as plateau's noise-sigmas; near zero loss a relative rise of 10 % is within the noise: tfjs healthy runs rose 12-70 % from minima of 0.016-0.04 by 0.003-0.03). */
+        @WithDefault("3.0")
+        double noiseSigmas();
+
         /** Train accuracy above which the smaller gap applies (AUTOTRAINER: 0.9). */
         @WithDefault("0.9")
         double highTrainAccuracy();

@@ -116,6 +116,10 @@ public final class RunState {
     public double lastGap = Double.NaN;
     public int gapGrowingRun;
     public int lowAccuracyRun;
+    /** The last two finite validation losses and the EMA of |second difference| (the validation loss's noise). */
+    public double lastValidationLoss = Double.NaN;
+    public double previousValidationLoss = Double.NaN;
+    public double validationNoise = Double.NaN;
 
     // --- one alert episode per detector
     public int activeMask;
