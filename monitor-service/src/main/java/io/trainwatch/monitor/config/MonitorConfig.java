@@ -134,7 +134,7 @@ public interface MonitorConfig {
         @WithDefault("1.5")
         double bestFactor();
 
-        /** Raw cross-entropy loss at or above which the run diverged (AUTOTRAINER: 1e3). */
+        /** Raw cross-entropy loss at or above which the run diverged, once above its start (AUTOTRAINER: 1e3; a loss that starts higher and falls is bad initialisation, not divergence). */
         @WithDefault("1000")
         double absoluteLoss();
 

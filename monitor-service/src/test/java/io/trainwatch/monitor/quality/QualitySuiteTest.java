@@ -93,7 +93,7 @@ class QualitySuiteTest {
      */
     static final int TFJS_DETECTED_FLOOR = 12;
     static final int TFJS_CLEAN_HEALTHY_FLOOR = 2;
-    static final int TFJS_WRONG_FIRINGS_CEILING = 7;
+    static final int TFJS_WRONG_FIRINGS_CEILING = 5;
 
     static boolean strict(Fixtures.Fixture f) {
         return !MEASURED_ONLY.contains(f.source());
