@@ -84,6 +84,9 @@ public final class RunState {
     public double emaLogUpdateLast = Double.NaN;
     public int vanishingHold;
     public int vanishingClear;
+    /** Whether any hidden layer's gradient norm has been non-zero, and for how many steps since all were exactly 0. */
+    public boolean hiddenGradientsSeen;
+    public int deadHiddenRun;
 
     // --- exploding gradients
     public final float[] gradientWindow = new float[GRADIENT_WINDOW];

@@ -104,6 +104,8 @@ public final class RunStateCodec {
         out.writeDouble(s.lastValidationLoss);
         out.writeDouble(s.previousValidationLoss);
         out.writeDouble(s.validationNoise);
+        out.writeByte(s.hiddenGradientsSeen ? 1 : 0);
+        out.writeInt(s.deadHiddenRun);
         return out.toByteArray();
     }
 
@@ -195,6 +197,10 @@ public final class RunStateCodec {
                 s.lastValidationLoss = in.readDouble();
                 s.previousValidationLoss = in.readDouble();
                 s.validationNoise = in.readDouble();
+            }
+            if (in.remains(1 + Integer.BYTES)) { // appended later: dead hidden layers
+                s.hiddenGradientsSeen = in.readByte() != 0;
+                s.deadHiddenRun = in.readInt();
             }
             return s.runId == null ? null : s;
         } catch (BufferUnderflowException | IllegalArgumentException e) {
