@@ -16,6 +16,9 @@
 // - plateau, underfitting: the first step whose 20-step mean loss is within 15 % of the mean of the last
 //   150 steps;
 // - overfitting: the step of the minimum validation loss.
+// Allowed co-diagnoses: divergence beside exploding gradients; bad-initialization when the first loss is > 2 from
+// ln C; vanishing-gradients when every hidden layer's gradient is exactly 0 for >= 20 steps after some was not
+// (dead ReLUs), on a run not started far from ln C.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -98,6 +101,19 @@ for (const file of readdirSync(OUT).filter((n) => n.endsWith('.jsonl') && !n.inc
   // bad-initialization on any run whose first loss is > 2 away from ln C (the bad-initialization rule above)
   const allowedList = pathology === 'exploding-gradients' ? ['divergence'] : [];
   if (pathology !== 'bad-initialization' && Math.abs(loss[0] - Math.log(C)) > 2) allowedList.push('bad-initialization');
+  // dead ReLUs: every hidden layer's gradient exactly 0 for >= 20 consecutive steps after some was non-zero, on a
+  // run that did not start far from ln C (there it is the bad initialisation)
+  const hiddenLayers = layers.slice(0, -1);
+  let aliveSeen = false;
+  let deadRun = 0;
+  let deadLong = false;
+  for (const s of steps) {
+    const h = hiddenLayers.map((l) => f(s.layerGradientNorms[l]));
+    if (h.length === 0 || !h.every(Number.isFinite)) continue;
+    if (h.some((x) => x > 0)) { aliveSeen = true; deadRun = 0; } else if (aliveSeen && ++deadRun >= 20) deadLong = true;
+  }
+  if (deadLong && pathology !== 'vanishing-gradients' && pathology !== 'bad-initialization'
+      && !(Math.abs(loss[0] - Math.log(C)) > 2)) allowedList.push('vanishing-gradients');
   const allowed = allowedList.join(';');
   console.log(`${file.padEnd(36)} ${pathology.padEnd(20)} onset ${String(onset).padStart(4)}  ${steps.length} steps, ${finished.status}; ${why}`);
   rows.push(`${file}.gz,${pathology},${onset},${allowed},tfjs`);

@@ -134,7 +134,7 @@ public interface MonitorConfig {
         @WithDefault("1.5")
         double bestFactor();
 
-        /** Raw cross-entropy loss at or above which the run diverged (AUTOTRAINER: 1e3). */
+        /** Raw cross-entropy loss at or above which the run diverged, once above its start (AUTOTRAINER: 1e3; a loss that starts higher and falls is bad initialisation, not divergence). */
         @WithDefault("1000")
         double absoluteLoss();
 
@@ -210,6 +210,10 @@ public interface MonitorConfig {
         /** With the accuracy gap held for {@link #patience()} validations, a validation loss this fraction above its minimum while the training loss falls is overfitting (AUTOTRAINER: gap plus "train loss down, val loss up"; ours 1.5 %: a recorded run rose 4 % in 260 steps at a 0.17 gap). */
         @WithDefault("0.015")
         double gapValidationRise();
+
+        /** A rise must also exceed this many standard deviations of the validation loss's own noise, estimated from its second differences, which a steady trend leaves out (ours: 3, as plateau's noise-sigmas; near zero loss a relative rise of 10 % is within the noise: tfjs healthy runs rose 12-70 % from minima of 0.016-0.04 by 0.003-0.03). */
+        @WithDefault("3.0")
+        double noiseSigmas();
 
         /** Train accuracy above which the smaller gap applies (AUTOTRAINER: 0.9). */
         @WithDefault("0.9")

@@ -9,7 +9,7 @@ import io.trainwatch.monitor.engine.RunState;
  * {@code divergence}: a non-finite loss fires at once (Keras TerminateOnNaN, SageMaker ExplodingTensor);
  * a smoothed loss {@code startFactor} times its start (for cross-entropy: its start or ln(C), whichever
  * is larger), {@code bestFactor} times its best having lost half of the progress made, or a raw
- * cross-entropy of 1e3 (AUTOTRAINER) fire after {@code patience} steps. Resolves after as many finite,
+ * cross-entropy of 1e3 (AUTOTRAINER) above that start fire after {@code patience} steps. Resolves after as many finite,
  * normal steps.
  */
 public final class DivergenceDetector implements Detector {
@@ -51,7 +51,9 @@ public final class DivergenceDetector implements Detector {
         boolean aboveStart = reference > 0 && s.ema > config.startFactor() * reference;
         boolean aboveBest = s.minEma > 0 && s.startLoss > s.minEma && s.ema > config.bestFactor() * s.minEma
                 && s.ema - s.minEma > 0.5 * (s.startLoss - s.minEma);
-        boolean absolute = s.crossEntropy && loss >= config.absoluteLoss();
+        // AUTOTRAINER's 1e3 only once the loss is above where the run started: a loss that starts at 1e5 and falls
+        // is badly initialised (bad-initialization reports it), not diverging, which is "far above its start or best".
+        boolean absolute = s.crossEntropy && loss >= config.absoluteLoss() && loss > reference;
         if (aboveStart || aboveBest || absolute) {
             s.divergenceHold++;
             s.divergenceClear = 0;

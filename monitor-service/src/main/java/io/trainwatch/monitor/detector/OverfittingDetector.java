@@ -34,18 +34,54 @@ public final class OverfittingDetector implements Detector {
                 + "or stop early at the validation minimum.";
     }
 
+    /** E|x| of a second difference of unit-variance white noise: sqrt(6) * sqrt(2 / pi). */
+    static final double SECOND_DIFFERENCE_MEAN_ABS = Math.sqrt(6) * Math.sqrt(2 / Math.PI);
+    /** Weight of each new |second difference| in the noise EMA. */
+    private static final double NOISE_ALPHA = 0.3;
+
+    /**
+     * Tracks the validation loss's noise: an EMA of |v(t) - 2 v(t-1) + v(t-2)|, which a straight trend leaves at 0,
+     * over triples whose first two were no new minimum (the descent into a minimum and its turn are the trend).
+     */
+    static void updateNoise(RunState s, double vl) {
+        if (!Double.isNaN(s.previousValidationLoss) && s.lastValidationLoss != s.minValidationLoss
+                && s.previousValidationLoss != s.minValidationLoss) {
+            double d2 = Math.abs(vl - 2 * s.lastValidationLoss + s.previousValidationLoss);
+            if (Double.isFinite(d2)) {
+                s.validationNoise = Stats.ema(s.validationNoise, d2, NOISE_ALPHA);
+            }
+        }
+        s.previousValidationLoss = s.lastValidationLoss;
+        s.lastValidationLoss = vl;
+    }
+
+    /**
+     * Whether {@code vl} is {@code fraction} above a positive minimum (a relative rise against a minimum of 0 is
+     * undefined: float32 cross-entropy is exactly 0 on an all-correct set) and more than {@code noiseSigmas}
+     * standard deviations of the validation loss's own noise above it.
+     */
+    boolean risen(RunState s, double vl, double fraction) {
+        double min = s.minValidationLoss;
+        if (!(min > 0) || !Double.isFinite(vl) || vl - min <= fraction * min) {
+            return false;
+        }
+        double sigma = Double.isNaN(s.validationNoise) ? 0 : s.validationNoise / SECOND_DIFFERENCE_MEAN_ABS;
+        return vl - min > config.noiseSigmas() * sigma;
+    }
+
     @Override
     public Condition onValidation(RunState s, ValidationEvent v) {
         double trainLoss = Stats.finite(v.trainLoss()) ? v.trainLoss() : s.ema;
         boolean lossRising = false;
         if (Stats.finite(v.validationLoss())) {
             double vl = v.validationLoss();
+            updateNoise(s, vl);
             if (Double.isNaN(s.minValidationLoss) || vl < s.minValidationLoss) {
                 s.minValidationLoss = vl;
                 s.minValidationStep = v.step();
                 s.trainLossAtMinValidation = trainLoss;
                 s.validationRiseRun = 0;
-            } else if (vl - s.minValidationLoss > config.validationRise() * Math.abs(s.minValidationLoss)) {
+            } else if (risen(s, vl, config.validationRise())) {
                 s.validationRiseRun++;
             } else {
                 s.validationRiseRun = 0;
@@ -77,12 +113,15 @@ public final class OverfittingDetector implements Detector {
         // while the training loss went down; then a small rise suffices.
         boolean gapAndLossUp = s.gapRun >= config.patience() && Stats.finite(v.validationLoss())
                 && s.minValidationStep != v.step()
-                && v.validationLoss() - s.minValidationLoss > config.gapValidationRise() * Math.abs(s.minValidationLoss)
+                && risen(s, v.validationLoss(), config.gapValidationRise())
                 && Double.isFinite(trainLoss) && trainLoss < s.trainLossAtMinValidation;
         Evidence evidence = new Evidence();
         if (Stats.finite(v.validationLoss())) {
             evidence.and("validationLoss", v.validationLoss()).and("minValidationLoss", s.minValidationLoss)
                     .and("minValidationStep", s.minValidationStep);
+            if (!Double.isNaN(s.validationNoise)) {
+                evidence.and("validationLossNoise", s.validationNoise / SECOND_DIFFERENCE_MEAN_ABS);
+            }
         }
         evidence.and("trainLoss", trainLoss).and("trainLossAtMinValidation", s.trainLossAtMinValidation);
         if (!Double.isNaN(gap)) {

@@ -9,7 +9,11 @@ import io.trainwatch.monitor.engine.RunState;
  * {@code vanishing-gradients}: the first layer's gradient is tiny next to the last layer's (AUTOTRAINER:
  * ratio <= 1e-3 and first-layer norm <= 1e-4), or the first layer's update:parameter ratio stays below
  * 1e-4 while the last layer's does not (DL4J UI guidance: about 1e-3). Both on log-scale EMAs, for
- * {@code patience} consecutive steps; it resolves after as many steps without the condition.
+ * {@code patience} consecutive steps; it resolves after as many steps without the condition. Also dead
+ * hidden layers (dying ReLU): every hidden layer's gradient norm exactly 0 for {@code patience} steps after
+ * some had been non-zero, the extreme of a gradient that no longer reaches the first layers (SageMaker
+ * DeadRelu); all zero from the first step is symmetric initialisation, and dead units in a run that started
+ * far from ln C are huge initial weights: bad-initialization reports both.
  */
 public final class VanishingGradientsDetector implements Detector {
 
@@ -19,12 +23,14 @@ public final class VanishingGradientsDetector implements Detector {
     private static final double DEAD = 1e-7;
 
     private final MonitorConfig.VanishingGradients config;
+    private final double initialLossFactor;
     private final double logRatio;
     private final double logFirst;
     private final double logUpdate;
 
-    public VanishingGradientsDetector(MonitorConfig.VanishingGradients config) {
+    public VanishingGradientsDetector(MonitorConfig.VanishingGradients config, MonitorConfig.BadInitialization badInit) {
         this.config = config;
+        this.initialLossFactor = badInit.initialLossFactor();
         this.logRatio = Math.log10(config.ratio());
         this.logFirst = Math.log10(config.firstLayerNorm());
         this.logUpdate = Math.log10(config.updateRatio());
@@ -41,8 +47,55 @@ public final class VanishingGradientsDetector implements Detector {
                 + "batch normalisation or residual connections; a shallower network also helps.";
     }
 
+    /** The remedy for dead hidden layers: the units were pushed where ReLU's gradient is 0. */
+    static final String DEAD_REMEDY = "Dead ReLU units: lower the learning rate (a too-large step pushed every unit "
+            + "negative), use leaky ReLU or ELU with He initialisation, and restart from a checkpoint before they died.";
+
+    /**
+     * Counts the steps with every hidden layer's gradient norm exactly 0 after some had been non-zero; -1 when
+     * the step says nothing (no hidden layer, or a missing or non-finite norm).
+     */
+    static int deadHiddenSteps(RunState s, StepEvent e) {
+        java.util.Map<String, Double> layers = e.layerGradientNorms();
+        double hidden = Stats.maxHidden(layers);
+        if (!Double.isFinite(hidden)) {
+            return -1;
+        }
+        if (hidden > 0) {
+            s.hiddenGradientsSeen = true;
+            s.deadHiddenRun = 0;
+        } else if (s.hiddenGradientsSeen) {
+            s.deadHiddenRun++;
+        }
+        return s.deadHiddenRun;
+    }
+
     @Override
     public Condition onStep(RunState s, StepEvent e) {
+        int dead = deadHiddenSteps(s, e);
+        // Units that die in a run that started far from ln C (huge initial weights) are that bad initialisation,
+        // which bad-initialization reports with the same remedy (He initialisation).
+        boolean farStart = Double.isFinite(s.chanceLoss) && s.chanceLoss > 0
+                && s.firstLoss > initialLossFactor * s.chanceLoss;
+        if (dead >= 1 && !farStart) {
+            s.vanishingClear = 0;
+            if (dead >= config.patience()) {
+                StringBuilder names = new StringBuilder();
+                int i = 0;
+                for (String layer : e.layerGradientNorms().keySet()) {
+                    if (i++ < e.layerGradientNorms().size() - 1) {
+                        names.append(names.isEmpty() ? "" : ", ").append(layer);
+                    }
+                }
+                Evidence evidence = Evidence.of("deadHiddenLayers", e.layerGradientNorms().size() - 1)
+                        .and("stepsDead", dead).and("lastLayerGradientNorm", Stats.last(e.layerGradientNorms()))
+                        .and("loss", e.loss());
+                return Condition.holds(Alert.WARNING, String.format("Vanishing gradients: every hidden layer's "
+                        + "gradient is exactly 0 (%s) for %d steps after it was not: dead ReLU units, the network "
+                        + "can no longer learn.", names, dead), evidence.map(), DEAD_REMEDY, Alert.ACTION_STOP);
+            }
+            return Condition.UNCHANGED;
+        }
         boolean seen = false;
         double first = Stats.first(e.layerGradientNorms());
         double last = Stats.last(e.layerGradientNorms());

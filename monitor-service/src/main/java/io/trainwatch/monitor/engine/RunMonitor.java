@@ -44,7 +44,7 @@ public final class RunMonitor {
     public RunMonitor(MonitorConfig config) {
         this.config = config;
         PlateauDetector plateau = new PlateauDetector(config.plateau());
-        put(new VanishingGradientsDetector(config.vanishingGradients()));
+        put(new VanishingGradientsDetector(config.vanishingGradients(), config.badInitialization()));
         put(new ExplodingGradientsDetector(config.explodingGradients()));
         put(new DivergenceDetector(config.divergence()));
         put(plateau);

@@ -84,6 +84,9 @@ public final class RunState {
     public double emaLogUpdateLast = Double.NaN;
     public int vanishingHold;
     public int vanishingClear;
+    /** Whether any hidden layer's gradient norm has been non-zero, and for how many steps since all were exactly 0. */
+    public boolean hiddenGradientsSeen;
+    public int deadHiddenRun;
 
     // --- exploding gradients
     public final float[] gradientWindow = new float[GRADIENT_WINDOW];
@@ -116,6 +119,10 @@ public final class RunState {
     public double lastGap = Double.NaN;
     public int gapGrowingRun;
     public int lowAccuracyRun;
+    /** The last two finite validation losses and the EMA of |second difference| (the validation loss's noise). */
+    public double lastValidationLoss = Double.NaN;
+    public double previousValidationLoss = Double.NaN;
+    public double validationNoise = Double.NaN;
 
     // --- one alert episode per detector
     public int activeMask;

@@ -101,6 +101,11 @@ public final class RunStateCodec {
             out.writeByte(s.episodeSeverity[i]);
         }
         out.writeLong(s.lastPlateauStep);
+        out.writeDouble(s.lastValidationLoss);
+        out.writeDouble(s.previousValidationLoss);
+        out.writeDouble(s.validationNoise);
+        out.writeByte(s.hiddenGradientsSeen ? 1 : 0);
+        out.writeInt(s.deadHiddenRun);
         return out.toByteArray();
     }
 
@@ -188,6 +193,15 @@ public final class RunStateCodec {
             }
             // Appended later: a state written before it has none (no plateau remembered).
             s.lastPlateauStep = in.remains(Long.BYTES) ? in.readLong() : -1;
+            if (in.remains(3 * Double.BYTES)) { // appended later: the validation loss's noise
+                s.lastValidationLoss = in.readDouble();
+                s.previousValidationLoss = in.readDouble();
+                s.validationNoise = in.readDouble();
+            }
+            if (in.remains(1 + Integer.BYTES)) { // appended later: dead hidden layers
+                s.hiddenGradientsSeen = in.readByte() != 0;
+                s.deadHiddenRun = in.readInt();
+            }
             return s.runId == null ? null : s;
         } catch (BufferUnderflowException | IllegalArgumentException e) {
             return null;

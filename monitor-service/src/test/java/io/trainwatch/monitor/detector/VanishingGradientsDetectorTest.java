@@ -1,0 +1,101 @@
+package io.trainwatch.monitor.detector;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trainwatch.events.Alert;
+import io.trainwatch.events.Contract;
+import io.trainwatch.events.StepEvent;
+import io.trainwatch.monitor.engine.RunMonitor;
+import io.trainwatch.monitor.engine.RunState;
+import io.trainwatch.monitor.engine.RunStateCodec;
+import io.trainwatch.monitor.support.TestConfig;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class VanishingGradientsDetectorTest {
+
+    private final RunMonitor monitor = new RunMonitor(TestConfig.defaults());
+
+    private static Map<String, Double> norms(double hidden1, double hidden2, double output) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("dense_Dense1", hidden1);
+        m.put("dense_Dense2", hidden2);
+        m.put("dense_Dense3", output);
+        return m;
+    }
+
+    private static StepEvent step(long step, double loss, Map<String, Double> norms) {
+        return new StepEvent(Contract.SCHEMA_VERSION, "r", Instant.EPOCH.plusSeconds(step), null, null, step, 0, loss,
+                null, 0.1, 1.0, norms, null, null, null, null);
+    }
+
+    private RunState run() {
+        RunState s = monitor.newState("r");
+        s.crossEntropy = true;
+        s.chanceLoss = Math.log(3);
+        return s;
+    }
+
+    /** Vanishing-gradients alerts of {@code alive} live steps then {@code dead} steps with hidden norms exactly 0. */
+    private List<Alert> vanishing(RunState s, double firstLoss, int alive, int dead, int revived) {
+        List<Alert> out = new ArrayList<>();
+        int t = 0;
+        for (int i = 0; i < alive + dead + revived; i++, t++) {
+            boolean isDead = i >= alive && i < alive + dead;
+            double loss = i == 0 ? firstLoss : isDead ? 1.24 : 0.9;
+            Map<String, Double> n = isDead ? norms(0.0, 0.0, 0.05) : norms(0.4, 0.5, 0.6);
+            monitor.process(s, step(t, loss, n)).stream()
+                    .filter(a -> a.detector().equals(VanishingGradientsDetector.NAME)).forEach(out::add);
+        }
+        return out;
+    }
+
+    @Test
+    void hiddenLayersThatDieAfterLearningFireWithTheirNamesAndTheDeadReluRemedy() {
+        List<Alert> alerts = vanishing(run(), 1.1, 17, 60, 0);
+        assertThat(alerts).hasSize(1);
+        Alert a = alerts.get(0);
+        assertThat(a.status()).isEqualTo(Alert.FIRING);
+        assertThat(a.step()).isEqualTo(17 + 20 - 1);
+        assertThat(a.summary()).contains("dense_Dense1, dense_Dense2").contains("exactly 0").doesNotContain("Dense3");
+        assertThat(a.remedy()).contains("lower the learning rate").contains("leaky ReLU").contains("He");
+        assertThat(a.evidence()).containsEntry("deadHiddenLayers", 2.0).containsEntry("stepsDead", 20.0);
+        assertThat(a.suggestedAction()).isEqualTo(Alert.ACTION_STOP);
+    }
+
+    @Test
+    void nineteenDeadStepsAreNotEnoughAndRevivedLayersResolveIt() {
+        assertThat(vanishing(run(), 1.1, 17, 19, 40)).isEmpty();
+        List<Alert> alerts = vanishing(run(), 1.1, 17, 30, 40);
+        assertThat(alerts).extracting(Alert::status).containsExactly(Alert.FIRING, Alert.RESOLVED);
+    }
+
+    @Test
+    void deadFromTheFirstStepIsSymmetricInitNotThisRule() {
+        assertThat(vanishing(run(), 1.1, 0, 80, 0)).isEmpty();
+    }
+
+    @Test
+    void unitsDyingInARunThatStartedFarFromLnCAreLeftToBadInitialization() {
+        assertThat(vanishing(run(), 378_700, 17, 60, 0)).isEmpty();
+    }
+
+    @Test
+    void nonFiniteOrMissingNormsNeitherCountNorBreakTheRun() {
+        RunState s = run();
+        vanishing(s, 1.1, 10, 10, 0);
+        assertThat(s.deadHiddenRun).isEqualTo(10);
+        monitor.process(s, step(20, 1.2, norms(Double.NaN, 0.0, 0.1)));
+        monitor.process(s, step(21, 1.2, norms(Double.POSITIVE_INFINITY, 0.0, 0.1)));
+        monitor.process(s, step(22, 1.2, null));
+        monitor.process(s, step(23, 1.2, Map.of()));
+        assertThat(s.deadHiddenRun).isEqualTo(10);
+        RunState copy = RunStateCodec.read(RunStateCodec.write(s));
+        assertThat(copy.deadHiddenRun).isEqualTo(10);
+        assertThat(copy.hiddenGradientsSeen).isTrue();
+    }
+}
