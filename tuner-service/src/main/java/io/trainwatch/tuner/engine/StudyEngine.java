@@ -783,6 +783,11 @@ public final class StudyEngine {
         if (init != null && !"normal".equals(String.valueOf(init)) && !"uniform".equals(String.valueOf(init))) {
             base.remove("initStd");
         }
+        // A preflight step reads every step: the overfit check counts consecutive steps at accuracy 1.0 and the
+        // range test wants a point per rate, so a base that publishes every N-th step would fail them.
+        if (Trial.PREFLIGHT.equals(t.origin)) {
+            base.remove("sampleEvery");
+        }
         // The range test's ramp replaces any schedule of the base model.
         if (t.params.containsKey(TrainerParameters.SCHEDULE)) {
             base.remove("lrSchedule");

@@ -158,6 +158,22 @@ class PreflightEngineTest {
     }
 
     @Test
+    void preflightTrialsPublishEveryStepEvenWhenTheStudysModelSamples() {
+        StudySpec base = spec(preflight("stop"));
+        Map<String, Object> model = new java.util.LinkedHashMap<>(base.model());
+        model.put("sampleEvery", 5);
+        StudySpec sampled = new StudySpec(base.name(), base.objective(), base.space(), base.budget(), base.dataset(),
+                model, base.seed(), base.remedies(), base.reactions(), base.preflight());
+        StudyEngine e = engine();
+        Trial p1 = e.create("s1", sampled).trials().get(0);
+        assertThat(p1.origin()).isEqualTo(Trial.PREFLIGHT);
+        assertThat(p1.base()).doesNotContainKey("sampleEvery");
+        // So does the range test (step 3).
+        Effects fx = passFirstTwo(e);
+        assertThat(fx.trials()).singleElement().satisfies(t -> assertThat(t.base()).doesNotContainKey("sampleEvery"));
+    }
+
+    @Test
     void aBadlyInitialisedModelStopsTheStudyAtStepOneWithTheCause() {
         StudyEngine e = engine();
         e.create("s1", spec(preflight("stop")));
