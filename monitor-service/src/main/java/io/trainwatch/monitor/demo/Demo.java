@@ -7,6 +7,7 @@ import io.trainwatch.events.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -100,20 +101,34 @@ public final class Demo {
         }
         String suffix = Long.toString(System.currentTimeMillis(), 36);
         List<DemoPlan.Study> plan = DemoPlan.studies(scenarios, suffix, only, studies);
-        DemoLedger ledger = new DemoLedger(plan);
-        try (KafkaConsumer<String, byte[]> consumer = consumer(bootstrap)) {
+        KafkaConsumer<String, byte[]> kafka;
+        try {
+            kafka = consumer(bootstrap);
+        } catch (KafkaException | IllegalStateException e) {
+            System.err.println("demo: Kafka is not usable at " + bootstrap + ": " + e.getMessage());
+            return 2;
+        }
+        try (KafkaConsumer<String, byte[]> consumer = kafka) {
             long scenarioCount = plan.stream().filter(s -> s.expected() != null).count();
             say("starting %d scenario runs (one-trial studies, so the tuner steers them)%s; live page: %s/",
                     scenarioCount, studies ? ", a search of 6 trials and seed 004's procedure (preflight checks, then"
                             + " a search)" : "", monitor);
             List<String> rejected = new ArrayList<>();
             for (DemoPlan.Study s : plan) {
-                HttpResponse<String> r = post(tuner + "/studies", EventCodec.MAPPER.writeValueAsString(s.request()));
+                HttpResponse<String> r;
+                try {
+                    r = post(tuner + "/studies", EventCodec.MAPPER.writeValueAsString(s.request()));
+                } catch (IOException e) {
+                    System.err.println("demo: the tuner does not answer at " + tuner + "/studies: " + e.getMessage());
+                    return 2;
+                }
                 if (r.statusCode() != 201) {
                     rejected.add(s.studyId());
                     say("the tuner refused study %s: HTTP %d %s", s.studyId(), r.statusCode(), r.body());
                 }
             }
+            // A refused study never runs: the demo does not wait for it (the exit status reports it).
+            DemoLedger ledger = new DemoLedger(plan.stream().filter(s -> !rejected.contains(s.studyId())).toList());
             List<String> studyIds = plan.stream().filter(s -> s.expected() == null).map(DemoPlan.Study::studyId)
                     .filter(id -> !rejected.contains(id)).toList();
             long deadline = System.nanoTime() + timeout.toNanos();
@@ -149,7 +164,11 @@ public final class Demo {
                     timedOut = true;
                     say("timed out after %d s: stopping the demo's studies", timeout.toSeconds());
                     for (DemoPlan.Study s : plan) {
-                        post(tuner + "/studies/" + s.studyId() + "/stop?reason=demo+timed+out", "");
+                        try {
+                            post(tuner + "/studies/" + s.studyId() + "/stop?reason=demo+timed+out", "");
+                        } catch (IOException e) {
+                            say("could not stop study %s: %s", s.studyId(), e.getMessage());
+                        }
                     }
                     break;
                 }

@@ -46,6 +46,13 @@ class DemoDriverTest {
         assertThat(r.output).contains("unknown argument --bogus").contains("usage: demo");
     }
 
+    @Test
+    void anUnreachableBrokerIsAClearErrorWithExitStatus2() throws Exception {
+        Result r = demo("--bootstrap", "127.0.0.1:" + Stack.freePort(), "--only", "healthy");
+        assertThat(r.exit).as(r.output).isEqualTo(2);
+        assertThat(r.output).contains("demo: Kafka is not usable at 127.0.0.1:");
+    }
+
     private record Result(int exit, String output) {
     }
 
