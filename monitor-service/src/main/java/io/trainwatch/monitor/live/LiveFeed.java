@@ -14,6 +14,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.PartitionInfo;
@@ -112,12 +113,15 @@ public class LiveFeed {
         if (ticker != null) {
             ticker.shutdownNow();
         }
-        if (thread != null) {
-            try {
-                thread.join(5000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        try {
+            if (ticker != null) {
+                ticker.awaitTermination(1, java.util.concurrent.TimeUnit.SECONDS); // no push() beside onComplete()
             }
+            if (thread != null) {
+                thread.join(5000);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         pushes.onComplete();
     }
@@ -172,6 +176,9 @@ public class LiveFeed {
         }
     }
 
+    /** The next offset of every partition read so far, kept across reconnects (feed thread only; 5 topics' partitions). */
+    private final Map<TopicPartition, Long> resumeAt = new HashMap<>();
+
     private void follow(KafkaConsumer<String, byte[]> c) {
         Set<TopicPartition> assigned = new HashSet<>();
         long nextCheck = 0;
@@ -189,12 +196,17 @@ public class LiveFeed {
                 pause(500);
                 continue;
             }
-            for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(500))) {
+            ConsumerRecords<String, byte[]> records = c.poll(Duration.ofMillis(500));
+            for (ConsumerRecord<String, byte[]> r : records) {
                 try {
                     store.apply(r.topic(), r.key(), r.value());
                 } catch (RuntimeException e) {
                     Log.warnf(e, "Live page skipped a record of %s-%d@%d", r.topic(), r.partition(), r.offset());
                 }
+            }
+            for (TopicPartition tp : records.partitions()) {
+                List<ConsumerRecord<String, byte[]>> of = records.records(tp);
+                resumeAt.put(tp, of.get(of.size() - 1).offset() + 1);
             }
             if (!caughtUp && startEnds != null && startEnds.entrySet().stream()
                     .allMatch(e -> c.position(e.getKey()) >= e.getValue())) {
@@ -204,7 +216,10 @@ public class LiveFeed {
         }
     }
 
-    /** Assigns the partitions not assigned yet, each from now minus the lookback; returns them. */
+    /**
+     * Assigns the partitions not assigned yet, each where a previous consumer of this feed stopped, else from now minus
+     * the lookback; returns them.
+     */
     private List<TopicPartition> assignNew(KafkaConsumer<String, byte[]> c, Set<TopicPartition> assigned) {
         List<TopicPartition> added = new ArrayList<>();
         Map<String, List<PartitionInfo>> topics = c.listTopics(Duration.ofSeconds(10));
@@ -232,7 +247,10 @@ public class LiveFeed {
         List<TopicPartition> toEnd = new ArrayList<>();
         for (TopicPartition tp : added) {
             OffsetAndTimestamp o = offsets.get(tp);
-            if (o == null) {
+            Long resume = resumeAt.get(tp);
+            if (resume != null) {
+                c.seek(tp, resume); // a reconnect goes on where the last consumer stopped, not 6 h back
+            } else if (o == null) {
                 toEnd.add(tp); // nothing newer than the lookback
             } else {
                 c.seek(tp, o.offset());

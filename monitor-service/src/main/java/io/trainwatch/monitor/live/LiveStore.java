@@ -127,7 +127,9 @@ public final class LiveStore {
         if (e.trialId() != null) {
             run.trialId = e.trialId();
         }
-        run.lastEventAt = e.timestamp();
+        if (e.timestamp() != null && (run.lastEventAt == null || e.timestamp().isAfter(run.lastEventAt))) {
+            run.lastEventAt = e.timestamp(); // a replayed or late event never moves it back
+        }
         if (LiveRun.QUEUED.equals(run.status)) {
             run.status = LiveRun.RUNNING;
         }

@@ -73,6 +73,15 @@ class LiveStoreTest {
     }
 
     @Test
+    void aLateOrReplayedEventNeverMovesTheRunsLastEventTimeBack() throws Exception {
+        LiveStore store = new LiveStore(config(Map.of()), clock);
+        store.apply(Topics.TRAINING_EVENTS, "r1", EventCodec.write(step("r1", 9, 1.0)));
+        store.apply(Topics.TRAINING_EVENTS, "r1", EventCodec.write(step("r1", 2, 1.0)));
+        JsonNode run = STRICT.readTree(LiveJson.write(store.run("r1")));
+        assertThat(Instant.parse(run.at("/run/lastEventAt").asText())).isEqualTo(T0.plusMillis(9));
+    }
+
+    @Test
     void nanAndInfinityAreStringsInEveryJsonTheStoreWrites() throws Exception {
         LiveStore store = new LiveStore(config(Map.of()), clock);
         store.apply(Topics.TRAINING_EVENTS, "r1", EventCodec.write(step("r1", 0, 1.0)));
