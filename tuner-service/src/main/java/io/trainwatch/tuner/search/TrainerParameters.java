@@ -40,7 +40,10 @@ public final class TrainerParameters {
     /** Model size: larger means a bigger model. */
     public static final Set<String> MODEL_SIZE = Set.of(WIDTH, LAYERS, HIDDEN_UNITS, HIDDEN_LAYER_COUNT);
 
-    /** Names a trial's hyperparameters may use (the trainer rejects a trial with any other). */
+    /**
+     * Names a study's space and its preflight's fixed values may use (the trainer rejects a trial with any name it
+     * does not know); the preflight adds {@link #SCHEDULE} and {@link #SUBSET_BATCHES} to its own trials itself.
+     */
     public static final Set<String> HYPERPARAMETERS = Set.of(LEARNING_RATE, L2, DROPOUT, "optimizer", "momentum",
             ACTIVATION, WEIGHT_INIT, "initStd", "batchSize", "epochs", SEED, HIDDEN_LAYERS, LAYERS, WIDTH,
             HIDDEN_UNITS, HIDDEN_LAYER_COUNT, BATCH_NORM);
