@@ -10,7 +10,7 @@ import java.util.Map;
 /**
  * One optimisation step. {@code loss} may be NaN or infinite (that is what divergence looks like);
  * optional metrics are null when the trainer does not report them. Layer maps keep their order, from
- * the input layer to the output layer.
+ * the input layer to the output layer, as immutable {@link LayerMap}s.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"schemaVersion", "type", "runId", "timestamp", "studyId", "trialId", "step", "epoch", "loss"})
@@ -37,9 +37,9 @@ public record StepEvent(
         Contract.requireTimestamp(timestamp);
         Contract.requireNonNegative("step", step);
         Contract.requireNonNegative("epoch", epoch);
-        layerGradientNorms = Contract.orderedCopy(layerGradientNorms);
-        parameterNorms = Contract.orderedCopy(parameterNorms);
-        updateRatios = Contract.orderedCopy(updateRatios);
+        layerGradientNorms = LayerMap.copyOf(layerGradientNorms);
+        parameterNorms = LayerMap.copyOf(parameterNorms);
+        updateRatios = LayerMap.copyOf(updateRatios);
     }
 
     @Override

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.core.JsonToken;
 
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -254,13 +253,13 @@ final class StepFastPath {
         if (t != JsonToken.START_OBJECT) {
             throw Aside.INSTANCE;
         }
-        Map<String, Double> out = new LinkedHashMap<>();
+        LayerMap.Builder out = new LayerMap.Builder();
         String key;
         while ((key = p.nextFieldName()) != null) {
-            if (out.put(key, number(p, p.nextToken())) != null) {
+            if (!out.add(key, number(p, p.nextToken()))) {
                 throw Aside.INSTANCE; // a repeated key: the general reader rejects the message
             }
         }
-        return out;
+        return out.build();
     }
 }

@@ -19,12 +19,19 @@ public final class Evidence {
     private String[] keys = new String[6];
     private double[] values = new double[6];
     private int size;
+    /** Set by {@link #map()}, which shares the arrays: a later {@link #and} copies them first. */
+    private boolean shared;
 
     public static Evidence of(String key, double value) {
         return new Evidence().and(key, value);
     }
 
     public Evidence and(String key, double value) {
+        if (shared) {
+            keys = keys.clone();
+            values = values.clone();
+            shared = false;
+        }
         for (int i = 0; i < size; i++) {
             if (keys[i].equals(key)) {
                 values[i] = value; // as a map's put: the key keeps its place
@@ -43,7 +50,9 @@ public final class Evidence {
 
     /** The evidence so far, in order, rounded when first read; later {@link #and} calls do not change it. */
     public Map<String, Double> map() {
-        return new Rounded(Arrays.copyOf(keys, size), Arrays.copyOf(values, size));
+        // Most maps are dropped unread (a detector's condition on a step that changes nothing): no copy here.
+        shared = true;
+        return new Rounded(keys, values, size);
     }
 
     static double round(double v) {
@@ -57,17 +66,19 @@ public final class Evidence {
     private static final class Rounded extends AbstractMap<String, Double> {
         private final String[] keys;
         private final double[] raw;
+        private final int size;
         private Map<String, Double> rounded;
 
-        Rounded(String[] keys, double[] raw) {
+        Rounded(String[] keys, double[] raw, int size) {
             this.keys = keys;
             this.raw = raw;
+            this.size = size;
         }
 
         private Map<String, Double> rounded() {
             if (rounded == null) {
-                Map<String, Double> m = new LinkedHashMap<>(keys.length * 2);
-                for (int i = 0; i < keys.length; i++) {
+                Map<String, Double> m = new LinkedHashMap<>(size * 2);
+                for (int i = 0; i < size; i++) {
                     m.put(keys[i], round(raw[i]));
                 }
                 rounded = Collections.unmodifiableMap(m);
@@ -82,7 +93,7 @@ public final class Evidence {
 
         @Override
         public int size() {
-            return keys.length;
+            return size;
         }
 
         @Override

@@ -1,5 +1,7 @@
 package io.trainwatch.monitor.detector;
 
+import io.trainwatch.events.LayerMap;
+
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Map;
@@ -9,6 +11,8 @@ public final class Stats {
 
     /** Values below this are treated as this, so that log10 of a zero norm is finite (-30). */
     public static final double TINY = 1e-30;
+
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[64]);
 
     private Stats() {
     }
@@ -31,7 +35,7 @@ public final class Stats {
         if (layers == null || layers.isEmpty()) {
             return Double.NaN;
         }
-        Double v = layers.values().iterator().next();
+        Double v = layers instanceof LayerMap l ? l.first() : layers.values().iterator().next();
         return v == null ? Double.NaN : v;
     }
 
@@ -41,8 +45,12 @@ public final class Stats {
             return Double.NaN;
         }
         Double v = null;
-        for (Double d : layers.values()) {
-            v = d;
+        if (layers instanceof LayerMap l) {
+            v = l.last();
+        } else {
+            for (Double d : layers.values()) {
+                v = d;
+            }
         }
         return v == null ? Double.NaN : v;
     }
@@ -82,8 +90,13 @@ public final class Stats {
         if (n <= 0) {
             return Double.NaN;
         }
-        float[] copy = Arrays.copyOf(window, n);
-        Arrays.sort(copy);
+        float[] copy = SCRATCH.get(); // per step per run: no garbage
+        if (copy.length < n) {
+            copy = new float[n];
+            SCRATCH.set(copy);
+        }
+        System.arraycopy(window, 0, copy, 0, n);
+        Arrays.sort(copy, 0, n);
         return n % 2 == 1 ? copy[n / 2] : (copy[n / 2 - 1] + (double) copy[n / 2]) / 2;
     }
 }

@@ -5,10 +5,8 @@ import io.trainwatch.monitor.engine.RunMonitor;
 import io.trainwatch.monitor.engine.RunObserver;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.state.Stores;
 
 import java.time.Duration;
-import java.util.Map;
 
 /**
  * The monitor's Kafka Streams topology: {@code training.events} (raw bytes) -> {@link RunProcessor} with
@@ -37,10 +35,9 @@ public final class MonitorTopology {
         Topology topology = new Topology();
         topology.addSource(SOURCE, Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(), eventsTopic);
         topology.addProcessor(PROCESSOR, () -> new RunProcessor(monitor, observer, idleTtl, evictionInterval), SOURCE);
-        // In memory (no RocksDB), cached so that the changelog gets a run's latest state once per commit
-        // rather than once per event, and logged so that a restarted or rebalanced instance restores it.
-        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(STORE), Serdes.String(),
-                Serdes.ByteArray()).withCachingEnabled().withLoggingEnabled(Map.of()), PROCESSOR);
+        // In memory (no RocksDB), logged so that a restarted or rebalanced instance restores it; a run's latest
+        // state goes to the changelog once per commit rather than once per event (RunStateStore).
+        topology.addStateStore(RunStateStore.builder(STORE), PROCESSOR);
         topology.addSink(ALERTS_SINK, alertsTopic, Serdes.ByteArray().serializer(),
                 Serdes.ByteArray().serializer(), PROCESSOR);
         topology.addSink(DLQ_SINK, dlqTopic, Serdes.ByteArray().serializer(),

@@ -9,23 +9,16 @@ import io.trainwatch.events.TrainingEvent;
 import io.trainwatch.monitor.engine.RunMonitor;
 import io.trainwatch.monitor.engine.RunObserver;
 import io.trainwatch.monitor.engine.RunState;
-import io.trainwatch.monitor.engine.RunStateCodec;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
-import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Reads each record of {@code training.events}: invalid bytes go to the DLQ with the reason, valid events
@@ -35,21 +28,12 @@ import java.util.Map;
  */
 final class RunProcessor implements Processor<byte[], byte[], byte[], byte[]> {
 
-    /** Deserialized states of the runs this task saw last, so that a hot run is not decoded per event. */
-    private static final int CACHE_RUNS = 4096;
-
     private final RunMonitor monitor;
     private final RunObserver observer;
     private final Duration idleTtl;
     private final Duration evictionInterval;
-    private final Map<String, RunState> cache = new LinkedHashMap<>(256, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, RunState> eldest) {
-            return size() > CACHE_RUNS;
-        }
-    };
     private ProcessorContext<byte[], byte[]> context;
-    private KeyValueStore<String, byte[]> store;
+    private RunStateStore store;
 
     RunProcessor(RunMonitor monitor, RunObserver observer, Duration idleTtl, Duration evictionInterval) {
         this.monitor = monitor;
@@ -62,7 +46,6 @@ final class RunProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     public void init(ProcessorContext<byte[], byte[]> context) {
         this.context = context;
         this.store = context.getStateStore(MonitorTopology.STORE);
-        cache.clear();
         context.schedule(evictionInterval, PunctuationType.WALL_CLOCK_TIME, this::evictIdle);
     }
 
@@ -79,20 +62,16 @@ final class RunProcessor implements Processor<byte[], byte[], byte[], byte[]> {
         List<Alert> alerts;
         RunState state;
         try {
-            state = cache.get(runId);
+            state = store.get(runId);
             if (state == null) {
-                state = RunStateCodec.read(store.get(runId));
-                if (state == null) {
-                    state = monitor.newState(runId);
-                }
+                state = monitor.newState(runId);
             }
             alerts = monitor.process(state, event, record.timestamp());
-            store.put(runId, RunStateCodec.write(state));
-            cache.put(runId, state);
+            store.put(state);
         } catch (RuntimeException e) {
-            // A bug must not stop the monitor: the event goes to the DLQ and the run's cached state is dropped
-            // (the store keeps the state from before this event).
-            cache.remove(runId);
+            // A bug must not stop the monitor: the event goes to the DLQ and the run goes back to its state at
+            // the last commit (the half-updated object is dropped).
+            store.forget(runId);
             Log.warnf(e, "Monitor failed on an event of run %s; sent to the DLQ", runId);
             deadLetter(record, "monitor error: " + e);
             return;
@@ -116,19 +95,9 @@ final class RunProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     }
 
     private void evictIdle(long now) {
-        List<String> idle = new ArrayList<>();
-        try (KeyValueIterator<String, byte[]> it = store.all()) {
-            while (it.hasNext()) {
-                KeyValue<String, byte[]> entry = it.next();
-                RunState s = RunStateCodec.read(entry.value);
-                if (s == null || s.lastRecordMillis < now - idleTtl.toMillis()) {
-                    idle.add(entry.key);
-                }
-            }
-        }
+        List<String> idle = store.runIds(s -> s.lastRecordMillis < now - idleTtl.toMillis());
         for (String runId : idle) {
             store.delete(runId);
-            cache.remove(runId);
             observer.evicted(runId);
         }
         if (!idle.isEmpty()) {

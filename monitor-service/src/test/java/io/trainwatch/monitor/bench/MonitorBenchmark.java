@@ -84,7 +84,7 @@ class MonitorBenchmark {
     }
 
     private void figures() throws Exception {
-        MonitorConfig config = TestConfig.defaults();
+        MonitorConfig config = TestConfig.with(overrides());
         String suffix = UUID.randomUUID().toString().substring(0, 8);
         String topic = createTopic("bench-events-" + suffix, 6);
         createTopic("bench-alerts-" + suffix, 3);
@@ -127,13 +127,20 @@ class MonitorBenchmark {
         // 4. Latency: RUNS concurrent runs stepping at a steady rate; each run's loss turns NaN at a random
         // step, which must raise divergence at once. Produce time = record timestamp; alert time = forward.
         StringBuilder latencyLines = new StringBuilder();
+        int latencyPass = 0;
         for (String rate : System.getProperty("bench.latency-rates", "5000,10000,20000,40000").split(",")) {
+            if (rate.isBlank()) {
+                continue;
+            }
             int ratePerSecond = Integer.parseInt(rate.trim());
-            List<Long> sorted = latency(config, suffix, ratePerSecond);
+            Latencies l = latency(config, suffix, ratePerSecond, latencyPass++);
             latencyLines.append(String.format("detection latency:   p50 %d ms, p99 %d ms, max %d ms over %d divergence alerts"
                             + " (%d concurrent runs at %,d events/s; produce -> alert forwarded)%n",
-                    pct(sorted, 0.5), pct(sorted, 0.99), sorted.isEmpty() ? -1 : sorted.get(sorted.size() - 1),
-                    sorted.size(), RUNS, ratePerSecond));
+                    pct(l.forwarded, 0.5), pct(l.forwarded, 0.99), max(l.forwarded), l.forwarded.size(), RUNS,
+                    ratePerSecond));
+            latencyLines.append(String.format("                     p50 %d ms, p99 %d ms, max %d ms over %d alerts"
+                            + " read by a read_committed consumer (after the transaction's commit)%n",
+                    pct(l.readable, 0.5), pct(l.readable, 0.99), max(l.readable), l.readable.size()));
         }
 
         // 5. State bytes per run: measured in the stream, and for a 5,000-step run through the engine alone.
@@ -147,7 +154,8 @@ class MonitorBenchmark {
 
         StringBuilder out = new StringBuilder("\n=== monitor-service benchmark (" + Runtime.getRuntime().availableProcessors()
                 + " cores, broker " + BROKER + " on " + servers + ", " + EVENTS + " step events of " + RUNS + " runs, "
-                + ROUNDS + " alternated rounds after " + WARMUP + " warm-up) ===\n");
+                + ROUNDS + " alternated rounds after " + WARMUP + " warm-up" + (overrides().isEmpty() ? "" : ", " + overrides())
+                + ") ===\n");
         out.append(String.format("produce:             %,.0f events/s (setup)%n", EVENTS / produceSeconds));
         out.append(passes);
         out.append(String.format("bare consumer:       %,.0f events/s median (poll + EventCodec.readTrainingEvent)%n", bareMedian));
@@ -160,9 +168,38 @@ class MonitorBenchmark {
         assertThat(latencyLines).contains("p99");
     }
 
-    private static List<Long> latency(MonitorConfig config, String suffix, int ratePerSecond) throws Exception {
-        String latencyTopic = createTopic("bench-latency-" + ratePerSecond + "-" + suffix, 6);
+    /** Produce -> alert latencies, sorted: when the monitor forwards the alert, and when a consumer reads it. */
+    record Latencies(List<Long> forwarded, List<Long> readable) {
+    }
+
+    private static long max(List<Long> sorted) {
+        return sorted.isEmpty() ? -1 : sorted.get(sorted.size() - 1);
+    }
+
+    private static Latencies latency(MonitorConfig config, String suffix, int ratePerSecond, int pass) throws Exception {
+        String name = ratePerSecond + "-" + pass + "-" + suffix;
+        String latencyTopic = createTopic("bench-latency-" + name, 6);
+        String alertsTopic = createTopic("bench-latency-alerts-" + name, 3);
         List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
+        List<Long> readable = Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.atomic.AtomicBoolean reading = new java.util.concurrent.atomic.AtomicBoolean(true);
+        // What a user of training.alerts sees: under exactly-once an alert is readable once its transaction commits.
+        Thread reader = new Thread(() -> {
+            Map<String, Object> c = new HashMap<>();
+            c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+            try (KafkaConsumer<byte[], byte[]> consumer = consumer("bench-latency-reader-" + name, c)) {
+                consumer.subscribe(List.of(alertsTopic));
+                while (reading.get()) {
+                    for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(20))) {
+                        Alert alert = EventCodec.readAlert(r.value()).value();
+                        if (alert != null && alert.detector().equals("divergence") && alert.status().equals(Alert.FIRING)) {
+                            readable.add(System.currentTimeMillis() - alert.timestamp().toEpochMilli());
+                        }
+                    }
+                }
+            }
+        }, "bench-alert-reader");
+        reader.start();
         RunObserver timing = new RunObserver() {
             @Override
             public void alerted(Alert alert) {
@@ -171,8 +208,8 @@ class MonitorBenchmark {
                 }
             }
         };
-        KafkaStreams latencyStreams = start(config, timing, latencyTopic, "bench-alerts-" + suffix,
-                "bench-dlq-" + suffix, "bench-latency-" + ratePerSecond + "-" + suffix);
+        KafkaStreams latencyStreams = start(config, timing, latencyTopic, alertsTopic,
+                "bench-dlq-" + suffix, "bench-latency-" + name);
         int steps = 60;
         try (KafkaProducer<byte[], byte[]> producer = producer()) {
             while (latencyStreams.state() != KafkaStreams.State.RUNNING) {
@@ -203,15 +240,19 @@ class MonitorBenchmark {
             }
             producer.flush();
             long deadline = System.currentTimeMillis() + 30_000;
-            while (latencies.size() < RUNS && System.currentTimeMillis() < deadline) {
+            while ((latencies.size() < RUNS || readable.size() < RUNS) && System.currentTimeMillis() < deadline) {
                 Thread.sleep(20);
             }
         } finally {
             latencyStreams.close(Duration.ofSeconds(10));
+            reading.set(false);
+            reader.join(10_000);
         }
-        List<Long> sorted = new ArrayList<>(latencies);
-        Collections.sort(sorted);
-        return sorted;
+        List<Long> forwarded = new ArrayList<>(latencies);
+        Collections.sort(forwarded);
+        List<Long> read = new ArrayList<>(readable);
+        Collections.sort(read);
+        return new Latencies(forwarded, read);
     }
 
     /** One pass over the topic: its rate and what it cost (CPU seconds of this JVM and of the broker, load). */
@@ -294,6 +335,18 @@ class MonitorBenchmark {
         }
     }
 
+    /** {@code -Dbench.config=trainwatch.monitor.streams.commit-interval=PT1S,...}: settings to compare. */
+    private static Map<String, String> overrides() {
+        Map<String, String> overrides = new LinkedHashMap<>();
+        for (String pair : System.getProperty("bench.config", "").split(",")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0) {
+                overrides.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+            }
+        }
+        return overrides;
+    }
+
     private static double median(List<Double> values) {
         List<Double> sorted = new ArrayList<>(values);
         Collections.sort(sorted);
@@ -324,10 +377,18 @@ class MonitorBenchmark {
         }
         java.nio.file.Path data = java.nio.file.Files.createTempDirectory("bench-kafka-");
         // As ./trainwatch up starts it (start_kafka): the same heap, class path and main.
-        ProcessBuilder pb = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xms128m", "-Xmx512m", "-cp", jar + java.io.File.pathSeparator + module.resolve("lib") + "/*",
+        List<String> command = new ArrayList<>(List.of(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xms128m", "-Xmx512m"));
+        // -Dbench.broker-jvm="-XX:StartFlightRecording=filename=/tmp/broker.jfr": to profile the broker.
+        for (String arg : System.getProperty("bench.broker-jvm", "").split(" ")) {
+            if (!arg.isBlank()) {
+                command.add(arg);
+            }
+        }
+        command.addAll(List.of("-cp", jar + java.io.File.pathSeparator + module.resolve("lib") + "/*",
                 "io.trainwatch.kafka.LocalKafka", "--data-dir", data.toString(), "--host", "127.0.0.1",
-                "--port", String.valueOf(port), "--controller-port", String.valueOf(controllerPort));
+                "--port", String.valueOf(port), "--controller-port", String.valueOf(controllerPort)));
+        ProcessBuilder pb = new ProcessBuilder(command);
         pb.redirectErrorStream(true);
         brokerProcess = pb.start();
         var lines = new java.io.BufferedReader(new java.io.InputStreamReader(brokerProcess.getInputStream(),
@@ -392,6 +453,13 @@ class MonitorBenchmark {
                 config.streams());
         props.put("application.id", appId);
         props.put("state.dir", "target/bench-state/" + appId);
+        // -Dbench.streams=producer.compression.type=lz4,...: Kafka Streams settings to compare.
+        for (String pair : System.getProperty("bench.streams", "").split(",")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0) {
+                props.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+            }
+        }
         KafkaStreams streams = new KafkaStreams(topology, props);
         streams.start();
         return streams;
@@ -408,7 +476,11 @@ class MonitorBenchmark {
     }
 
     private static KafkaConsumer<byte[], byte[]> consumer(String group) {
-        Map<String, Object> c = new HashMap<>();
+        return consumer(group, Map.of());
+    }
+
+    private static KafkaConsumer<byte[], byte[]> consumer(String group, Map<String, Object> extra) {
+        Map<String, Object> c = new HashMap<>(extra);
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
         c.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);

@@ -43,6 +43,11 @@ class EvidenceTest {
         e.and("b", 2);
         assertThat(first).containsOnlyKeys("a");
         assertThat(e.map()).containsOnlyKeys("a", "b");
+        Map<String, Double> second = e.map();
+        e.and("a", 5); // a new value for a key already read: the maps read before keep theirs
+        assertThat(first).containsEntry("a", 1.0);
+        assertThat(second).containsEntry("a", 1.0).containsEntry("b", 2.0);
+        assertThat(e.map()).containsEntry("a", 5.0);
         assertThat(new Evidence().map()).isEmpty();
         assertThatThrownBy(() -> first.put("c", 3.0)).isInstanceOf(UnsupportedOperationException.class);
     }

@@ -15,7 +15,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
-import org.apache.kafka.streams.state.KeyValueStore;
+import io.trainwatch.monitor.engine.RunState;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -98,10 +98,27 @@ class MonitorTopologyTest {
         SyntheticRuns.Labelled run = SyntheticRuns.healthy(2);
         pipe(run.events());
         assertThat(alerts.isEmpty()).isTrue();
-        KeyValueStore<String, byte[]> store = driver.getKeyValueStore(MonitorTopology.STORE);
-        byte[] state = store.get("synthetic-healthy-s2");
-        assertThat(state.length).isLessThan(4096);
-        assertThat(RunStateCodec.read(state).steps).isEqualTo(400);
+        RunStateStore store = (RunStateStore) driver.getStateStore(MonitorTopology.STORE);
+        RunState state = store.get("synthetic-healthy-s2");
+        assertThat(RunStateCodec.write(state).length).isLessThan(4096);
+        assertThat(state.steps).isEqualTo(400);
+    }
+
+    @Test
+    void eachCommitWritesTheChangedStatesToTheChangelog() {
+        List<TrainingEvent> run = SyntheticRuns.healthy(4).events();
+        pipe(run.subList(0, 120));
+        TestOutputTopic<String, byte[]> changelog = driver.createOutputTopic(
+                "monitor-topology-test-" + MonitorTopology.STORE + "-changelog", Serdes.String().deserializer(),
+                Serdes.ByteArray().deserializer());
+        var written = changelog.readKeyValuesToList();
+        assertThat(written).isNotEmpty().allSatisfy(kv -> assertThat(kv.key).isEqualTo("synthetic-healthy-s4"));
+        // The test driver commits after every record: the last state written is the state after the 120th event.
+        RunState last = RunStateCodec.read(written.get(written.size() - 1).value);
+        RunState live = ((RunStateStore) driver.getStateStore(MonitorTopology.STORE)).get("synthetic-healthy-s4");
+        assertThat(last.lastStep).isEqualTo(live.lastStep).isEqualTo(run.get(119).stepOrMinusOne() < 0
+                ? live.lastStep : run.get(119).stepOrMinusOne());
+        assertThat(RunStateCodec.write(last)).isEqualTo(RunStateCodec.write(live));
     }
 
     @Test
@@ -137,7 +154,7 @@ class MonitorTopologyTest {
     @Test
     void idleRunsAreEvictedByTheWallClock() {
         pipe(SyntheticRuns.healthy(3).events());
-        KeyValueStore<String, byte[]> store = driver.getKeyValueStore(MonitorTopology.STORE);
+        RunStateStore store = (RunStateStore) driver.getStateStore(MonitorTopology.STORE);
         driver.advanceWallClockTime(Duration.ofMinutes(5));
         assertThat(store.get("synthetic-healthy-s3")).isNotNull();
         driver.advanceWallClockTime(Duration.ofMinutes(10));
