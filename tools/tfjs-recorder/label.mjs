@@ -15,7 +15,9 @@
 // - exploding-gradients: the first step whose gradient norm is >= 5x the first step's, or non-finite;
 // - plateau, underfitting: the first step whose 20-step mean loss is within 15 % of the mean of the last
 //   150 steps;
-// - overfitting: the step of the minimum validation loss.
+// - overfitting: the step of the minimum validation loss;
+// - lr-decayed-too-early: the first decay step, kept when the loss was still falling at it and never got far below
+//   where the decay left it (see the case below).
 // Allowed co-diagnoses: divergence beside exploding gradients; bad-initialization when the first loss is > 2 from
 // ln C; vanishing-gradients when every hidden layer's gradient is exactly 0 for >= 20 steps after some was not
 // (dead ReLUs), on a run not started far from ln C.
@@ -28,7 +30,7 @@ const f = (v) => (typeof v === 'string' ? Number(v) : v);
 const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;
 
 const rows = [];
-for (const file of readdirSync(OUT).filter((n) => n.endsWith('.jsonl') && !n.includes('-control-')).sort()) {
+for (const file of readdirSync(OUT).filter((n) => n.endsWith('.jsonl') && !n.includes('control-')).sort()) {
   const events = readFileSync(`${OUT}/${file}`, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
   const started = events.find((e) => e.type === 'run-started');
   const steps = events.filter((e) => e.type === 'step');
@@ -88,6 +90,20 @@ for (const file of readdirSync(OUT).filter((n) => n.endsWith('.jsonl') && !n.inc
       onset = levelOnset;
       why = `loss ${loss[0].toFixed(3)} -> tail mean ${tailMean.toFixed(3)}; val acc ${lastVal?.validationAccuracy?.toFixed(3)} train acc ${lastVal?.trainAccuracy?.toFixed(3)}`;
       break;
+    case 'lr-decayed-too-early': {
+      // "flat right after a decay step" (seed 004): the first decay (a rate <= 0.5x the one before) came while the loss
+      // was still falling (its 20-step mean before the decay >= 5 % below the 20 steps before those) and the loss never
+      // got far below where the decay left it (the last 150 steps' mean >= 0.7x the 20-step mean after the decay)
+      const rates = steps.map((s) => f(s.learningRate));
+      const d = rates.findIndex((r, i) => i > 0 && r <= 0.5 * rates[i - 1]);
+      const before = d >= 40 ? mean(loss.slice(d - 20, d)) : NaN;
+      const earlier = d >= 40 ? mean(loss.slice(d - 40, d - 20)) : NaN;
+      const after = d >= 0 ? mean(loss.slice(d, d + 20)) : NaN;
+      onset = d >= 0 ? steps[d].step : -1;
+      why = `decay at ${onset} (${rates[d - 1]} -> ${rates[d]}); 20-step loss ${earlier.toFixed(3)} -> ${before.toFixed(3)} before it, ${after.toFixed(3)} after, tail mean ${tailMean.toFixed(3)} (${(tailMean / after).toFixed(2)}x)`;
+      if (!(before <= 0.95 * earlier && tailMean >= 0.7 * after)) pathology = 'healthy';
+      break;
+    }
     case 'overfitting':
       onset = minValStep;
       why = `min val loss ${minVal.toFixed(3)} at ${minValStep}, last ${f(lastVal.validationLoss).toFixed(3)} (x${(f(lastVal.validationLoss) / minVal).toFixed(2)}); train loss ${f(lastVal.trainLoss).toFixed(3)}`;
@@ -116,7 +132,8 @@ for (const file of readdirSync(OUT).filter((n) => n.endsWith('.jsonl') && !n.inc
       && !(Math.abs(loss[0] - Math.log(C)) > 2)) allowedList.push('vanishing-gradients');
   const allowed = allowedList.join(';');
   console.log(`${file.padEnd(36)} ${pathology.padEnd(20)} onset ${String(onset).padStart(4)}  ${steps.length} steps, ${finished.status}; ${why}`);
-  rows.push(`${file}.gz,${pathology},${onset},${allowed},tfjs`);
+  // the holdout (tfjs-ho-*, recorded after the detectors were tuned on the others) is its own source
+  rows.push(`${file}.gz,${pathology},${onset},${allowed},${file.startsWith('tfjs-ho-') ? 'tfjs-holdout' : 'tfjs'}`);
 }
 console.log('\n' + rows.join('\n'));
 if (process.argv.includes('--write')) {
@@ -125,7 +142,10 @@ if (process.argv.includes('--write')) {
     const name = row.split(',')[0].replace(/\.gz$/, '');
     writeFileSync(`${fixtures}${name}.gz`, gzipSync(readFileSync(`${OUT}/${name}`), { level: 9 }));
   }
-  const kept = readFileSync(`${fixtures}labels.csv`, 'utf8').split('\n').filter((l) => l && !l.endsWith(',tfjs'));
+  // replace the rows of the sources written (tfjs and/or tfjs-holdout), keep every other row
+  const sources = new Set(rows.map((r) => r.slice(r.lastIndexOf(',') + 1)));
+  const kept = readFileSync(`${fixtures}labels.csv`, 'utf8').split('\n')
+    .filter((l) => l && !sources.has(l.slice(l.lastIndexOf(',') + 1)));
   writeFileSync(`${fixtures}labels.csv`, [...kept, ...rows].join('\n') + '\n');
   console.log(`wrote ${rows.length} fixtures to ${fixtures}`);
 }

@@ -172,6 +172,16 @@ public interface MonitorConfig {
         /** A smoothed loss under this fraction of the start loss has converged, not plateaued (ours). */
         @WithDefault("0.05")
         double convergedFraction();
+
+        /**
+         * A softmax cross-entropy run whose lowest smoothed loss gave the true class at least this geometric-mean
+         * probability, exp(-loss), has converged, not plateaued (AUTOTRAINER's high training accuracy, 0.9: a smoothed
+         * loss under ln(1/0.9) = 0.105). There the loss's noise and the optimiser's bounces are what is left; the
+         * plateau alert is for a loss that levels off mediocre ("falls, then levels off", seed 004). Other losses use
+         * {@link #convergedFraction()} only.
+         */
+        @WithDefault("0.9")
+        double convergedProbability();
     }
 
     /** {@code lr-decayed-too-early}. */
@@ -183,6 +193,14 @@ public interface MonitorConfig {
         /** A plateau whose last progress came within this many steps of a decay started right after it (ours). */
         @WithDefault("100")
         int afterDropSteps();
+
+        /**
+         * A decay is "too early" only if the loss was still improving when it came: its last progress at most this
+         * many steps before the decay (ours: half the plateau's patience). A decay after a longer stall answers a
+         * levelling-off, as a ReduceLROnPlateau decay does, and a flat loss after it is a plateau, not an early decay.
+         */
+        @WithDefault("50")
+        int progressBeforeDropSteps();
     }
 
     /** {@code overfitting}. */

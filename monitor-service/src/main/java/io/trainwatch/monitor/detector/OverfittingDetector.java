@@ -8,7 +8,7 @@ import io.trainwatch.monitor.engine.RunState;
 /**
  * {@code overfitting}, on validations: the validation loss stays {@code validationRise} above its minimum
  * for {@code patience} consecutive validations while the training loss is below its value at that
- * minimum; or the train/validation accuracy gap is at least 0.1 (0.07 when train accuracy > 0.9,
+ * minimum (and, where accuracies are reported, train and validation accuracy differ by AUTOTRAINER's gap); or the train/validation accuracy gap is at least 0.1 (0.07 when train accuracy > 0.9,
  * AUTOTRAINER) for {@code patience} validations, wider than when the streak began while validation accuracy fell
  * (a steady gap with both rising is healthy, seed 004). Resolves when
  * neither holds.
@@ -91,11 +91,15 @@ public final class OverfittingDetector implements Detector {
         }
         double trainAcc = Stats.finite(v.trainAccuracy()) ? v.trainAccuracy() : Double.NaN;
         double valAcc = Stats.finite(v.validationAccuracy()) ? v.validationAccuracy() : Double.NaN;
-        boolean gapGrowing = false;
         double gap = trainAcc - valAcc;
+        double gapThreshold = trainAcc > config.highTrainAccuracy() ? config.accuracyGapHigh() : config.accuracyGap();
+        // Overfitting is a generalisation gap ("train accuracy keeps rising while validation falls and the gap grows",
+        // seed 004): where both accuracies are reported and agree within AUTOTRAINER's gap, a validation loss up from
+        // its minimum is the model's confidence on a few examples moving, not a gap. Without accuracies the loss decides.
+        lossRising &= Double.isNaN(gap) || gap >= gapThreshold;
+        boolean gapGrowing = false;
         if (!Double.isNaN(gap)) {
-            double threshold = trainAcc > config.highTrainAccuracy() ? config.accuracyGapHigh() : config.accuracyGap();
-            if (gap >= threshold) {
+            if (gap >= gapThreshold) {
                 if (s.gapRun == 0) {
                     s.gapAtStreakStart = gap;
                     s.validationAccuracyAtStreakStart = valAcc;

@@ -8,8 +8,9 @@ import io.trainwatch.monitor.engine.RunState;
 /**
  * {@code plateau}: the loss fell (by {@code minProgress} of its start, "falls, then levels off" in
  * seed 004), then its smoothed value has not improved by a relative {@code minDelta} for
- * {@code patience} steps while still above the converged level: ReduceLROnPlateau's rule on every
- * step. Resolves when the smoothed loss improves again or converges.
+ * {@code patience} steps (restarted by a learning-rate decay, as ReduceLROnPlateau restarts its count)
+ * while still above the converged level ({@code convergedFraction} of the start; for cross-entropy also
+ * {@code convergedProbability}): ReduceLROnPlateau's rule on every step. Resolves when the smoothed loss improves again or converges.
  */
 public final class PlateauDetector implements Detector {
 
@@ -47,8 +48,15 @@ public final class PlateauDetector implements Detector {
         return s.minEma <= s.startLoss - config.minProgress() * Math.abs(s.startLoss);
     }
 
+    /**
+     * Converged, not on a plateau: under {@code convergedFraction} of the start, or, for softmax cross-entropy, a run
+     * whose lowest smoothed loss gave the true class a geometric-mean probability exp(-loss) of at least
+     * {@code convergedProbability}. That is a level the run reached: an optimiser's bounce above it later is noise
+     * around a converged loss (or a divergence, which the divergence detector judges), not a plateau.
+     */
     boolean converged(RunState s) {
-        return s.startLoss > 0 && s.ema < config.convergedFraction() * s.startLoss;
+        return (s.startLoss > 0 && s.ema < config.convergedFraction() * s.startLoss)
+                || (s.crossEntropy && s.minEma >= 0 && Math.exp(-s.minEma) >= config.convergedProbability());
     }
 
     @Override

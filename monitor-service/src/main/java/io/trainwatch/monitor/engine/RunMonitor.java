@@ -196,10 +196,21 @@ public final class RunMonitor {
                     // A decay made while a plateau is reported answers it (ReduceLROnPlateau, the tuner's policy): it
                     // came after the loss levelled off, so it is not "too early"; a later flat is a new plateau.
                     // The plateau may have resolved between the alert and the step the new rate took effect.
-                    boolean answersPlateau = s.active(index(PlateauDetector.NAME)) || (s.lastPlateauStep >= 0
+                    boolean plateauActive = s.active(index(PlateauDetector.NAME));
+                    boolean answersPlateau = plateauActive || (s.lastPlateauStep >= 0
                             && e.step() - s.lastPlateauStep <= config.lrDecayedTooEarly().afterDropSteps());
-                    s.lrDropStep = answersPlateau ? -1 : e.step();
+                    // Too early means the loss was still improving when the rate was cut; a decay after a stall
+                    // answers the levelling-off (a schedule or a ReduceLROnPlateau decay), as above.
+                    boolean levelledOff = s.bestStep >= 0
+                            && e.step() - s.bestStep > config.lrDecayedTooEarly().progressBeforeDropSteps();
+                    s.lrDropStep = answersPlateau || levelledOff ? -1 : e.step();
                     s.lrBeforeDrop = s.previousLr;
+                    // Keras and PyTorch ReduceLROnPlateau restart their patience count after a reduction: the loss
+                    // gets a full patience to answer the new rate. A plateau already reported stays open until the
+                    // loss improves.
+                    if (!plateauActive && s.bestStep >= 0) {
+                        s.bestStep = e.step();
+                    }
                 } else if (lr * config.lrDecayedTooEarly().dropFactor() >= s.previousLr) {
                     s.lrDropStep = -1; // raised again: the decay is undone
                 }

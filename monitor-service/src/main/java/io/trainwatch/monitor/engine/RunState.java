@@ -66,7 +66,7 @@ public final class RunState {
     public double lossVariance;
     /** Standard deviation of the smoothed loss from batch noise; derived from lossVariance each step, not stored. */
     public double emaSigma;
-    /** Best smoothed loss at its last significant (min-delta) improvement, and the step of it. */
+    /** Best smoothed loss at its last significant (min-delta) improvement, and the step of it (moved to a later learning-rate decay: the plateau patience restarts there). */
     public double bestEma = Double.NaN;
     public long bestStep = -1;
     public double minEma = Double.NaN;

@@ -18,6 +18,23 @@ class OverfittingDetectorTest {
                 trainLoss, null, valLoss, null);
     }
 
+    private static ValidationEvent v(long step, double trainLoss, double valLoss, Double trainAcc, Double valAcc) {
+        return new ValidationEvent(Contract.SCHEMA_VERSION, "r", Instant.EPOCH.plusSeconds(step), null, null, step, 0,
+                trainLoss, trainAcc, valLoss, valAcc);
+    }
+
+    /** A validation loss falling to 0.45, then rising 10-50 % above it for four validations. */
+    private static final double[] RISE = {1.0, 0.8, 0.6, 0.5, 0.45, 0.5, 0.56, 0.62, 0.68};
+
+    /** Feeds the validation losses with a falling training loss and these accuracies; the last condition. */
+    private Condition feedWithAccuracies(RunState s, Double trainAcc, Double valAcc, double... valLosses) {
+        Condition c = Condition.UNCHANGED;
+        for (int i = 0; i < valLosses.length; i++) {
+            c = detector.onValidation(s, v(25L * (i + 1), 1.0 / (i + 1), valLosses[i], trainAcc, valAcc));
+        }
+        return c;
+    }
+
     /** Feeds the validation losses with a falling training loss; the last condition. */
     private Condition feed(RunState s, double... valLosses) {
         Condition c = Condition.UNCHANGED;
@@ -34,6 +51,26 @@ class OverfittingDetectorTest {
         assertThat(c.isHolding()).isTrue();
         assertThat(c.summary()).contains("% above its minimum 0.45").doesNotContain("Infinity");
         assertThat(c.evidence()).containsKey("validationLossNoise");
+    }
+
+    @Test
+    void aValidationLossRiseWhileTheAccuraciesAgreeIsNoGeneralisationGap() {
+        // tfjs healthy-long-s4's shape: the validation loss triples from a low minimum while train and validation
+        // accuracy stay within 0.01 of each other (0.993 / 0.983): a few examples' confidence, not a gap.
+        RunState agree = new RunState("r");
+        assertThat(feedWithAccuracies(agree, 0.993, 0.983, RISE).isHolding()).isFalse();
+        assertThat(agree.validationRiseRun).isGreaterThanOrEqualTo(3);
+        // the same losses beyond AUTOTRAINER's gap, 0.07 with train accuracy above 0.9, else 0.1, are overfitting
+        assertThat(feedWithAccuracies(new RunState("r"), 0.99, 0.91, RISE).isHolding()).isTrue();
+        assertThat(feedWithAccuracies(new RunState("r"), 0.85, 0.74, RISE).isHolding()).isTrue();
+        assertThat(feedWithAccuracies(new RunState("r"), 0.85, 0.76, RISE).isHolding()).isFalse();
+    }
+
+    @Test
+    void withoutFiniteAccuraciesTheValidationLossAloneDecides() {
+        assertThat(feedWithAccuracies(new RunState("r"), null, null, RISE).isHolding()).isTrue();
+        assertThat(feedWithAccuracies(new RunState("r"), Double.NaN, 0.9, RISE).isHolding()).isTrue();
+        assertThat(feedWithAccuracies(new RunState("r"), 0.99, Double.POSITIVE_INFINITY, RISE).isHolding()).isTrue();
     }
 
     @Test

@@ -43,6 +43,11 @@ class RunMonitorTest {
                 1.0, Map.of("l0", 0.5, "l1", 0.6), null, null, null, null);
     }
 
+    /** A loss falling steadily from 3.0 by 0.5 % a step: it is still improving at any step. */
+    private static double falling(long step) {
+        return 3.0 * Math.pow(0.995, step);
+    }
+
     @Test
     void aDecaySoonAfterAPlateauAlertAnswersItAndIsNotTooEarlyEvenIfThePlateauResolvedMeanwhile() {
         RunState answered = monitor.newState("r");
@@ -50,13 +55,69 @@ class RunMonitorTest {
         answered.lastPlateauStep = 100; // a plateau fired at step 100 and has resolved since
         for (RunState s : List.of(answered, early)) {
             for (int i = 0; i < 150; i++) {
-                monitor.process(s, stepAt(i, 1.0, 0.01));
+                monitor.process(s, stepAt(i, falling(i), 0.01));
             }
-            monitor.process(s, stepAt(150, 1.0, 0.001));
+            monitor.process(s, stepAt(150, falling(150), 0.001));
         }
         assertThat(answered.lrDropStep).isEqualTo(-1);
         assertThat(early.lrDropStep).isEqualTo(150);
         assertThat(RunStateCodec.read(RunStateCodec.write(answered)).lastPlateauStep).isEqualTo(100);
+    }
+
+    /** Steps 0..{@code decayAt - 1} at rate 0.01, then 0.001, with {@code loss}; the alerts. */
+    private List<Alert> decayed(RunState s, int decayAt, int steps, java.util.function.LongToDoubleFunction loss) {
+        List<Alert> out = new ArrayList<>();
+        for (int i = 0; i < steps; i++) {
+            out.addAll(monitor.process(s, stepAt(i, loss.applyAsDouble(i), i < decayAt ? 0.01 : 0.001)));
+        }
+        return out;
+    }
+
+    @Test
+    void aDecayWhileTheLossStillFallsThenFlatIsTooEarly() {
+        RunState s = monitor.newState("r");
+        List<Alert> alerts = decayed(s, 150, 400, t -> t < 150 ? falling(t) : falling(150));
+        assertThat(alerts).filteredOn(a -> a.status().equals(Alert.FIRING)).extracting(Alert::detector)
+                .containsExactly("lr-decayed-too-early");
+        assertThat(alerts.get(0).step()).isBetween(250L, 320L);
+    }
+
+    @Test
+    void aDecayAfterTheLossLevelledOffAnswersItAndThePlateauWaitsAFullPatienceFromTheDecay() {
+        // falls until step 60, flat from there (the smoothed loss's last 1 % of progress comes ~40 steps later): a
+        // decay at 180 answers a levelling-off, as ReduceLROnPlateau's would, it is not a decay too early
+        RunState s = monitor.newState("r");
+        List<Alert> alerts = decayed(s, 180, 400, t -> t < 60 ? falling(t) : falling(60));
+        assertThat(s.lrDropStep).isEqualTo(-1);
+        List<Alert> firing = alerts.stream().filter(a -> a.status().equals(Alert.FIRING)).toList();
+        assertThat(firing).extracting(Alert::detector).containsExactly("plateau");
+        // without the decay the plateau fires ~100 steps after the last progress; the decay restarts the patience
+        // (Keras and PyTorch ReduceLROnPlateau reset their wait after a reduction)
+        assertThat(firing.get(0).step()).isEqualTo(280L);
+        List<Alert> undecayed = decayed(monitor.newState("r"), Integer.MAX_VALUE, 400,
+                t -> t < 60 ? falling(t) : falling(60));
+        assertThat(undecayed).filteredOn(a -> a.status().equals(Alert.FIRING)).extracting(Alert::step)
+                .singleElement().satisfies(step -> assertThat(step).isLessThan(230L));
+    }
+
+    @Test
+    void aDecayKeepsAReportedPlateauOpenUntilTheLossImproves() {
+        RunState s = monitor.newState("r");
+        List<Alert> alerts = decayed(s, 300, 360, t -> t < 60 ? falling(t) : falling(60));
+        assertThat(alerts).extracting(Alert::detector, Alert::status).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("plateau", Alert.FIRING));
+        assertThat(s.bestStep).isLessThan(300);
+        assertThat(s.lrDropStep).isEqualTo(-1);
+    }
+
+    @Test
+    void nonFiniteLossesAroundADecayChangeNothingAndNeverThrow() {
+        RunState s = monitor.newState("r");
+        List<Alert> alerts = decayed(s, 180, 400, t -> t == 179 || t == 181 ? Double.NaN : t == 182
+                ? Double.POSITIVE_INFINITY : t < 60 ? falling(t) : falling(60));
+        assertThat(alerts).extracting(Alert::detector).contains("divergence");
+        assertThat(s.lrDropStep).isEqualTo(-1);
+        assertThat(RunStateCodec.read(RunStateCodec.write(s))).isNotNull();
     }
 
     @Test
