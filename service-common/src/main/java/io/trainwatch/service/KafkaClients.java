@@ -49,7 +49,11 @@ public class KafkaClients {
         return p;
     }
 
-    /** A consumer of String keys and raw bytes, so that unreadable records reach the DLQ intact. */
+    /**
+     * A consumer of String keys and raw bytes, so that unreadable records reach the DLQ intact. It reads only
+     * committed records: the monitor writes {@code training.alerts} in exactly-once transactions, and an alert of a
+     * transaction aborted by a killed monitor (which its successor writes again) must not reach the tuner or chat.
+     */
     public Map<String, Object> consumer(String groupId, String clientId) {
         Map<String, Object> c = new HashMap<>(common);
         c.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
@@ -58,6 +62,7 @@ public class KafkaClients {
         c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         return c;
     }
 

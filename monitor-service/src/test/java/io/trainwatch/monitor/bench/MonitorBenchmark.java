@@ -112,7 +112,7 @@ class MonitorBenchmark {
         List<Double> monitorRates = new ArrayList<>();
         StringBuilder passes = new StringBuilder();
         for (int round = 1 - WARMUP; round <= ROUNDS; round++) {
-            Pass bare = bare(topic, "bench-bare-" + round + "-" + suffix);
+            Pass bare = bare(topic, "bench-bare-" + round + "-" + suffix, config.streams().threads());
             Pass monitor = monitor(config, topic, suffix, "bench-tput-" + round + "-" + suffix, stateBytes);
             if (round > 0) {
                 bareRates.add(bare.rate());
@@ -158,9 +158,11 @@ class MonitorBenchmark {
                 + ") ===\n");
         out.append(String.format("produce:             %,.0f events/s (setup)%n", EVENTS / produceSeconds));
         out.append(passes);
-        out.append(String.format("bare consumer:       %,.0f events/s median (poll + EventCodec.readTrainingEvent)%n", bareMedian));
-        out.append(String.format("monitor (EOS v2):    %,.0f events/s median, from its first event (%.0f %% of bare)%n",
-                monitorMedian, 100 * monitorMedian / bareMedian));
+        out.append(String.format("bare consumer:       %,.0f events/s median (poll + EventCodec.readTrainingEvent; %d consumer%s)%n",
+                bareMedian, config.streams().threads(), config.streams().threads() == 1 ? "" : "s"));
+        out.append(String.format("monitor (EOS v2):    %,.0f events/s median, from its first event (%.0f %% of bare; %d stream thread%s, commit every %d ms)%n",
+                monitorMedian, 100 * monitorMedian / bareMedian, config.streams().threads(),
+                config.streams().threads() == 1 ? "" : "s", config.streams().commitInterval().toMillis()));
         out.append(latencyLines);
         out.append(String.format("state per run:       %.0f bytes mean in the stream, %d bytes after 5,000 steps%n",
                 meanState, RunStateCodec.write(longRun).length));
@@ -259,21 +261,43 @@ class MonitorBenchmark {
     record Pass(double rate, String cpu) {
     }
 
-    private static Pass bare(String topic, String group) {
-        Cpu cpu = Cpu.start();
-        long start = System.nanoTime();
-        long count = 0;
-        try (KafkaConsumer<byte[], byte[]> consumer = consumer(group)) {
-            consumer.subscribe(List.of(topic));
-            while (count < EVENTS) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                    if (EventCodec.readTrainingEvent(r.value()).isValid()) {
-                        count++;
+    /**
+     * {@code threads} consumers in one group (as many as the monitor's stream threads, so that both use the same
+     * parallelism), from the first record read until every event was read and decoded.
+     */
+    private static Pass bare(String topic, String group, int threads) throws InterruptedException {
+        AtomicLong count = new AtomicLong();
+        AtomicLong firstSeen = new AtomicLong();
+        List<Thread> readers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            Thread reader = new Thread(() -> {
+                try (KafkaConsumer<byte[], byte[]> consumer = consumer(group)) {
+                    consumer.subscribe(List.of(topic));
+                    while (count.get() < EVENTS) {
+                        int valid = 0;
+                        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                            if (EventCodec.readTrainingEvent(r.value()).isValid()) {
+                                valid++;
+                            }
+                        }
+                        if (valid > 0) {
+                            firstSeen.compareAndSet(0, System.nanoTime());
+                            count.addAndGet(valid);
+                        }
                     }
                 }
-            }
+            }, "bench-bare-" + t);
+            reader.start();
+            readers.add(reader);
         }
-        return new Pass(EVENTS / ((System.nanoTime() - start) / 1e9), cpu.stop());
+        while (firstSeen.get() == 0) {
+            Thread.sleep(1);
+        }
+        Cpu cpu = Cpu.start();
+        for (Thread reader : readers) {
+            reader.join();
+        }
+        return new Pass(EVENTS / ((System.nanoTime() - firstSeen.get()) / 1e9), cpu.stop());
     }
 
     private static Pass monitor(MonitorConfig config, String topic, String suffix, String appId,
