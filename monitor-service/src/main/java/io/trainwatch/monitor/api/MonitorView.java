@@ -105,7 +105,10 @@ public class MonitorView implements RunObserver {
                 alertKeys.remove(old.alertId() + '/' + old.status());
             }
         }
-        stream.onNext(alert);
+        // Stream threads call this concurrently; a Reactive Streams processor takes one onNext at a time.
+        synchronized (stream) {
+            stream.onNext(alert);
+        }
     }
 
     @Override
