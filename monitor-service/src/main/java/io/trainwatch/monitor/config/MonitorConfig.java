@@ -64,11 +64,12 @@ public interface MonitorConfig {
         Duration commitInterval();
 
         /**
-         * Stream threads per instance. Under exactly-once a thread waits for the broker at every commit; with two, one
-         * processes while the other commits: 147-208k events/s against 107-123k with one (MonitorBenchmark, 2 cores,
-         * broker in its own JVM). The 6 partitions of training.events are shared among all threads of all instances.
+         * Stream threads per instance. Under exactly-once a thread waits for the broker at each commit (3-6 ms on
+         * average here); a second thread processes meanwhile: 125-208k events/s against 107-123k with one, but on 2
+         * cores shared with the broker its commits took 11-30 ms and the alert p99 rose from 113-154 ms to 136-374 ms
+         * (MonitorBenchmark, broker in its own JVM). One by default; more where the monitor has its own cores.
          */
-        @WithDefault("2")
+        @WithDefault("1")
         int threads();
 
         /** How often idle runs are looked for (wall-clock punctuation). */

@@ -14,6 +14,8 @@ import io.trainwatch.monitor.engine.RunState;
 public final class BadInitializationDetector implements Detector {
 
     public static final String NAME = "bad-initialization";
+    /** This detector's bit in {@link RunState#active(int)}. */
+    private static final int INDEX = Alert.DETECTORS.indexOf(NAME);
 
     /** The pinned streak must begin within this many steps of the run's start (ours: the 10 start steps + slack). */
     static final int PINNED_FROM_START = 20;
@@ -64,6 +66,10 @@ public final class BadInitializationDetector implements Detector {
                 && e.step() - s.flatEndStep <= config.flatSteps()
                 && s.ema <= s.startLoss * (1 - config.dropFraction())) {
             s.flatThenDrop = true;
+        }
+        boolean holds = farStart || pinned || s.flatThenDrop;
+        if (holds ? s.active(INDEX) : !s.active(INDEX)) {
+            return holds ? Condition.STILL_HOLDS : Condition.UNCHANGED;
         }
         Evidence evidence = Evidence.of("firstLoss", s.firstLoss).and("smoothedLoss", s.ema);
         if (knowsChance) {

@@ -15,6 +15,8 @@ import io.trainwatch.monitor.engine.RunState;
 public final class DivergenceDetector implements Detector {
 
     public static final String NAME = "divergence";
+    /** This detector's bit in {@link RunState#active(int)}. */
+    private static final int INDEX = Alert.DETECTORS.indexOf(NAME);
 
     private final MonitorConfig.Divergence config;
 
@@ -39,6 +41,9 @@ public final class DivergenceDetector implements Detector {
         if (!Double.isFinite(loss)) {
             s.divergenceClear = 0;
             s.divergenceHold = Math.max(s.divergenceHold, config.patience());
+            if (s.active(INDEX)) {
+                return Condition.STILL_HOLDS;
+            }
             return Condition.holds(Alert.CRITICAL, "Divergence: the loss is " + loss + " at step " + e.step() + ".",
                     Evidence.of("loss", loss).and("nonFiniteSteps", s.nonFiniteLossRun)
                             .and("bestSmoothedLoss", s.minEma).map(), remedy(), Alert.ACTION_STOP);
@@ -61,9 +66,13 @@ public final class DivergenceDetector implements Detector {
             s.divergenceHold = 0;
             s.divergenceClear++;
         }
+        boolean holds = s.divergenceHold >= config.patience();
+        if (holds ? s.active(INDEX) : !s.active(INDEX)) {
+            return holds ? Condition.STILL_HOLDS : Condition.UNCHANGED;
+        }
         Evidence evidence = Evidence.of("loss", loss).and("smoothedLoss", s.ema).and("startLoss", s.startLoss)
                 .and("bestSmoothedLoss", s.minEma);
-        if (s.divergenceHold >= config.patience()) {
+        if (holds) {
             String why = absolute ? String.format("the loss is %.4g, over %.0f", loss, config.absoluteLoss())
                     : aboveStart ? String.format("the smoothed loss %.4g is %.1fx its start %.4g", s.ema,
                     s.ema / reference, reference)

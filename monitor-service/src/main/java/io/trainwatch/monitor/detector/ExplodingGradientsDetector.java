@@ -16,6 +16,8 @@ import java.util.Map;
 public final class ExplodingGradientsDetector implements Detector {
 
     public static final String NAME = "exploding-gradients";
+    /** This detector's bit in {@link RunState#active(int)}. */
+    private static final int INDEX = Alert.DETECTORS.indexOf(NAME);
     private static final double ALPHA = 0.2;
 
     private final MonitorConfig.ExplodingGradients config;
@@ -74,6 +76,10 @@ public final class ExplodingGradientsDetector implements Detector {
         boolean bySpike = s.spikeRun >= config.spikePatience() && (s.nonFiniteLossRun > 0 || lossUp);
         boolean calm = !nonFinite && !spike && s.layerRatioHold == 0;
         s.explodingClear = calm ? s.explodingClear + 1 : 0;
+        boolean holds = nonFinite || bySpike || byRatio;
+        if (holds ? s.active(INDEX) : !s.active(INDEX)) {
+            return holds ? Condition.STILL_HOLDS : Condition.UNCHANGED;
+        }
         Evidence evidence = Evidence.of("gradientNorm", norm).and("runningMedianGradientNorm", median);
         if (!Double.isNaN(s.emaLogLayerRatio)) {
             evidence.and("smoothedFirstLastRatio", Math.pow(10, s.emaLogLayerRatio));

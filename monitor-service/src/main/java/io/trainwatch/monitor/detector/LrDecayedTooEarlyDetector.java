@@ -14,6 +14,8 @@ import io.trainwatch.monitor.engine.RunState;
 public final class LrDecayedTooEarlyDetector implements Detector {
 
     public static final String NAME = "lr-decayed-too-early";
+    /** This detector's bit in {@link RunState#active(int)}. */
+    private static final int INDEX = Alert.DETECTORS.indexOf(NAME);
 
     private final MonitorConfig.LrDecayedTooEarly config;
     private final PlateauDetector plateau;
@@ -40,15 +42,20 @@ public final class LrDecayedTooEarlyDetector implements Detector {
             return Condition.UNCHANGED;
         }
         boolean rightAfter = Math.abs(s.bestStep - s.lrDropStep) <= config.afterDropSteps();
+        boolean stalled = plateau.stalled(s);
+        boolean holds = rightAfter && stalled;
+        if (holds ? s.active(INDEX) : !s.active(INDEX)) {
+            return holds ? Condition.STILL_HOLDS : Condition.UNCHANGED;
+        }
         Evidence evidence = Evidence.of("decayStep", s.lrDropStep).and("learningRateBefore", s.lrBeforeDrop)
                 .and("learningRate", s.learningRate).and("smoothedLoss", s.ema).and("bestSmoothedLoss", s.bestEma)
                 .and("stepsWithoutProgress", s.lastStep - s.bestStep);
-        if (rightAfter && plateau.stalled(s)) {
+        if (holds) {
             return Condition.holds(Alert.WARNING, String.format("Learning rate decayed too early: the loss has been "
                             + "flat for %d steps since the decay from %.3g to %.3g at step %d.", s.lastStep - s.bestStep,
                     s.lrBeforeDrop, s.learningRate, s.lrDropStep), evidence.map(), remedy(), Alert.ACTION_RAISE_LR);
         }
-        if (!plateau.stalled(s)) {
+        if (!stalled) {
             return Condition.cleared("The loss improves again.", evidence.map());
         }
         return Condition.UNCHANGED;

@@ -15,6 +15,8 @@ import io.trainwatch.monitor.engine.RunState;
 public final class PlateauDetector implements Detector {
 
     public static final String NAME = "plateau";
+    /** This detector's bit in {@link RunState#active(int)}. */
+    private static final int INDEX = Alert.DETECTORS.indexOf(NAME);
 
     private final MonitorConfig.Plateau config;
 
@@ -65,11 +67,15 @@ public final class PlateauDetector implements Detector {
             return Condition.UNCHANGED;
         }
         long without = s.lastStep - s.bestStep;
-        Evidence evidence = Evidence.of("smoothedLoss", s.ema).and("bestSmoothedLoss", s.bestEma)
-                .and("startLoss", s.startLoss).and("stepsWithoutProgress", without).and("minDelta", config.minDelta());
         // A loss that climbed back half-way to its start is diverging, not on a plateau.
         boolean climbing = s.ema - s.minEma > 0.5 * (s.startLoss - s.minEma);
-        if (stalled(s) && progressed(s) && !climbing) {
+        boolean holds = stalled(s) && progressed(s) && !climbing;
+        if (holds ? s.active(INDEX) : !s.active(INDEX)) {
+            return holds ? Condition.STILL_HOLDS : Condition.UNCHANGED;
+        }
+        Evidence evidence = Evidence.of("smoothedLoss", s.ema).and("bestSmoothedLoss", s.bestEma)
+                .and("startLoss", s.startLoss).and("stepsWithoutProgress", without).and("minDelta", config.minDelta());
+        if (holds) {
             evidence.and("patience", patience(s)).and("learningRate", s.learningRate);
             return Condition.holds(Alert.INFO, String.format("Plateau: the smoothed loss %.4g has not improved by "
                             + "%.0f%% for %d steps (best %.4g, start %.4g).", s.ema, 100 * config.minDelta(), without,

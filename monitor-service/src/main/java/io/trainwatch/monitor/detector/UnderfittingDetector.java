@@ -14,6 +14,8 @@ import io.trainwatch.monitor.engine.RunState;
 public final class UnderfittingDetector implements Detector {
 
     public static final String NAME = "underfitting";
+    /** This detector's bit in {@link RunState#active(int)}. */
+    private static final int INDEX = Alert.DETECTORS.indexOf(NAME);
 
     private final MonitorConfig.Underfitting config;
     private final PlateauDetector plateau;
@@ -58,15 +60,20 @@ public final class UnderfittingDetector implements Detector {
                 && Math.abs(trainAcc - valAcc) <= config.maxGap();
         boolean flat = flatFor >= plateau.patience(s);
         s.lowAccuracyRun = low ? s.lowAccuracyRun + 1 : 0;
-        Evidence evidence = Evidence.of("trainAccuracy", trainAcc).and("validationAccuracy", valAcc)
-                .and("accuracyGap", trainAcc - valAcc).and("smoothedLoss", s.ema)
-                .and("stepsWithoutProgress", flatFor);
         // Underfitting learns something, then stalls mediocre; a loss flat since its start (the first half of
         // "flat, then a sudden drop") is bad initialisation or a rate too low, not a model too small. A model that
         // starts below chance (a linear model on standardised features) has learned too.
         boolean learned = plateau.progressed(s) || (Double.isFinite(s.chanceLoss) && s.chanceLoss > 0
                 && s.minEma <= (1 - LEARNED_BELOW_CHANCE) * s.chanceLoss);
-        if (s.validations >= config.warmupValidations() && low && flat && learned) {
+        boolean holds = s.validations >= config.warmupValidations() && low && flat && learned;
+        boolean clears = !low || !flat;
+        if (holds ? s.active(INDEX) : !clears || !s.active(INDEX)) {
+            return holds ? Condition.STILL_HOLDS : Condition.UNCHANGED;
+        }
+        Evidence evidence = Evidence.of("trainAccuracy", trainAcc).and("validationAccuracy", valAcc)
+                .and("accuracyGap", trainAcc - valAcc).and("smoothedLoss", s.ema)
+                .and("stepsWithoutProgress", flatFor);
+        if (holds) {
             evidence.and("lowAccuracyThreshold", config.lowAccuracy());
             return Condition.holds(Alert.WARNING, String.format("Underfitting: train and validation accuracy are "
                             + "both low (%.3f, %.3f) and the loss has been flat for %d steps.", trainAcc, valAcc, flatFor),

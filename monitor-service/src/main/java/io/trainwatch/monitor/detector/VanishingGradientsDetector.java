@@ -18,6 +18,8 @@ import io.trainwatch.monitor.engine.RunState;
 public final class VanishingGradientsDetector implements Detector {
 
     public static final String NAME = "vanishing-gradients";
+    /** This detector's bit in {@link RunState#active(int)}. */
+    private static final int INDEX = Alert.DETECTORS.indexOf(NAME);
     private static final double ALPHA = 0.2;
     /** Every hidden layer at or below this (SageMaker: 1e-7) is symmetric init, which bad-initialization reports. */
     private static final double DEAD = 1e-7;
@@ -80,6 +82,9 @@ public final class VanishingGradientsDetector implements Detector {
         if (dead >= 1 && !farStart) {
             s.vanishingClear = 0;
             if (dead >= config.patience()) {
+                if (s.active(INDEX)) {
+                    return Condition.STILL_HOLDS;
+                }
                 StringBuilder names = new StringBuilder();
                 int i = 0;
                 for (String layer : e.layerGradientNorms().keySet()) {
@@ -132,6 +137,10 @@ public final class VanishingGradientsDetector implements Detector {
         } else {
             s.vanishingClear++;
             s.vanishingHold = 0;
+        }
+        boolean holds = s.vanishingHold >= config.patience();
+        if (holds ? s.active(INDEX) : !s.active(INDEX)) {
+            return holds ? Condition.STILL_HOLDS : Condition.UNCHANGED;
         }
         Evidence evidence = Evidence.of("firstLayerGradientNorm", first)
                 .and("lastLayerGradientNorm", last)

@@ -141,6 +141,7 @@ class MonitorBenchmark {
             latencyLines.append(String.format("                     p50 %d ms, p99 %d ms, max %d ms over %d alerts"
                             + " read by a read_committed consumer (after the transaction's commit)%n",
                     pct(l.readable, 0.5), pct(l.readable, 0.99), max(l.readable), l.readable.size()));
+            latencyLines.append(String.format("                     commits (ms, per stream thread):%s%n", l.commits()));
         }
 
         // 5. State bytes per run: measured in the stream, and for a 5,000-step run through the engine alone.
@@ -171,7 +172,20 @@ class MonitorBenchmark {
     }
 
     /** Produce -> alert latencies, sorted: when the monitor forwards the alert, and when a consumer reads it. */
-    record Latencies(List<Long> forwarded, List<Long> readable) {
+    record Latencies(List<Long> forwarded, List<Long> readable, String commits) {
+    }
+
+    /** Kafka Streams' own commit timing per stream thread (a thread waits for the broker while it commits). */
+    private static String commitLatency(KafkaStreams streams) {
+        StringBuilder out = new StringBuilder();
+        streams.metrics().forEach((name, metric) -> {
+            if (name.group().equals("stream-thread-metrics") && (name.name().equals("commit-latency-avg")
+                    || name.name().equals("commit-latency-max") || name.name().equals("commit-rate"))) {
+                Object v = metric.metricValue();
+                out.append(String.format(" %s=%.1f", name.name(), v instanceof Number n ? n.doubleValue() : Double.NaN));
+            }
+        });
+        return out.toString();
     }
 
     private static long max(List<Long> sorted) {
@@ -185,6 +199,7 @@ class MonitorBenchmark {
         List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
         List<Long> readable = Collections.synchronizedList(new ArrayList<>());
         java.util.concurrent.atomic.AtomicBoolean reading = new java.util.concurrent.atomic.AtomicBoolean(true);
+        StringBuilder commits = new StringBuilder();
         // What a user of training.alerts sees: under exactly-once an alert is readable once its transaction commits.
         Thread reader = new Thread(() -> {
             Map<String, Object> c = new HashMap<>();
@@ -245,6 +260,7 @@ class MonitorBenchmark {
             while ((latencies.size() < RUNS || readable.size() < RUNS) && System.currentTimeMillis() < deadline) {
                 Thread.sleep(20);
             }
+            commits.append(commitLatency(latencyStreams));
         } finally {
             latencyStreams.close(Duration.ofSeconds(10));
             reading.set(false);
@@ -254,7 +270,7 @@ class MonitorBenchmark {
         Collections.sort(forwarded);
         List<Long> read = new ArrayList<>(readable);
         Collections.sort(read);
-        return new Latencies(forwarded, read);
+        return new Latencies(forwarded, read, commits.toString());
     }
 
     /** One pass over the topic: its rate and what it cost (CPU seconds of this JVM and of the broker, load). */
