@@ -56,9 +56,9 @@ public interface MonitorConfig {
 
         /**
          * Commit interval. Under exactly-once an alert is readable (read_committed) only once its transaction
-         * commits, so this bounds the alert latency: 50 ms gave p99 92-129 ms produce -> alert read at 5k-40k
-         * events/s against 173-399 ms with Kafka Streams' default of 100 ms, for 12 % less throughput
-         * (MonitorBenchmark, 1,000 runs, broker in its own JVM).
+         * commits, so this bounds the alert latency: with 50 ms, produce -> alert read took p50 55-85 ms, p99
+         * 92-442 ms at 5k-20k events/s over five runs, against p50 105-118 ms, p99 221-399 ms with Kafka Streams'
+         * default of 100 ms, for 12 % less throughput (MonitorBenchmark, 1,000 runs, broker in its own JVM).
          */
         @WithDefault("PT0.05S")
         Duration commitInterval();

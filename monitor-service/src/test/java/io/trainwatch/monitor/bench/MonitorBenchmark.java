@@ -49,7 +49,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code bench.rounds} alternated passes (medians and their ratio, with the load average and CPU seconds of
  * each pass); detection latency p50/p99 from event produce to alert with 1,000 concurrent runs; state bytes
  * per run. Run: {@code mvn -B -o -pl events,monitor-service test -Dtest=MonitorBenchmark -DexcludedGroups=none
- * -Dsurefire.failIfNoSpecifiedTests=false}.
+ * -Dsurefire.failIfNoSpecifiedTests=false -Dbench.broker=separate -Dbench.warmup=2} (the monitor README lists the
+ * other options and the figures).
  *
  * <p>The broker: {@code -Dbench.broker=in-process} (default: {@link TestKafka}, in this JVM, so its CPU counts
  * with the clients'), {@code separate} (the {@code local-kafka} module's {@code LocalKafka} main in its own
