@@ -111,6 +111,17 @@ final class RunStateStore implements StateStore, CachedStateStore<String, byte[]
             bytes.put(runId, RunStateCodec.write(cache.get(runId)));
         }
         dirty.clear();
+        // More runs changed in one commit than the cache keeps: back to its bound, least recently used first.
+        var eldest = cache.keySet().iterator();
+        for (int excess = cache.size() - CACHED_RUNS; excess > 0; excess--) {
+            eldest.next();
+            eldest.remove();
+        }
+    }
+
+    /** Decoded states held (for tests: bounded by {@link #CACHED_RUNS} after each commit). */
+    int cachedRuns() {
+        return cache.size();
     }
 
     @Override

@@ -122,6 +122,28 @@ class MonitorTopologyTest {
     }
 
     @Test
+    void moreRunsThanTheCacheKeepsAreReadBackFromTheStore() {
+        int runs = RunStateStore.CACHED_RUNS + 500;
+        List<TrainingEvent> first = SyntheticRuns.healthy(5).events();
+        for (int step = 0; step < 3; step++) {
+            for (int r = 0; r < runs; r++) {
+                TrainingEvent e = first.get(step);
+                String json = EventCodec.writeString(e).replace("\"runId\":\"" + e.runId() + "\"",
+                        "\"runId\":\"many-" + r + "\"");
+                events.pipeInput("many-" + r, json.getBytes(StandardCharsets.UTF_8), e.timestamp());
+            }
+        }
+        RunStateStore store = (RunStateStore) driver.getStateStore(MonitorTopology.STORE);
+        assertThat(store.cachedRuns()).isLessThanOrEqualTo(RunStateStore.CACHED_RUNS);
+        // The runs dropped from the cache first were decoded from the store for their later events: none restarted.
+        long steps = first.subList(0, 3).stream().filter(e -> e instanceof io.trainwatch.events.StepEvent).count();
+        assertThat(steps).isPositive();
+        assertThat(store.get("many-0").steps).isEqualTo(steps);
+        assertThat(store.get("many-" + (runs - 1)).steps).isEqualTo(steps);
+        assertThat(dlq.isEmpty()).isTrue();
+    }
+
+    @Test
     void badBytesGoToTheDeadLetterTopicAndProcessingGoesOn() {
         events.pipeInput("run-x", "not json".getBytes(StandardCharsets.UTF_8), T0);
         events.pipeInput("run-x", "{\"type\":\"step\"}".getBytes(StandardCharsets.UTF_8), T0);
