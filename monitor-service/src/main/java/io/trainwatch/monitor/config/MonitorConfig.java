@@ -55,19 +55,21 @@ public interface MonitorConfig {
         String processingGuarantee();
 
         /**
-         * Commit interval. Under exactly-once an alert is readable (read_committed) only once its transaction
-         * commits, so this bounds the alert latency: with 50 ms, produce -> alert read took p50 55-85 ms, p99
-         * 92-442 ms at 5k-20k events/s over five runs, against p50 105-118 ms, p99 221-399 ms with Kafka Streams'
-         * default of 100 ms, for 12 % less throughput (MonitorBenchmark, 1,000 runs, broker in its own JVM).
+         * Commit interval (Kafka Streams' default under exactly-once). An alert is readable (read_committed) once
+         * its transaction commits; the stream thread waits for each commit. Measured (MonitorBenchmark, 1,000 runs,
+         * broker in its own JVM, 15-s latency passes): 100 ms gave 129-131k events/s, alert produced p99 29-188 ms
+         * at 5k-40k events/s, alert read p50 80-136 ms, p99 156-258 ms; 50 ms gave 99-110k events/s, produced p99
+         * 66-210 ms at 5k-20k and 288-517 ms at 40k (twice the commits, twice the stalls), read p50 61-73 ms.
          */
-        @WithDefault("PT0.05S")
+        @WithDefault("PT0.1S")
         Duration commitInterval();
 
         /**
          * Stream threads per instance. Under exactly-once a thread waits for the broker at each commit (3-6 ms on
-         * average here); a second thread processes meanwhile: 125-208k events/s against 107-123k with one, but on 2
-         * cores shared with the broker its commits took 11-30 ms and the alert p99 rose from 113-154 ms to 136-374 ms
-         * (MonitorBenchmark, broker in its own JVM). One by default; more where the monitor has its own cores.
+         * average here); a second thread processes meanwhile: 125-208k events/s against 107-123k with one (both at a
+         * 50 ms commit interval), but on 2 cores shared with the broker its commits took 11-30 ms and the alert p99
+         * rose from 113-154 ms to 136-374 ms (MonitorBenchmark, broker in its own JVM). One by default; more where
+         * the monitor has its own cores.
          */
         @WithDefault("1")
         int threads();
