@@ -66,6 +66,8 @@ class MonitorBenchmark {
     /** Rounds first run and left out of the medians: the JIT compiles the hot paths during them. */
     static final int WARMUP = Integer.getInteger("bench.warmup", 1);
     static final String BROKER = System.getProperty("bench.broker", "in-process");
+    /** {@code view} adds the service's MonitorView (metrics per run) to the throughput passes. */
+    static final String OBSERVER = System.getProperty("bench.observer", "none");
     /** Seconds of each latency pass (at least 60 steps per run). */
     static final int LATENCY_SECONDS = Integer.getInteger("bench.latency-seconds", 15);
     // Also -Dbench.latency-rates=5000,10000,20000,40000 (events/s of the latency passes).
@@ -158,7 +160,8 @@ class MonitorBenchmark {
 
         StringBuilder out = new StringBuilder("\n=== monitor-service benchmark (" + Runtime.getRuntime().availableProcessors()
                 + " cores, broker " + BROKER + " on " + servers + ", " + EVENTS + " step events of " + RUNS + " runs, "
-                + ROUNDS + " alternated rounds after " + WARMUP + " warm-up" + (overrides().isEmpty() ? "" : ", " + overrides())
+                + ROUNDS + " alternated rounds after " + WARMUP + " warm-up, observer " + OBSERVER
+                + (overrides().isEmpty() ? "" : ", " + overrides())
                 + ") ===\n");
         out.append(String.format("produce:             %,.0f events/s (setup)%n", EVENTS / produceSeconds));
         out.append(passes);
@@ -325,12 +328,22 @@ class MonitorBenchmark {
     private static Pass monitor(MonitorConfig config, String topic, String suffix, String appId,
                                 Map<String, Integer> stateBytes) throws InterruptedException {
         AtomicLong processed = new AtomicLong();
+        // -Dbench.observer=view: the service's own observer too (per-run gauges, Prometheus registry, timers).
+        RunObserver view = OBSERVER.equals("view") ? new io.trainwatch.monitor.api.MonitorView(
+                new io.micrometer.prometheus.PrometheusMeterRegistry(
+                        io.micrometer.prometheus.PrometheusConfig.DEFAULT), config) : RunObserver.NONE;
         RunObserver counting = new RunObserver() {
             @Override
             public void processed(TrainingEvent event, RunState state, long nanos) {
+                view.processed(event, state, nanos);
                 if (processed.incrementAndGet() % 97 == 0) {
                     stateBytes.put(state.runId, RunStateCodec.write(state).length);
                 }
+            }
+
+            @Override
+            public void alerted(Alert alert) {
+                view.alerted(alert);
             }
         };
         KafkaStreams streams = start(config, counting, topic, "bench-alerts-" + suffix, "bench-dlq-" + suffix, appId);
