@@ -19,23 +19,33 @@ import java.util.Set;
  * {@code unmodifiableMap(new LinkedHashMap<>(...))} it replaces, it costs one copy instead of two when a
  * message is decoded, no entry objects, and gives the first and last layer in O(1). Keys are unique and
  * non-null; values may be null (as in the map it is built from). Lookups by key scan the keys while there are
- * few of them and use an index built on first use for wide networks.
+ * few of them; wider networks get an index when the map is built.
  */
 public final class LayerMap extends AbstractMap<String, Double> {
 
-    private static final LayerMap EMPTY = new LayerMap(new String[0], new Double[0], 0);
+    private static final LayerMap EMPTY = new LayerMap(new String[0], new Double[0], 0, null);
     /** Up to this many layers, {@link #get} scans the keys: cheaper than hashing for a small net. */
     private static final int SCAN_LIMIT = 12;
 
     private final String[] keys;
     private final Double[] values;
     private final int size;
-    private Map<String, Integer> index;
+    /** Position by name, for more than {@link #SCAN_LIMIT} layers (null otherwise); final, so safely published. */
+    private final Map<String, Integer> index;
 
-    private LayerMap(String[] keys, Double[] values, int size) {
+    private LayerMap(String[] keys, Double[] values, int size, Map<String, Integer> index) {
         this.keys = keys;
         this.values = values;
         this.size = size;
+        this.index = size > SCAN_LIMIT ? (index != null ? index : indexOf(keys, size)) : null;
+    }
+
+    private static Map<String, Integer> indexOf(String[] keys, int size) {
+        Map<String, Integer> idx = new HashMap<>(size * 2);
+        for (int i = 0; i < size; i++) {
+            idx.put(keys[i], i);
+        }
+        return idx;
     }
 
     /** The map itself when it is a {@code LayerMap}, else an ordered copy; null stays null. */
@@ -58,7 +68,7 @@ public final class LayerMap extends AbstractMap<String, Double> {
             values[i] = entry.getValue();
             i++;
         }
-        return new LayerMap(keys, values, i);
+        return new LayerMap(keys, values, i, null);
     }
 
     /** Collects a decoded map in order, without the copy a {@link java.util.LinkedHashMap} would need. */
@@ -66,26 +76,39 @@ public final class LayerMap extends AbstractMap<String, Double> {
         private String[] keys = new String[8];
         private Double[] values = new Double[8];
         private int size;
+        /** Built once there are more than {@link #SCAN_LIMIT} names: a 64 KiB message can name ~9,000 layers. */
+        private Map<String, Integer> index;
 
         /** Adds a layer; false (and nothing added) when the name is already there. */
         boolean add(String key, Double value) {
-            for (int i = 0; i < size; i++) {
-                if (keys[i].equals(key)) {
+            Objects.requireNonNull(key, "layer name");
+            if (index != null) {
+                if (index.putIfAbsent(key, size) != null) {
                     return false;
+                }
+            } else {
+                for (int i = 0; i < size; i++) {
+                    if (keys[i].equals(key)) {
+                        return false;
+                    }
+                }
+                if (size == SCAN_LIMIT) {
+                    index = indexOf(keys, size);
+                    index.put(key, size);
                 }
             }
             if (size == keys.length) {
                 keys = Arrays.copyOf(keys, size * 2);
                 values = Arrays.copyOf(values, size * 2);
             }
-            keys[size] = Objects.requireNonNull(key, "layer name");
+            keys[size] = key;
             values[size] = value;
             size++;
             return true;
         }
 
         LayerMap build() {
-            return size == 0 ? EMPTY : new LayerMap(keys, values, size);
+            return size == 0 ? EMPTY : new LayerMap(keys, values, size, index);
         }
     }
 
@@ -124,7 +147,7 @@ public final class LayerMap extends AbstractMap<String, Double> {
         if (!(key instanceof String)) {
             return -1;
         }
-        if (size <= SCAN_LIMIT) {
+        if (index == null) {
             for (int i = 0; i < size; i++) {
                 if (keys[i].equals(key)) {
                     return i;
@@ -132,15 +155,7 @@ public final class LayerMap extends AbstractMap<String, Double> {
             }
             return -1;
         }
-        Map<String, Integer> idx = index;
-        if (idx == null) {
-            idx = new HashMap<>(size * 2);
-            for (int i = 0; i < size; i++) {
-                idx.put(keys[i], i);
-            }
-            index = idx; // benign race: any thread builds the same index
-        }
-        Integer i = idx.get(key);
+        Integer i = index.get(key);
         return i == null ? -1 : i;
     }
 

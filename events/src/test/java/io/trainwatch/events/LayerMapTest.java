@@ -85,6 +85,23 @@ class LayerMapTest {
     }
 
     @Test
+    void aWideNetIsIndexedWhenBuilt() {
+        LayerMap.Builder b = new LayerMap.Builder();
+        for (int i = 0; i < 5000; i++) {
+            assertThat(b.add("layer-" + i, (double) i)).isTrue();
+        }
+        assertThat(b.add("layer-4000", 1.0)).isFalse();
+        assertThat(b.add("layer-3", 1.0)).isFalse();
+        LayerMap built = b.build();
+        assertThat(built).hasSize(5000);
+        for (int i = 0; i < 5000; i += 7) {
+            assertThat(built.get("layer-" + i)).isEqualTo((double) i);
+        }
+        assertThat(built.containsKey("layer-5000")).isFalse();
+        assertThat(LayerMap.copyOf(new LinkedHashMap<>(built)).get("layer-4999")).isEqualTo(4999.0);
+    }
+
+    @Test
     void stepEventsHoldLayerMapsAndSerialiseAsBefore() {
         StepEvent e = new StepEvent(Contract.SCHEMA_VERSION, "r", Instant.parse("2026-01-01T00:00:00Z"), null, null, 3,
                 0, 1.0, null, null, null, linked(3), null, Map.of("a", Double.NaN), null, null);

@@ -166,4 +166,89 @@ public final class RunState {
             default -> RUNNING;
         };
     }
+
+    /**
+     * Makes this state a copy of {@code o} (every field; the arrays copied in place, nothing allocated). The stream
+     * processor keeps one scratch state to put a run back as it was before an event the engine failed on.
+     */
+    public void copyFrom(RunState o) {
+        runId = o.runId;
+        studyId = o.studyId;
+        trialId = o.trialId;
+        scenario = o.scenario;
+        status = o.status;
+        firstRecordMillis = o.firstRecordMillis;
+        lastRecordMillis = o.lastRecordMillis;
+        lastStep = o.lastStep;
+        lastEpoch = o.lastEpoch;
+        lastValidationStep = o.lastValidationStep;
+        epochStartStep = o.epochStartStep;
+        stepsPerEpoch = o.stepsPerEpoch;
+        steps = o.steps;
+        validations = o.validations;
+        ignored = o.ignored;
+        chanceLoss = o.chanceLoss;
+        crossEntropy = o.crossEntropy;
+        loss = o.loss;
+        accuracy = o.accuracy;
+        learningRate = o.learningRate;
+        gradientNorm = o.gradientNorm;
+        validationLoss = o.validationLoss;
+        validationAccuracy = o.validationAccuracy;
+        trainAccuracy = o.trainAccuracy;
+        trainLoss = o.trainLoss;
+        firstLoss = o.firstLoss;
+        startCount = o.startCount;
+        startSum = o.startSum;
+        startLoss = o.startLoss;
+        ema = o.ema;
+        lossVariance = o.lossVariance;
+        emaSigma = o.emaSigma;
+        bestEma = o.bestEma;
+        bestStep = o.bestStep;
+        minEma = o.minEma;
+        nonFiniteLossRun = o.nonFiniteLossRun;
+        previousLr = o.previousLr;
+        lrDropStep = o.lrDropStep;
+        lastPlateauStep = o.lastPlateauStep;
+        lrBeforeDrop = o.lrBeforeDrop;
+        emaLogRatio = o.emaLogRatio;
+        emaLogFirst = o.emaLogFirst;
+        emaLogUpdateFirst = o.emaLogUpdateFirst;
+        emaLogUpdateLast = o.emaLogUpdateLast;
+        vanishingHold = o.vanishingHold;
+        vanishingClear = o.vanishingClear;
+        hiddenGradientsSeen = o.hiddenGradientsSeen;
+        deadHiddenRun = o.deadHiddenRun;
+        System.arraycopy(o.gradientWindow, 0, gradientWindow, 0, gradientWindow.length);
+        gradientCount = o.gradientCount;
+        spikeRun = o.spikeRun;
+        nonFiniteGradientRun = o.nonFiniteGradientRun;
+        emaLogLayerRatio = o.emaLogLayerRatio;
+        layerRatioHold = o.layerRatioHold;
+        explodingClear = o.explodingClear;
+        divergenceHold = o.divergenceHold;
+        divergenceClear = o.divergenceClear;
+        pinnedRun = o.pinnedRun;
+        deadGradientRun = o.deadGradientRun;
+        flatPhase = o.flatPhase;
+        flatEndStep = o.flatEndStep;
+        flatThenDrop = o.flatThenDrop;
+        minValidationLoss = o.minValidationLoss;
+        minValidationStep = o.minValidationStep;
+        trainLossAtMinValidation = o.trainLossAtMinValidation;
+        validationRiseRun = o.validationRiseRun;
+        gapRun = o.gapRun;
+        gapAtStreakStart = o.gapAtStreakStart;
+        validationAccuracyAtStreakStart = o.validationAccuracyAtStreakStart;
+        lastGap = o.lastGap;
+        gapGrowingRun = o.gapGrowingRun;
+        lowAccuracyRun = o.lowAccuracyRun;
+        lastValidationLoss = o.lastValidationLoss;
+        previousValidationLoss = o.previousValidationLoss;
+        validationNoise = o.validationNoise;
+        activeMask = o.activeMask;
+        System.arraycopy(o.episodeStart, 0, episodeStart, 0, episodeStart.length);
+        System.arraycopy(o.episodeSeverity, 0, episodeSeverity, 0, episodeSeverity.length);
+    }
 }

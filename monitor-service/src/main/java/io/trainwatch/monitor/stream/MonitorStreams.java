@@ -80,6 +80,9 @@ public class MonitorStreams {
         // 300,000 monitored events (MonitorBenchmark, broker in its own JVM). Nothing waits for a batch to fill:
         // Streams flushes its producer at each commit.
         p.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 512 * 1024);
+        // An open batch holds batch.size of the producer's buffer: 128 MiB (allocated only as used) leaves room for
+        // 256 partitions with a batch open each (the default 32 MiB would block sends from ~60 on).
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.BUFFER_MEMORY_CONFIG), 128L * 1024 * 1024);
         // Leave the group on a clean close. Kafka Streams does not by default (CloseOptions.leaveGroup acts only for
         // static members), so a monitor restarted within the session timeout (45 s) waited for its old self to
         // expire before it got any partition: measured 38-44 s of REBALANCING after `./trainwatch down` and `up`.

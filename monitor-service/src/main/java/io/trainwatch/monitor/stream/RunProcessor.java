@@ -34,6 +34,8 @@ final class RunProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     private final Duration evictionInterval;
     private ProcessorContext<byte[], byte[]> context;
     private RunStateStore store;
+    /** A run's state before the current event, to put back if the engine fails on the event. */
+    private final RunState before = new RunState("");
 
     RunProcessor(RunMonitor monitor, RunObserver observer, Duration idleTtl, Duration evictionInterval) {
         this.monitor = monitor;
@@ -63,15 +65,28 @@ final class RunProcessor implements Processor<byte[], byte[], byte[], byte[]> {
         RunState state;
         try {
             state = store.get(runId);
-            if (state == null) {
+            boolean known = state != null;
+            if (!known) {
                 state = monitor.newState(runId);
+            } else {
+                before.copyFrom(state);
             }
-            alerts = monitor.process(state, event, record.timestamp());
+            try {
+                alerts = monitor.process(state, event, record.timestamp());
+            } catch (RuntimeException e) {
+                // The run goes back to its state before this event (not to the last commit: the events since then
+                // and their alerts, already forwarded, stay consistent with it).
+                if (known) {
+                    state.copyFrom(before);
+                    store.put(state);
+                } else {
+                    store.forget(runId);
+                }
+                throw e;
+            }
             store.put(state);
         } catch (RuntimeException e) {
-            // A bug must not stop the monitor: the event goes to the DLQ and the run goes back to its state at
-            // the last commit (the half-updated object is dropped).
-            store.forget(runId);
+            // A bug must not stop the monitor: the event goes to the DLQ, the run is as it was before it.
             Log.warnf(e, "Monitor failed on an event of run %s; sent to the DLQ", runId);
             deadLetter(record, "monitor error: " + e);
             return;

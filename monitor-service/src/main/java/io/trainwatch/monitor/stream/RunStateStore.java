@@ -1,5 +1,6 @@
 package io.trainwatch.monitor.stream;
 
+import io.quarkus.logging.Log;
 import io.trainwatch.monitor.engine.RunState;
 import io.trainwatch.monitor.engine.RunStateCodec;
 import org.apache.kafka.common.serialization.Serdes;
@@ -108,7 +109,15 @@ final class RunStateStore implements StateStore, CachedStateStore<String, byte[]
 
     private void writeChanged() {
         for (String runId : dirty) {
-            bytes.put(runId, RunStateCodec.write(cache.get(runId)));
+            byte[] state;
+            try {
+                state = RunStateCodec.write(cache.get(runId));
+            } catch (RuntimeException e) {
+                // A bug here would otherwise fail every commit of the task: the store keeps the run's last state.
+                Log.errorf(e, "Could not serialise the state of run %s; its last committed state is kept", runId);
+                continue;
+            }
+            bytes.put(runId, state);
         }
         dirty.clear();
         // More runs changed in one commit than the cache keeps: back to its bound, least recently used first.
@@ -160,7 +169,8 @@ final class RunStateStore implements StateStore, CachedStateStore<String, byte[]
 
     @Override
     public void close() {
-        // A clean close was flushed first; a dirty one must not write what the aborted transaction had.
+        // A clean close was committed first; after a dirty one the byte store is dropped too and the task, if it
+        // comes back, is restored from the changelog: nothing held here may survive either way.
         dirty.clear();
         cache.clear();
         bytes.close();
