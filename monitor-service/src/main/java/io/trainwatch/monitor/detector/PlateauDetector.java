@@ -43,7 +43,7 @@ public final class PlateauDetector implements Detector {
     /** Whether the run is on a plateau now: stalled for the patience, after warm-up, not converged. */
     public boolean stalled(RunState s) {
         return s.steps >= config.warmupSteps() && !Double.isNaN(s.ema) && !Double.isNaN(s.startLoss)
-                && s.lastStep - s.bestStep >= patience(s) && !converged(s);
+                && s.lastStep - Math.max(s.bestStep, s.plateauFromStep) >= patience(s) && !converged(s);
     }
 
     boolean progressed(RunState s) {

@@ -185,6 +185,7 @@ public final class RunMonitor {
             if (warm && (Double.isNaN(s.bestEma) || s.bestEma - s.ema > needed)) {
                 s.bestEma = s.ema;
                 s.bestStep = e.step();
+                s.plateauFromStep = e.step();
             }
         } else {
             s.nonFiniteLossRun++;
@@ -209,7 +210,7 @@ public final class RunMonitor {
                     // gets a full patience to answer the new rate. A plateau already reported stays open until the
                     // loss improves.
                     if (!plateauActive && s.bestStep >= 0) {
-                        s.bestStep = e.step();
+                        s.plateauFromStep = e.step();
                     }
                 } else if (lr * config.lrDecayedTooEarly().dropFactor() >= s.previousLr) {
                     s.lrDropStep = -1; // raised again: the decay is undone

@@ -66,9 +66,15 @@ public final class RunState {
     public double lossVariance;
     /** Standard deviation of the smoothed loss from batch noise; derived from lossVariance each step, not stored. */
     public double emaSigma;
-    /** Best smoothed loss at its last significant (min-delta) improvement, and the step of it (moved to a later learning-rate decay: the plateau patience restarts there). */
+    /** Best smoothed loss at its last significant (min-delta) improvement, and the step of it. */
     public double bestEma = Double.NaN;
     public long bestStep = -1;
+    /**
+     * The step the plateau's patience counts from: the last progress, or a later learning-rate decay (Keras and
+     * PyTorch ReduceLROnPlateau restart their count after a reduction). Only the plateau restarts there: the other
+     * detectors' "no progress since" stays {@link #bestStep}.
+     */
+    public long plateauFromStep = -1;
     public double minEma = Double.NaN;
     public int nonFiniteLossRun;
     public double previousLr = Double.NaN;
@@ -206,6 +212,7 @@ public final class RunState {
         emaSigma = o.emaSigma;
         bestEma = o.bestEma;
         bestStep = o.bestStep;
+        plateauFromStep = o.plateauFromStep;
         minEma = o.minEma;
         nonFiniteLossRun = o.nonFiniteLossRun;
         previousLr = o.previousLr;

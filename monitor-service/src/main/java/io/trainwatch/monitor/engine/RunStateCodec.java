@@ -106,6 +106,7 @@ public final class RunStateCodec {
         out.writeDouble(s.validationNoise);
         out.writeByte(s.hiddenGradientsSeen ? 1 : 0);
         out.writeInt(s.deadHiddenRun);
+        out.writeLong(s.plateauFromStep);
         return out.toByteArray();
     }
 
@@ -202,6 +203,8 @@ public final class RunStateCodec {
                 s.hiddenGradientsSeen = in.readByte() != 0;
                 s.deadHiddenRun = in.readInt();
             }
+            // appended later: the plateau's count restarted by a decay (absent: from the last progress)
+            s.plateauFromStep = in.remains(Long.BYTES) ? in.readLong() : s.bestStep;
             return s.runId == null ? null : s;
         } catch (BufferUnderflowException | IllegalArgumentException e) {
             return null;

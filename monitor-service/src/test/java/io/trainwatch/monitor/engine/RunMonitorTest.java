@@ -101,6 +101,20 @@ class RunMonitorTest {
     }
 
     @Test
+    void aDecayRestartsOnlyThePlateausCountNotTheRunsLastProgress() {
+        RunState s = monitor.newState("r");
+        decayed(s, 180, 250, t -> t < 60 ? falling(t) : falling(60));
+        // underfitting's flatness and exploding-gradients' "not improving" read the last progress, not the decay
+        assertThat(s.plateauFromStep).isEqualTo(180);
+        assertThat(s.bestStep).isBetween(60L, 179L);
+        byte[] bytes = RunStateCodec.write(s);
+        assertThat(RunStateCodec.read(bytes).plateauFromStep).isEqualTo(180);
+        // a state written before the field existed counts the plateau from the last progress
+        RunState old = RunStateCodec.read(java.util.Arrays.copyOf(bytes, bytes.length - Long.BYTES));
+        assertThat(old.plateauFromStep).isEqualTo(s.bestStep);
+    }
+
+    @Test
     void aDecayKeepsAReportedPlateauOpenUntilTheLossImproves() {
         RunState s = monitor.newState("r");
         List<Alert> alerts = decayed(s, 300, 360, t -> t < 60 ? falling(t) : falling(60));
