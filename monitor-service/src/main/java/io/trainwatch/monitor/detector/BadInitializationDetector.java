@@ -68,8 +68,9 @@ public final class BadInitializationDetector implements Detector {
             s.flatThenDrop = true;
         }
         boolean holds = farStart || pinned || s.flatThenDrop;
-        if (holds ? s.active(INDEX) : !s.active(INDEX)) {
-            return holds ? Condition.STILL_HOLDS : Condition.UNCHANGED;
+        Condition unread = Condition.unread(s, INDEX, holds);
+        if (unread != null) {
+            return unread;
         }
         Evidence evidence = Evidence.of("firstLoss", s.firstLoss).and("smoothedLoss", s.ema);
         if (knowsChance) {

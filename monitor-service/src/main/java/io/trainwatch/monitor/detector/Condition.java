@@ -1,5 +1,7 @@
 package io.trainwatch.monitor.detector;
 
+import io.trainwatch.monitor.engine.RunState;
+
 import java.util.Map;
 
 /**
@@ -21,6 +23,18 @@ public record Condition(Kind kind, String severity, String summary, Map<String, 
      * the engine would drop (per step per run: JFR put evidence building at 7 % of the stream thread).
      */
     public static final Condition STILL_HOLDS = new Condition(Kind.HOLDS, null, null, Map.of(), null, null);
+
+    /**
+     * What a detector returns instead of building a condition the engine would drop: {@link #STILL_HOLDS} when it
+     * holds in its open episode, {@link #UNCHANGED} when it does not hold and no episode is open; null when the
+     * condition must be built (an episode opens, or may close).
+     */
+    public static Condition unread(RunState run, int detector, boolean holds) {
+        if (holds) {
+            return run.active(detector) ? STILL_HOLDS : null;
+        }
+        return run.active(detector) ? null : UNCHANGED;
+    }
 
     public static Condition holds(String severity, String summary, Map<String, Double> evidence, String remedy,
                                   String action) {

@@ -67,8 +67,9 @@ public final class DivergenceDetector implements Detector {
             s.divergenceClear++;
         }
         boolean holds = s.divergenceHold >= config.patience();
-        if (holds ? s.active(INDEX) : !s.active(INDEX)) {
-            return holds ? Condition.STILL_HOLDS : Condition.UNCHANGED;
+        Condition unread = Condition.unread(s, INDEX, holds);
+        if (unread != null) {
+            return unread;
         }
         Evidence evidence = Evidence.of("loss", loss).and("smoothedLoss", s.ema).and("startLoss", s.startLoss)
                 .and("bestSmoothedLoss", s.minEma);

@@ -77,8 +77,9 @@ public final class ExplodingGradientsDetector implements Detector {
         boolean calm = !nonFinite && !spike && s.layerRatioHold == 0;
         s.explodingClear = calm ? s.explodingClear + 1 : 0;
         boolean holds = nonFinite || bySpike || byRatio;
-        if (holds ? s.active(INDEX) : !s.active(INDEX)) {
-            return holds ? Condition.STILL_HOLDS : Condition.UNCHANGED;
+        Condition unread = Condition.unread(s, INDEX, holds);
+        if (unread != null) {
+            return unread;
         }
         Evidence evidence = Evidence.of("gradientNorm", norm).and("runningMedianGradientNorm", median);
         if (!Double.isNaN(s.emaLogLayerRatio)) {

@@ -44,8 +44,9 @@ public final class LrDecayedTooEarlyDetector implements Detector {
         boolean rightAfter = Math.abs(s.bestStep - s.lrDropStep) <= config.afterDropSteps();
         boolean stalled = plateau.stalled(s);
         boolean holds = rightAfter && stalled;
-        if (holds ? s.active(INDEX) : !s.active(INDEX)) {
-            return holds ? Condition.STILL_HOLDS : Condition.UNCHANGED;
+        Condition unread = Condition.unread(s, INDEX, holds);
+        if (unread != null) {
+            return unread;
         }
         Evidence evidence = Evidence.of("decayStep", s.lrDropStep).and("learningRateBefore", s.lrBeforeDrop)
                 .and("learningRate", s.learningRate).and("smoothedLoss", s.ema).and("bestSmoothedLoss", s.bestEma)

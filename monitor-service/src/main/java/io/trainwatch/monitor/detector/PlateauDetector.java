@@ -70,8 +70,9 @@ public final class PlateauDetector implements Detector {
         // A loss that climbed back half-way to its start is diverging, not on a plateau.
         boolean climbing = s.ema - s.minEma > 0.5 * (s.startLoss - s.minEma);
         boolean holds = stalled(s) && progressed(s) && !climbing;
-        if (holds ? s.active(INDEX) : !s.active(INDEX)) {
-            return holds ? Condition.STILL_HOLDS : Condition.UNCHANGED;
+        Condition unread = Condition.unread(s, INDEX, holds);
+        if (unread != null) {
+            return unread;
         }
         Evidence evidence = Evidence.of("smoothedLoss", s.ema).and("bestSmoothedLoss", s.bestEma)
                 .and("startLoss", s.startLoss).and("stepsWithoutProgress", without).and("minDelta", config.minDelta());

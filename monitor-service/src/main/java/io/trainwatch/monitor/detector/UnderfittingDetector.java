@@ -67,8 +67,9 @@ public final class UnderfittingDetector implements Detector {
                 && s.minEma <= (1 - LEARNED_BELOW_CHANCE) * s.chanceLoss);
         boolean holds = s.validations >= config.warmupValidations() && low && flat && learned;
         boolean clears = !low || !flat;
-        if (holds ? s.active(INDEX) : !clears || !s.active(INDEX)) {
-            return holds ? Condition.STILL_HOLDS : Condition.UNCHANGED;
+        Condition unread = !holds && !clears ? Condition.UNCHANGED : Condition.unread(s, INDEX, holds);
+        if (unread != null) {
+            return unread;
         }
         Evidence evidence = Evidence.of("trainAccuracy", trainAcc).and("validationAccuracy", valAcc)
                 .and("accuracyGap", trainAcc - valAcc).and("smoothedLoss", s.ema)

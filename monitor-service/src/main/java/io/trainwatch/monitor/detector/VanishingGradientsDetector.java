@@ -139,8 +139,9 @@ public final class VanishingGradientsDetector implements Detector {
             s.vanishingHold = 0;
         }
         boolean holds = s.vanishingHold >= config.patience();
-        if (holds ? s.active(INDEX) : !s.active(INDEX)) {
-            return holds ? Condition.STILL_HOLDS : Condition.UNCHANGED;
+        Condition unread = Condition.unread(s, INDEX, holds);
+        if (unread != null) {
+            return unread;
         }
         Evidence evidence = Evidence.of("firstLayerGradientNorm", first)
                 .and("lastLayerGradientNorm", last)

@@ -2,6 +2,7 @@ package io.trainwatch.trainer.model;
 
 import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
+import org.nd4j.shade.jackson.annotation.JsonIgnore;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
@@ -30,6 +31,9 @@ public final class Dl4jSchedule implements ISchedule {
     private final Integer steps;
     @JsonProperty("initialValue")
     private final double initialValue;
+    /** The record the fields describe, built once: DL4J asks for the rate on every step of every layer. */
+    @JsonIgnore
+    private transient LearningRateSchedule schedule;
 
     @JsonCreator
     public Dl4jSchedule(@JsonProperty("type") String type, @JsonProperty("every") Integer every,
@@ -54,7 +58,12 @@ public final class Dl4jSchedule implements ISchedule {
 
     /** The schedule this evaluates. */
     public LearningRateSchedule schedule() {
-        return new LearningRateSchedule(type, every, factor, gamma, from, to, steps);
+        LearningRateSchedule s = schedule;
+        if (s == null) {
+            s = new LearningRateSchedule(type, every, factor, gamma, from, to, steps);
+            schedule = s; // an immutable record: a race only builds an equal one twice
+        }
+        return s;
     }
 
     public double initialValue() {
