@@ -212,7 +212,8 @@ public final class EventCodec {
         String trialId = f.optionalId("trialId");
         return switch (type) {
             case TrainingEvent.RUN_STARTED -> new RunStarted(version, runId, timestamp, studyId, trialId,
-                    runConfig(f.requiredObject("config")), f.optionalText("backend"), f.optionalText("device"));
+                    runConfig(f.requiredObject("config")), f.optionalText("backend"), f.optionalText("device"),
+                    control(f));
             case TrainingEvent.STEP -> new StepEvent(version, runId, timestamp, studyId, trialId,
                     f.requiredCount("step"), f.optionalInt("epoch", 0), f.requiredNumber("loss"),
                     f.optionalFraction("accuracy"), f.optionalNumber("learningRate"),
@@ -260,6 +261,25 @@ public final class EventCodec {
                 c.optionalMap("schedule"), c.optionalIntOrNull("subsetBatches"));
     }
 
+    /** The optional {@code control} of a run-started: a malformed one is rejected (a run must not be steered by mistake). */
+    private static RunControl control(Fields f) throws Fields.Rejected {
+        Fields c = f.optionalObject("control");
+        if (c == null) {
+            return null;
+        }
+        String mode = c.requiredOneOf("mode", RunControl.MODES);
+        Long maxDecays = c.optionalCount("maxDecays");
+        if (maxDecays != null && maxDecays > Integer.MAX_VALUE) {
+            throw new Fields.Rejected("field 'control.maxDecays' is too large: " + maxDecays);
+        }
+        Double minRate = c.optionalStrictNumber("minLearningRate");
+        if (minRate != null && !(Double.isFinite(minRate) && minRate > 0)) {
+            throw new Fields.Rejected("field 'control.minLearningRate' must be a finite number > 0, was " + minRate);
+        }
+        return new RunControl(mode, maxDecays == null ? null : maxDecays.intValue(), minRate,
+                c.strictBoolean("allowStop"));
+    }
+
     private static Alert alert(Fields f) throws Fields.Rejected {
         return new Alert(f.schemaVersion(), f.requiredText("alertId"), f.requiredOneOf("status", Alert.STATUSES),
                 f.requiredId("runId"), f.optionalId("studyId"), f.optionalId("trialId"), f.requiredText("detector"),
@@ -284,7 +304,15 @@ public final class EventCodec {
         }
         return new TunerCommand(version, commandId, runId, type, lr, f.requiredText("reason"),
                 f.optionalText("alertId"), f.optionalInstant("timestamp"), f.optionalId("studyId"),
-                f.optionalId("trialId"));
+                f.optionalId("trialId"), mode(f));
+    }
+
+    /** A command's optional mode; an unknown one is rejected, so that no trainer applies what it cannot read. */
+    private static String mode(Fields f) throws Fields.Rejected {
+        if (!f.has("mode")) {
+            return null;
+        }
+        return f.requiredOneOf("mode", TunerCommand.MODES);
     }
 
     private static Trial trial(Fields f) throws Fields.Rejected {

@@ -382,6 +382,41 @@ final class Fields {
         return EventCodec.MAPPER.convertValue(v, MAP);
     }
 
+    /** An optional object: null when absent (or JSON null), rejected when of another type. */
+    Fields optionalObject(String name) throws Rejected {
+        return present(name) == null ? null : requiredObject(name);
+    }
+
+    /** An optional number that, when present, must be one (rejected otherwise: not a metric to drop). */
+    Double optionalStrictNumber(String name) throws Rejected {
+        JsonNode v = present(name);
+        if (v == null) {
+            return null;
+        }
+        Double d = number(v);
+        if (d == null) {
+            throw wrongType(name, "a number", v);
+        }
+        return d;
+    }
+
+    /** An optional flag that, when present, must be a boolean (rejected otherwise). */
+    Boolean strictBoolean(String name) throws Rejected {
+        JsonNode v = present(name);
+        if (v == null) {
+            return null;
+        }
+        if (!v.isBoolean()) {
+            throw wrongType(name, "a boolean", v);
+        }
+        return v.booleanValue();
+    }
+
+    /** Whether the field is present and not JSON null. */
+    boolean has(String name) {
+        return present(name) != null;
+    }
+
     Fields requiredObject(String name) throws Rejected {
         JsonNode v = present(name);
         if (v == null) {

@@ -6,7 +6,10 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
 import java.time.Instant;
 
-/** A run begins: its full configuration, and the backend and device it trains on. */
+/**
+ * A run begins: its full configuration, the backend and device it trains on, and how it wants to be steered
+ * ({@code control}; absent = {@link RunControl#OFF}).
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"schemaVersion", "type", "runId", "timestamp", "studyId", "trialId"})
 public record RunStarted(
@@ -17,7 +20,8 @@ public record RunStarted(
         String trialId,
         RunConfig config,
         String backend,
-        String device) implements TrainingEvent {
+        String device,
+        RunControl control) implements TrainingEvent {
 
     public RunStarted {
         Contract.requireRunId(runId);
@@ -25,6 +29,17 @@ public record RunStarted(
         if (config == null) {
             throw new IllegalArgumentException("config is required");
         }
+    }
+
+    /** A run that declares no control (never steered). */
+    public RunStarted(int schemaVersion, String runId, Instant timestamp, String studyId, String trialId,
+                      RunConfig config, String backend, String device) {
+        this(schemaVersion, runId, timestamp, studyId, trialId, config, backend, device, null);
+    }
+
+    /** The declared control, or {@link RunControl#NONE} when the run declared none. */
+    public RunControl controlOrOff() {
+        return control == null ? RunControl.NONE : control;
     }
 
     @Override
