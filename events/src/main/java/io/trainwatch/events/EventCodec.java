@@ -58,6 +58,15 @@ public final class EventCodec {
             .disable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
 
+    /** The factory for dead letters, whose base64 payload may be longer than a whole event. */
+    private static final JsonFactory LETTER_FACTORY = FACTORY.rebuild()
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxNestingDepth(MAX_NESTING_DEPTH)
+                    .maxNumberLength(64)
+                    .maxStringLength(DeadLetter.MAX_LETTER_BYTES)
+                    .build())
+            .build();
+
     /** The mapper of the contract: ISO-8601 times, no nulls written, unknown fields ignored. */
     public static final ObjectMapper MAPPER = JsonMapper.builder(FACTORY)
             .addModule(new JavaTimeModule())
@@ -116,7 +125,7 @@ public final class EventCodec {
 
     /** Reads a message of {@link Topics#TRAINING_EVENTS_DLQ}. */
     public static ReadResult<DeadLetter> readDeadLetter(byte[] bytes) {
-        return read(bytes, EventCodec::deadLetter);
+        return read(bytes, EventCodec::deadLetter, DeadLetter.MAX_LETTER_BYTES);
     }
 
     /** Reads any JSON object within the contract's limits (size, depth, NaN tokens, duplicates). */
@@ -129,8 +138,12 @@ public final class EventCodec {
     }
 
     private static <T> ReadResult<T> read(byte[] bytes, Mapper<T> mapper) {
+        return read(bytes, mapper, Contract.MAX_MESSAGE_BYTES);
+    }
+
+    private static <T> ReadResult<T> read(byte[] bytes, Mapper<T> mapper, int maxBytes) {
         try {
-            ObjectNode node = parse(bytes);
+            ObjectNode node = parse(bytes, maxBytes);
             List<String> warnings = new ArrayList<>(0);
             Fields f = new Fields(node, "", warnings);
             return ReadResult.ok(mapper.map(f), warnings);
@@ -146,16 +159,17 @@ public final class EventCodec {
         }
     }
 
-    private static ObjectNode parse(byte[] bytes) throws Fields.Rejected {
+    private static ObjectNode parse(byte[] bytes, int maxBytes) throws Fields.Rejected {
         if (bytes == null || bytes.length == 0) {
             throw new Fields.Rejected("empty payload");
         }
-        if (bytes.length > Contract.MAX_MESSAGE_BYTES) {
+        if (bytes.length > maxBytes) {
             throw new Fields.Rejected("payload of " + bytes.length + " bytes is over the "
-                    + (Contract.MAX_MESSAGE_BYTES / 1024) + " KiB limit");
+                    + (maxBytes / 1024) + " KiB limit");
         }
         JsonNode node;
-        try (JsonParser parser = FACTORY.createParser(bytes)) {
+        JsonFactory factory = maxBytes > Contract.MAX_MESSAGE_BYTES ? LETTER_FACTORY : FACTORY;
+        try (JsonParser parser = factory.createParser(bytes)) {
             parser.setCodec(MAPPER);
             JsonToken first = parser.nextToken();
             if (first == null) {
@@ -339,6 +353,7 @@ public final class EventCodec {
         return new DeadLetter(f.schemaVersion(), f.requiredText("reason"), f.optionalText("sourceTopic"),
                 partition == null ? null : partition.intValue(), f.optionalCount("sourceOffset"),
                 f.optionalText("key"), f.requiredInstant("timestamp"), f.optionalText("rejectedBy"),
-                f.optionalText("payloadBase64"), f.optionalText("payloadPreview"));
+                f.optionalText("payloadBase64"), f.optionalText("payloadPreview"), f.optionalCount("payloadSize"),
+                f.optionalText("payloadSha256"), f.optionalBoolean("payloadTruncated"));
     }
 }

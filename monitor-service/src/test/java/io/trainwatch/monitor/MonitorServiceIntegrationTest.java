@@ -121,6 +121,72 @@ class MonitorServiceIntegrationTest {
         given().get("/q/metrics").then().body(containsString("monitor_dlq_total"));
     }
 
+    /**
+     * Records near the broker's size limit (0.5x, 0.9x and all of its default 1 MB) are dead-lettered as a
+     * bounded prefix with their size and hash, and the events behind them on the same partition are still
+     * diagnosed: no record the broker accepts can stop a partition.
+     */
+    @Test
+    void recordsUpToTheBrokersLimitAreDeadLetteredAndThePartitionGoesOn() throws Exception {
+        int brokerLimit = 1_048_588; // Kafka's default message.max.bytes: one record batch
+        String suffix = "-" + UUID.randomUUID().toString().substring(0, 8);
+        List<TrainingEvent> run = SyntheticRuns.exploding(11).events();
+        String runId = run.get(0).runId() + suffix;
+        int[] sizes = {brokerLimit / 2, (int) (brokerLimit * 0.9), brokerLimit - 256};
+        Map<String, Object> config = new HashMap<>(TestKafka.producerConfig());
+        config.put("value.serializer", org.apache.kafka.common.serialization.ByteArraySerializer.class.getName());
+        config.put("max.request.size", 2 * brokerLimit);
+        config.put("compression.type", "none");
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(config)) {
+            for (int size : sizes) {
+                byte[] huge = new byte[size];
+                java.util.Arrays.fill(huge, (byte) ' ');
+                byte[] head = ("{\"schemaVersion\":1,\"type\":\"step\",\"runId\":\"" + runId + "\",\"layerGradientNorms\":{")
+                        .getBytes(StandardCharsets.UTF_8);
+                System.arraycopy(head, 0, huge, 0, head.length);
+                producer.send(new ProducerRecord<>(Topics.TRAINING_EVENTS, runId, huge)).get();
+            }
+            for (TrainingEvent e : run) {
+                byte[] bytes = EventCodec.writeString(e).replace("\"runId\":\"" + e.runId() + "\"",
+                        "\"runId\":\"" + runId + "\"").getBytes(StandardCharsets.UTF_8);
+                producer.send(new ProducerRecord<>(Topics.TRAINING_EVENTS, runId, bytes));
+            }
+            producer.flush();
+        }
+        List<io.trainwatch.events.DeadLetter> letters = new ArrayList<>();
+        List<Alert> alerts = new ArrayList<>();
+        Map<String, Object> c = committedConsumer();
+        c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * brokerLimit);
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c)) {
+            consumer.subscribe(List.of(Topics.TRAINING_EVENTS_DLQ, Topics.TRAINING_ALERTS));
+            await().atMost(Duration.ofSeconds(90)).until(() -> {
+                for (ConsumerRecord<String, String> rec : consumer.poll(Duration.ofMillis(200))) {
+                    if (!runId.equals(rec.key())) {
+                        continue;
+                    }
+                    byte[] value = rec.value().getBytes(StandardCharsets.UTF_8);
+                    if (rec.topic().equals(Topics.TRAINING_EVENTS_DLQ)) {
+                        assertThat(value.length).isLessThan(brokerLimit / 3);
+                        letters.add(EventCodec.readDeadLetter(value).value());
+                    } else {
+                        alerts.add(EventCodec.readAlert(value).value());
+                    }
+                }
+                return letters.size() >= sizes.length
+                        && alerts.stream().anyMatch(a -> a.detector().equals("exploding-gradients"));
+            });
+        }
+        assertThat(letters).extracting(io.trainwatch.events.DeadLetter::payloadSize)
+                .containsExactly((long) sizes[0], (long) sizes[1], (long) sizes[2]);
+        assertThat(letters).allSatisfy(l -> {
+            assertThat(l.reason()).contains("over the 64 KiB limit");
+            assertThat(l.payloadTruncated()).isTrue();
+            assertThat(l.payload()).hasSize(io.trainwatch.events.DeadLetter.MAX_PAYLOAD_BYTES);
+            assertThat(l.payloadSha256()).hasSize(64);
+        });
+        given().get("/q/health/ready").then().statusCode(200);
+    }
+
     private static Map<String, Object> committedConsumer() {
         Map<String, Object> c = TestKafka.consumerConfig("it-" + UUID.randomUUID());
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
