@@ -32,7 +32,13 @@ public record DeadLetter(
         String payloadPreview,
         Long payloadSize,
         String payloadSha256,
-        Boolean payloadTruncated) {
+        Boolean payloadTruncated,
+        String disposition) {
+
+    /** The record was rejected: nothing of it was used. */
+    public static final String REJECTED = "rejected";
+    /** The record was used, less the malformed optional fields that {@code reason} names (dropped). */
+    public static final String ACCEPTED_WITH_WARNINGS = "accepted-with-warnings";
 
     /** How much of the payload is shown as text beside the exact bytes. */
     public static final int PREVIEW_CHARS = 512;
@@ -48,13 +54,16 @@ public record DeadLetter(
     public DeadLetter {
         Contract.requireText("reason", reason);
         Contract.requireTimestamp(timestamp);
+        if (disposition != null) {
+            Contract.requireOneOf("disposition", disposition, java.util.Set.of(REJECTED, ACCEPTED_WITH_WARNINGS));
+        }
     }
 
     /** A letter as written before {@code payloadSize}, {@code payloadSha256} and {@code payloadTruncated} existed. */
     public DeadLetter(int schemaVersion, String reason, String sourceTopic, Integer sourcePartition, Long sourceOffset,
                       String key, Instant timestamp, String rejectedBy, String payloadBase64, String payloadPreview) {
         this(schemaVersion, reason, sourceTopic, sourcePartition, sourceOffset, key, timestamp, rejectedBy,
-                payloadBase64, payloadPreview, null, null, null);
+                payloadBase64, payloadPreview, null, null, null, null);
     }
 
     /**
@@ -63,6 +72,20 @@ public record DeadLetter(
      */
     public static DeadLetter of(String reason, String topic, Integer partition, Long offset, String key,
                                 byte[] payload, String rejectedBy, Instant at) {
+        return of(reason, topic, partition, offset, key, payload, rejectedBy, at, null);
+    }
+
+    /**
+     * A warning letter: the record was used, but {@code reason} names the malformed optional fields that were
+     * dropped from it, so that its producer can find out (same payload rules as {@link #of}).
+     */
+    public static DeadLetter warning(String reason, String topic, Integer partition, Long offset, String key,
+                                     byte[] payload, String rejectedBy, Instant at) {
+        return of(reason, topic, partition, offset, key, payload, rejectedBy, at, ACCEPTED_WITH_WARNINGS);
+    }
+
+    private static DeadLetter of(String reason, String topic, Integer partition, Long offset, String key,
+                                 byte[] payload, String rejectedBy, Instant at, String disposition) {
         byte[] bytes = payload == null ? new byte[0] : payload;
         String text = new String(bytes, 0, Math.min(bytes.length, PREVIEW_CHARS * 4), StandardCharsets.UTF_8);
         String preview = text.length() > PREVIEW_CHARS ? text.substring(0, PREVIEW_CHARS) + "..." : text;
@@ -70,7 +93,7 @@ public record DeadLetter(
         byte[] kept = truncated ? java.util.Arrays.copyOf(bytes, MAX_PAYLOAD_BYTES) : bytes;
         return new DeadLetter(Contract.SCHEMA_VERSION, reason, topic, partition, offset, key, at, rejectedBy,
                 Base64.getEncoder().encodeToString(kept), preview, (long) bytes.length, sha256(bytes),
-                truncated ? Boolean.TRUE : null);
+                truncated ? Boolean.TRUE : null, disposition);
     }
 
     /** The lower-case hex SHA-256 of {@code bytes}. */
@@ -80,6 +103,12 @@ public record DeadLetter(
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this JVM", e);
         }
+    }
+
+    /** Whether the record was used less some fields ({@link #ACCEPTED_WITH_WARNINGS}) rather than rejected. */
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public boolean accepted() {
+        return ACCEPTED_WITH_WARNINGS.equals(disposition);
     }
 
     /** The original bytes (only their first {@link #MAX_PAYLOAD_BYTES} when {@code payloadTruncated}). */

@@ -22,6 +22,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads and writes every message of the contract as JSON.
@@ -354,6 +355,8 @@ public final class EventCodec {
                 partition == null ? null : partition.intValue(), f.optionalCount("sourceOffset"),
                 f.optionalText("key"), f.requiredInstant("timestamp"), f.optionalText("rejectedBy"),
                 f.optionalText("payloadBase64"), f.optionalText("payloadPreview"), f.optionalCount("payloadSize"),
-                f.optionalText("payloadSha256"), f.optionalBoolean("payloadTruncated"));
+                f.optionalText("payloadSha256"), f.optionalBoolean("payloadTruncated"),
+                f.optionalText("disposition") == null ? null
+                        : f.requiredOneOf("disposition", Set.of(DeadLetter.REJECTED, DeadLetter.ACCEPTED_WITH_WARNINGS)));
     }
 }

@@ -102,6 +102,10 @@ class MonitorServiceIntegrationTest {
                 producer.send(new ProducerRecord<>(Topics.TRAINING_EVENTS, marker, h));
             }
             producer.send(new ProducerRecord<>(Topics.TRAINING_EVENTS, marker, (String) null));
+            // A valid step with a metric of the wrong type: used, but counted and reported as a warning letter.
+            producer.send(new ProducerRecord<>(Topics.TRAINING_EVENTS, marker, "{\"schemaVersion\":1,\"type\":\"step\","
+                    + "\"runId\":\"" + marker + "\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"step\":0,\"loss\":1,"
+                    + "\"updateRatios\":[1,2]}"));
             producer.flush();
         }
         List<String> reasons = new ArrayList<>();
@@ -113,12 +117,14 @@ class MonitorServiceIntegrationTest {
                         reasons.add(EventCodec.readDeadLetter(rec.value().getBytes(StandardCharsets.UTF_8)).value().reason());
                     }
                 }
-                return reasons.size() >= hostile.size() + 1;
+                return reasons.size() >= hostile.size() + 2;
             });
         }
-        assertThat(reasons).hasSize(hostile.size() + 1).allSatisfy(r -> assertThat(r).isNotBlank());
+        assertThat(reasons).hasSize(hostile.size() + 2).allSatisfy(r -> assertThat(r).isNotBlank());
+        assertThat(reasons.get(hostile.size() + 1)).startsWith("accepted without its malformed fields: field 'updateRatios'");
         given().get("/q/health/ready").then().statusCode(200);
-        given().get("/q/metrics").then().body(containsString("monitor_dlq_total"));
+        given().get("/q/metrics").then().body(containsString("monitor_dlq_total"))
+                .body(containsString("monitor_events_malformed_fields_total{field=\"updateRatios\"}"));
     }
 
     /**

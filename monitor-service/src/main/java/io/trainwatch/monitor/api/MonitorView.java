@@ -62,6 +62,7 @@ public class MonitorView implements RunObserver {
                 .register(registry);
         this.deadLetters = Counter.builder("monitor.dlq").description("Records sent to training.events.dlq")
                 .register(registry);
+        malformedCounter("other"); // exposed from the start, so that the series (and its alert rule) exist at 0
         this.latency = Timer.builder("monitor.processing.latency")
                 .description("Time to fold one event into its run's state and run every detector")
                 .publishPercentiles(0.5, 0.99).register(registry);
@@ -83,6 +84,25 @@ public class MonitorView implements RunObserver {
             registerLayers(view);
         }
     }
+
+    @Override
+    public void malformedFields(List<String> fields) {
+        for (String field : fields) {
+            malformedCounter(MALFORMED_FIELD_TAGS.contains(field) ? field : "other").increment();
+        }
+    }
+
+    private Counter malformedCounter(String field) {
+        return Counter.builder("monitor.events.malformed.fields")
+                .description("Optional fields of valid events dropped because they were malformed (wrong type)")
+                .tags("field", field).register(registry);
+    }
+
+    /** The optional fields a malformed-field counter is tagged with (anything else is {@code other}: bounded tags). */
+    static final java.util.Set<String> MALFORMED_FIELD_TAGS = java.util.Set.of("accuracy", "learningRate",
+            "gradientNorm", "layerGradientNorms", "parameterNorms", "updateRatios", "stepMillis", "examplesPerSecond",
+            "trainLoss", "trainAccuracy", "validationLoss", "validationAccuracy", "config", "details", "backend",
+            "device", "reason", "command");
 
     @Override
     public void deadLettered(String reason) {

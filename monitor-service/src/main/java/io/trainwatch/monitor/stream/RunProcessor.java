@@ -25,6 +25,12 @@ import java.util.List;
  * are folded into their run's state (store keyed by runId) and the resulting alerts go to
  * {@code training.alerts}. Runs idle past the TTL (by record time against the stream's wall clock)
  * are deleted from the store. Nothing a record contains can stop the processor.
+ *
+ * <p>A valid event whose malformed optional fields the reader dropped (a metric of the wrong type, a layer
+ * norm that is not a number) is used without them, counted per field, and reported on the DLQ as a warning
+ * letter ({@code disposition: accepted-with-warnings}) so that its producer can find out: at most one letter
+ * per run and field every {@link #WARNING_LETTER_INTERVAL_MS} ms, so a producer that is wrong on every step
+ * does not double the DLQ's traffic (the counter still counts every one).
  */
 final class RunProcessor implements Processor<byte[], byte[], byte[], byte[]> {
 
@@ -34,6 +40,18 @@ final class RunProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     private final Duration evictionInterval;
     private ProcessorContext<byte[], byte[]> context;
     private RunStateStore store;
+    /** The least time between two warning letters of one run and field. */
+    static final long WARNING_LETTER_INTERVAL_MS = 60_000;
+    /** How many (run, field) pairs the warning-letter limiter remembers. */
+    static final int WARNING_LETTER_MEMORY = 10_000;
+    private static final java.util.regex.Pattern FIELD = java.util.regex.Pattern.compile("^field '([A-Za-z0-9_]{1,64})");
+    /** When each (run, field) last got a warning letter. */
+    private final java.util.Map<String, Long> lastWarningLetter = new java.util.LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<String, Long> eldest) {
+            return size() > WARNING_LETTER_MEMORY;
+        }
+    };
     /** A run's state before the current event, to put back if the engine fails on the event. */
     private final RunState before = new RunState("");
 
@@ -61,6 +79,9 @@ final class RunProcessor implements Processor<byte[], byte[], byte[], byte[]> {
         }
         TrainingEvent event = read.value();
         String runId = event.runId();
+        if (!read.warnings().isEmpty()) {
+            warnMalformed(record, runId, read.warnings());
+        }
         List<Alert> alerts;
         RunState state;
         try {
@@ -97,6 +118,41 @@ final class RunProcessor implements Processor<byte[], byte[], byte[], byte[]> {
             observer.alerted(alert);
         }
         observer.processed(event, state, System.nanoTime() - started);
+    }
+
+    /** Counts the dropped fields of a valid event and, at most once a minute per run and field, sends a warning letter. */
+    private void warnMalformed(Record<byte[], byte[]> record, String runId, List<String> warnings) {
+        List<String> fields = new java.util.ArrayList<>(warnings.size());
+        List<String> dropped = new java.util.ArrayList<>(warnings.size());
+        boolean due = false;
+        long now = context.currentSystemTimeMs();
+        for (String w : warnings) {
+            if (!w.endsWith("; dropped")) {
+                continue; // e.g. a timestamp without an offset, taken as UTC: the value is used, not lost
+            }
+            java.util.regex.Matcher m = FIELD.matcher(w);
+            String field = m.find() ? m.group(1) : "other";
+            fields.add(field);
+            dropped.add(w);
+            Long last = lastWarningLetter.get(runId + '\u0000' + field);
+            if (last == null || now - last >= WARNING_LETTER_INTERVAL_MS) {
+                lastWarningLetter.put(runId + '\u0000' + field, now);
+                due = true;
+            }
+        }
+        if (fields.isEmpty()) {
+            return;
+        }
+        observer.malformedFields(fields);
+        if (due) {
+            RecordMetadata meta = context.recordMetadata().orElse(null);
+            String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+            DeadLetter letter = DeadLetter.warning("accepted without its malformed fields: " + String.join("; ", dropped),
+                    meta == null ? null : meta.topic(), meta == null ? null : meta.partition(),
+                    meta == null ? null : meta.offset(), key, record.value(), "monitor-service", Instant.ofEpochMilli(now));
+            context.forward(new Record<>(record.key(), EventCodec.write(letter), record.timestamp()),
+                    MonitorTopology.DLQ_SINK);
+        }
     }
 
     private void deadLetter(Record<byte[], byte[]> record, String reason) {

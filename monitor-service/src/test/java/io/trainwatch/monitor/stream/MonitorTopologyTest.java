@@ -40,6 +40,7 @@ class MonitorTopologyTest {
     private TestOutputTopic<String, byte[]> dlq;
     private final AtomicInteger evicted = new AtomicInteger();
     private final AtomicInteger deadLettered = new AtomicInteger();
+    private final List<String> malformed = new java.util.ArrayList<>();
 
     @BeforeEach
     void start() {
@@ -52,6 +53,11 @@ class MonitorTopologyTest {
             @Override
             public void deadLettered(String reason) {
                 deadLettered.incrementAndGet();
+            }
+
+            @Override
+            public void malformedFields(List<String> fields) {
+                malformed.addAll(fields);
             }
         };
         var topology = MonitorTopology.build(new RunMonitor(TestConfig.defaults()), observer, Duration.ofMinutes(10),
@@ -141,6 +147,38 @@ class MonitorTopologyTest {
         assertThat(store.get("many-0").steps).isEqualTo(steps);
         assertThat(store.get("many-" + (runs - 1)).steps).isEqualTo(steps);
         assertThat(dlq.isEmpty()).isTrue();
+    }
+
+    /**
+     * Optional metrics of the wrong type are dropped from a valid event, never silently: each is counted by field,
+     * and the producer finds a warning letter on the DLQ (at most one a minute per run and field).
+     */
+    @Test
+    void malformedOptionalFieldsAreCountedAndReportedAsWarningLetters() {
+        String head = "{\"schemaVersion\":1,\"type\":\"step\",\"runId\":\"run-w\",\"timestamp\":\"2026-11-23T10:00:00Z\","
+                + "\"loss\":1.5,\"step\":";
+        String[] bad = {"\"gradientNorm\":\"big\"", "\"layerGradientNorms\":[1,2]", "\"layerGradientNorms\":{\"layer0\":\"x\"}",
+                "\"layerGradientNorms\":{\"layer0\":null}", "\"accuracy\":{}"};
+        for (int i = 0; i < bad.length; i++) {
+            events.pipeInput("run-w", (head + i + "," + bad[i] + "}").getBytes(StandardCharsets.UTF_8), T0.plusMillis(i));
+        }
+        // The same malformed field again within the minute: counted, no second letter.
+        events.pipeInput("run-w", (head + "5,\"gradientNorm\":\"big\"}").getBytes(StandardCharsets.UTF_8), T0.plusMillis(5));
+        var letters = dlq.readValuesToList().stream().map(v -> EventCodec.readDeadLetter(v).value()).toList();
+        assertThat(letters).hasSize(3).allSatisfy(l -> {
+            assertThat(l.accepted()).isTrue();
+            assertThat(l.disposition()).isEqualTo(DeadLetter.ACCEPTED_WITH_WARNINGS);
+            assertThat(l.key()).isEqualTo("run-w");
+        });
+        assertThat(letters.get(0).reason()).contains("field 'gradientNorm' must be a number, was the string 'big'");
+        assertThat(letters.get(1).reason()).contains("field 'layerGradientNorms' must be an object of numbers");
+        assertThat(letters.get(2).reason()).contains("field 'accuracy'");
+        assertThat(malformed).containsExactly("gradientNorm", "layerGradientNorms", "layerGradientNorms",
+                "layerGradientNorms", "accuracy", "gradientNorm");
+        assertThat(deadLettered).hasValue(0); // nothing rejected: every step was used
+        driver.advanceWallClockTime(Duration.ofSeconds(61));
+        events.pipeInput("run-w", (head + "6,\"gradientNorm\":\"big\"}").getBytes(StandardCharsets.UTF_8), T0.plusSeconds(61));
+        assertThat(dlq.readValuesToList()).hasSize(1);
     }
 
     @Test
