@@ -39,6 +39,8 @@ public class MonitorStreams {
     private KafkaStreams streams;
 
     private volatile boolean everRunning;
+    /** When stream threads failed lately (each is replaced; a thread that keeps failing makes the monitor not ready). */
+    private final ThreadFailures failures = new ThreadFailures(java.time.Clock.systemUTC());
 
     public MonitorStreams(MonitorConfig config, KafkaClients kafka, MonitorView view, MeterRegistry registry) {
         this.config = config;
@@ -97,8 +99,14 @@ public class MonitorStreams {
         }
         Properties props = properties(kafka.common(), config.streams());
         streams = new KafkaStreams(topology, props);
+        io.micrometer.core.instrument.Counter failed = io.micrometer.core.instrument.Counter
+                .builder("monitor.stream.thread.failures")
+                .description("Kafka Streams threads of the monitor that failed and were replaced").register(registry);
         streams.setUncaughtExceptionHandler(e -> {
-            Log.errorf(e, "Monitor stream thread failed; replacing it");
+            failed.increment();
+            int recent = failures.failed();
+            Log.errorf(e, "Monitor stream thread failed (%d in the last %d min); replacing it", recent,
+                    ThreadFailures.WINDOW.toMinutes());
             return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse
                     .REPLACE_THREAD;
         });
@@ -128,6 +136,11 @@ public class MonitorStreams {
     /** Whether the topology has reached RUNNING once: it owns partitions and processes events. */
     public boolean everRunning() {
         return everRunning;
+    }
+
+    /** Recent stream-thread failures (readiness goes down while they keep coming). */
+    public ThreadFailures failures() {
+        return failures;
     }
 
     /** The running Kafka Streams state, or null when disabled. */

@@ -204,7 +204,7 @@ class LivePrometheusTest {
                     healthy.add(r.path("name").asText());
                 }
             }
-            assertThat(healthy).hasSize(rulesFile.path("groups").findValues("alert").size()).hasSize(6);
+            assertThat(healthy).hasSize(rulesFile.path("groups").findValues("alert").size()).hasSize(7);
         });
     }
 
