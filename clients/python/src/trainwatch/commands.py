@@ -114,13 +114,13 @@ class CommandListener:
         try:
             while not self._stop.is_set() and not self.ready.is_set():
                 try:
-                    metadata = consumer.list_topics(self.topic, timeout=2.0)
+                    metadata = consumer.list_topics(self.topic, timeout=1.0)
                     topic = metadata.topics.get(self.topic)
                     if topic is None or topic.error is not None or not topic.partitions:
                         raise KafkaException("topic %s not found" % self.topic)
                     assignment = []
                     for p in sorted(topic.partitions):
-                        _, high = consumer.get_watermark_offsets(TopicPartition(self.topic, p), timeout=2.0)
+                        _, high = consumer.get_watermark_offsets(TopicPartition(self.topic, p), timeout=1.0)
                         assignment.append(TopicPartition(self.topic, p, high))
                     consumer.assign(assignment)
                     self.ready.set()
@@ -148,6 +148,9 @@ class CommandListener:
             except Exception:
                 pass
 
-    def close(self, timeout=5.0):
+    def stop(self):
+        """Asks the thread to stop; it closes its consumer on its way out (a daemon: exit never waits)."""
         self._stop.set()
+
+    def join(self, timeout):
         self._thread.join(timeout)

@@ -175,16 +175,20 @@ class Run:
             self._flush_pending()
         status, reason = self._final_status(status, reason)
         self.probe.remove()
+        timeout = self.finish_timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
         if self.listener is not None:
-            self.listener.close()
+            self.listener.stop()
         if self.publisher is None:
-            self.report = FinishReport(status, 0, 0, 0)
-            return self.report
-        self._publish(events.run_finished(self.run_id, status, reason, max(self.step_index, 0),
-                                          self.publisher.lost, self._extra))
-        delivered, lost, unsent = self.publisher.close(self.finish_timeout if timeout is None else timeout)
+            delivered = lost = unsent = 0
+        else:
+            self._publish(events.run_finished(self.run_id, status, reason, max(self.step_index, 0),
+                                              self.publisher.lost, self._extra))
+            delivered, lost, unsent = self.publisher.close(timeout)
+        if self.listener is not None:
+            self.listener.join(max(0.0, min(1.0, deadline - time.monotonic())))
         self.report = FinishReport(status, delivered, lost, unsent)
-        if lost or unsent:
+        if self.publisher is not None and (lost or unsent):
             log.warning("trainwatch: run %s: %d events sent, %d lost (queue full or broker unreachable), "
                         "%d not sent when finish() gave up", self.run_id, delivered, lost, unsent)
         return self.report
