@@ -1,0 +1,104 @@
+"""Step time with and without trainwatch, on a small MLP and a small CNN on CPU: prints figures.
+
+ABBA blocks (A = the bare loop, B = the same loop with tw.step), so that drifting machine load hits
+both alike; the median step time of each, and their ratio. With --bootstrap it publishes to that broker,
+else it starts the local-kafka broker on free ports (built by `mvn -pl events,local-kafka -am package`).
+
+    /usr/bin/python3 clients/python/benchmarks/overhead.py [--rounds 8] [--block 50] [--threads N]
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "src"))
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+import trainwatch  # noqa: E402
+
+
+def mlp():
+    return torch.nn.Sequential(torch.nn.Linear(64, 256), torch.nn.ReLU(), torch.nn.Linear(256, 256), torch.nn.ReLU(),
+                               torch.nn.Linear(256, 10)), (64, 64)
+
+
+def cnn():
+    return torch.nn.Sequential(torch.nn.Conv2d(1, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                               torch.nn.Conv2d(16, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                               torch.nn.Flatten(), torch.nn.Linear(32 * 7 * 7, 64), torch.nn.ReLU(),
+                               torch.nn.Linear(64, 10)), (64, 1, 28, 28)
+
+
+def bench(name, factory, bootstrap, rounds, block, param_every):
+    torch.manual_seed(0)
+    model, shape = factory()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(*shape, generator=g), torch.randint(0, 10, (shape[0],), generator=g)
+    tw = trainwatch.init(model, opt, bootstrap=bootstrap, num_classes=10, param_every=param_every,
+                         config={"dataset": "benchmark-" + name})
+    tw.listener.ready.wait(30)
+
+    def run(with_tw, n):
+        times = []
+        for _ in range(n):
+            start = time.perf_counter()
+            out = model(x)
+            loss = F.cross_entropy(out, y)
+            loss.backward()
+            if with_tw:
+                tw.step(loss, logits=out, targets=y)
+            opt.step()
+            opt.zero_grad()
+            times.append(time.perf_counter() - start)
+        return times
+
+    run(False, block)
+    run(True, block)   # warm-up
+    a, b = [], []
+    for _ in range(rounds):
+        a += run(False, block)
+        b += run(True, block)
+        b += run(True, block)
+        a += run(False, block)
+    report = tw.finish()
+    ma, mb = statistics.median(a) * 1000, statistics.median(b) * 1000
+    print("%-4s %5d steps each | without %7.3f ms | with %7.3f ms | ratio %.3f | +%.1f us/step | %d sent, %d lost"
+          % (name, len(a), ma, mb, mb / ma, (mb - ma) * 1000, report.delivered, report.lost))
+    return mb / ma
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bootstrap")
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--block", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: PyTorch's default)")
+    parser.add_argument("--param-every", type=int, default=10)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    broker = None
+    bootstrap = args.bootstrap
+    if bootstrap is None:
+        from conftest import Broker
+        broker = Broker()
+        bootstrap = broker.bootstrap
+    try:
+        print("PyTorch %s, %d threads, param_every %d, ABBA x %d rounds of %d-step blocks" % (
+            torch.__version__, torch.get_num_threads(), args.param_every, args.rounds, args.block))
+        bench("mlp", mlp, bootstrap, args.rounds, args.block, args.param_every)
+        bench("cnn", cnn, bootstrap, args.rounds, args.block, args.param_every)
+    finally:
+        if broker is not None:
+            broker.stop()
+
+
+if __name__ == "__main__":
+    main()
