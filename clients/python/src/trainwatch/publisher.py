@@ -33,6 +33,8 @@ class Publisher:
             "queue.buffering.max.messages": 100000,
             "message.timeout.ms": 30000,
             "socket.keepalive.enable": True,
+            # A Python callback per failed event only: delivered = produced - failed - still in flight.
+            "delivery.report.only.error": True,
             "logger": QuietLogger(),
             "error_cb": self._on_error,
         }
@@ -48,7 +50,7 @@ class Publisher:
         self.queued = 0        # accepted by publish()
         self.dropped = 0       # queue full, producer buffer full, or not encodable
         self.failed = 0        # delivery failed (broker unreachable past message.timeout.ms, or rejected)
-        self.delivered = 0
+        self.produced = 0      # handed to librdkafka
         self._thread = threading.Thread(target=self._run, name="trainwatch-producer", daemon=True)
         self._thread.start()
 
@@ -95,6 +97,7 @@ class Publisher:
                 continue
             try:
                 producer.produce(self.topic, value=value, key=key.encode("utf-8"), on_delivery=self._on_delivery)
+                self.produced += 1
             except BufferError:
                 self.dropped += 1
             except Exception as e:   # KafkaException: e.g. message too large
@@ -103,9 +106,7 @@ class Publisher:
             producer.poll(0)
 
     def _on_delivery(self, err, msg):
-        if err is None:
-            self.delivered += 1
-        else:
+        if err is not None:
             self.failed += 1
             kafka_log.debug("delivery failed: %s", err)
 
@@ -124,7 +125,8 @@ class Publisher:
         remaining = max(0.0, deadline - time.monotonic())
         in_flight = self._producer.flush(remaining)
         unsent = in_flight + self._queue.qsize()
-        return self.delivered, self.lost, unsent
+        delivered = self.produced - self.failed - in_flight
+        return delivered, self.lost, unsent
 
 
 class QuietLogger:
