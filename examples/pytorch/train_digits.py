@@ -140,7 +140,8 @@ def main():
             print("  the tuner suggested: %s %s (%s)" % (s.type, "" if s.learning_rate is None else s.learning_rate,
                                                          s.reason))
     report = tw.report
-    print("finished: %s, %d events sent, %d lost" % (report.status, report.delivered, report.lost))
+    print("finished: %s, %d events sent, %d lost, %d not sent in time" % (report.status, report.delivered, report.lost,
+                                                                         report.unsent))
 
 
 if __name__ == "__main__":
