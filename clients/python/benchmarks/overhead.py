@@ -1,9 +1,10 @@
 """Step time with and without trainwatch, on a small MLP and a small CNN on CPU: prints figures.
 
 ABBA blocks (A = the bare loop, B = the same loop with tw.step), so that drifting machine load hits
-both alike: the median wall-clock step time of each and their ratio, and the median process CPU time per
-step of the blocks (all threads: the producer thread's work counts, and CPU time moves less than wall time
-when other jobs share the machine). With --bootstrap it publishes to that broker,
+both alike: the median wall-clock step time of each and their ratio; the median process CPU time per step
+of the blocks (all threads); and trainwatch's own CPU: the median CPU time of a tw.step call on the training
+thread plus the CPU of trainwatch's threads (producer, command listener, librdkafka's) per step, as a share of the
+bare step's CPU. On a machine shared with other jobs the last figure is the steadiest. With --bootstrap it publishes to that broker,
 else it starts the local-kafka broker on free ports (built by `mvn -pl events,local-kafka -am package`).
 
     /usr/bin/python3 clients/python/benchmarks/overhead.py [--rounds 20] [--block 20] [--threads N]
@@ -23,6 +24,25 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 import trainwatch  # noqa: E402
+
+
+def trainwatch_threads_cpu(tw):
+    """CPU seconds of trainwatch's threads: its producer and command listener, and librdkafka's (rdk:*).
+    (PyTorch has threads of its own that work during every step; they are not counted.)"""
+    ours = {tw.publisher._thread.native_id, tw.listener._thread.native_id}
+    total = 0
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open("/proc/self/task/%s/comm" % tid) as f:
+                name = f.read().strip()
+            if int(tid) not in ours and not name.startswith("rdk:"):
+                continue
+            with open("/proc/self/task/%s/stat" % tid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])    # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass     # a thread that ended
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def mlp():
@@ -47,6 +67,8 @@ def bench(name, factory, bootstrap, rounds, block, param_every):
                          config={"dataset": "benchmark-" + name})
     tw.listener.ready.wait(30)
 
+    calls = []   # CPU time of each tw.step call on the training thread
+
     def run(with_tw, n, walls, cpus):
         cpu_start = time.process_time()
         for _ in range(n):
@@ -55,7 +77,9 @@ def bench(name, factory, bootstrap, rounds, block, param_every):
             loss = F.cross_entropy(out, y)
             loss.backward()
             if with_tw:
+                c = time.thread_time()
                 tw.step(loss, logits=out, targets=y)
+                calls.append(time.thread_time() - c)
             opt.step()
             opt.zero_grad()
             walls.append(time.perf_counter() - start)
@@ -63,18 +87,27 @@ def bench(name, factory, bootstrap, rounds, block, param_every):
 
     run(False, block, [], [])
     run(True, block, [], [])   # warm-up
+    calls.clear()
+    background_start = trainwatch_threads_cpu(tw)
     a, b, a_cpu, b_cpu = [], [], [], []
     for _ in range(rounds):
         run(False, block, a, a_cpu)
         run(True, block, b, b_cpu)
         run(True, block, b, b_cpu)
         run(False, block, a, a_cpu)
+    while tw.publisher._queue:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    background = (trainwatch_threads_cpu(tw) - background_start) / len(b)
     report = tw.finish()
     ma, mb = statistics.median(a) * 1000, statistics.median(b) * 1000
     ca, cb = statistics.median(a_cpu) * 1000, statistics.median(b_cpu) * 1000
-    print("%-4s %5d steps each | wall median: without %7.3f ms, with %7.3f ms, ratio %.3f | "
-          "process CPU per step (all threads): without %7.3f ms, with %7.3f ms, ratio %.3f | %d sent, %d lost"
-          % (name, len(a), ma, mb, mb / ma, ca, cb, cb / ca, report.delivered, report.lost))
+    call = statistics.median(calls) * 1000
+    print("%s: %d steps each, %d sent, %d lost" % (name, len(a), report.delivered, report.lost))
+    print("  wall-clock median per step:  without %7.3f ms | with %7.3f ms | ratio %.3f" % (ma, mb, mb / ma))
+    print("  process CPU per step:        without %7.3f ms | with %7.3f ms | ratio %.3f" % (ca, cb, cb / ca))
+    print("  trainwatch's own CPU per step: tw.step %.1f us (median) + background threads %.1f us (mean) "
+          "= %.1f%% of the bare step's CPU" % (call * 1000, background * 1e6, (call + background * 1000) / ca * 100))
     return mb / ma
 
 

@@ -159,3 +159,19 @@ def test_parse_command_rejects_what_the_contract_rejects():
     nan = json.dumps(dict(good, learningRate=float("nan"))).encode()
     assert parse_command(nan, "r")[0] is None
     assert parse_command(json.dumps(command("r", "s", kind="stop")).encode(), "r")[0].type == "stop"
+
+
+def test_a_stop_that_arrives_after_the_last_step_is_confirmed_by_finish(bootstrap, read_topic, run_id):
+    tw, model, opt = new_run(bootstrap, run_id)
+    loop = Loop(tw, model, opt, "before")
+    for _ in range(3):
+        loop.step()
+    send(bootstrap, "tuner.commands", run_id, command(run_id, "c-late", kind="stop"))
+    deadline = time.monotonic() + 20
+    while not tw.listener.inbox:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert tw.finish().status == "stopped"
+    records = read_topic("training.events", run_id).read_until(lambda rs: any(r["type"] == "run-finished" for r in rs))
+    applied = [r for r in records if r["type"] == "command-applied"]
+    assert [(a["commandId"], a["step"]) for a in applied] == [("c-late", 2)]

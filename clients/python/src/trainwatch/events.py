@@ -18,9 +18,10 @@ CONTROL_MODES = ("auto", "suggest", "off")
 FINISH_STATUSES = ("completed", "stopped", "diverged", "failed")
 
 
-def now_iso():
-    """The current UTC time as ISO-8601 with milliseconds and a Z, e.g. 2026-11-23T10:15:30.123Z."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def now_iso(seconds=None):
+    """A UTC time (default: now) as ISO-8601 with milliseconds and a Z, e.g. 2026-11-23T10:15:30.123Z."""
+    moment = datetime.now(timezone.utc) if seconds is None else datetime.fromtimestamp(seconds, timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def metric(value):
@@ -38,8 +39,8 @@ def metric_map(names, values):
     return {name: metric(v) for name, v in zip(names, values)}
 
 
-def envelope(event_type, run_id, extra=None):
-    event = {"schemaVersion": SCHEMA_VERSION, "type": event_type, "runId": run_id, "timestamp": now_iso()}
+def envelope(event_type, run_id, extra=None, seconds=None):
+    event = {"schemaVersion": SCHEMA_VERSION, "type": event_type, "runId": run_id, "timestamp": now_iso(seconds)}
     if extra:
         event.update(extra)
     return event

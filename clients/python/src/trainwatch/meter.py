@@ -84,13 +84,12 @@ def _norm(t):
 
 
 def scalar_tensor(x):
-    return x.detach().reshape(()) if torch.is_tensor(x) else torch.tensor(float(x), dtype=torch.float64)
+    return x.reshape(()) if torch.is_tensor(x) else torch.tensor(float(x), dtype=torch.float64)
 
 
 def correct_count(logits, targets):
-    """Number of correctly classified examples as a 0-d tensor, and the batch size; (None, n) when unknown."""
-    logits = logits.detach()
-    targets = targets.detach()
+    """Number of correctly classified examples as a 0-d tensor, and the batch size; (None, n) when unknown.
+    Called under torch.no_grad()."""
     n = targets.shape[0] if targets.dim() > 0 else 1
     if logits.dim() == 2 and logits.shape[1] > 1:
         predicted = logits.argmax(dim=1)
@@ -107,12 +106,27 @@ def correct_count(logits, targets):
 
 
 class StepMeasure:
-    """One step's numbers, read with one synchronisation: loss, accuracy and gradient norms."""
+    """One step's numbers, read with one synchronisation: loss, accuracy and per-parameter gradient norms.
+    Per-layer and global norms are combined later (``grad_norms``), off the training thread."""
 
-    __slots__ = ("loss", "accuracy", "batch", "grad_norm", "layer_grad_norms")
+    __slots__ = ("loss", "accuracy", "batch", "norms", "present")
+
+    def grad_norms(self, layers):
+        """(global norm, per-layer norms with None for layers without a gradient); (None, None) if none."""
+        if not self.norms:
+            return None, None
+        full, it = [], iter(self.norms)
+        for has in self.present:
+            full.append(next(it) if has else 0.0)
+        return math.sqrt(sum(v * v for v in self.norms)), layers.combine(full, self.present)
 
 
 def measure_step(layers, loss, logits, targets):
+    with torch.no_grad():
+        return _measure_step(layers, loss, logits, targets)
+
+
+def _measure_step(layers, loss, logits, targets):
     out = StepMeasure()
     parts = [scalar_tensor(loss)]
     device = parts[0].device
@@ -125,33 +139,23 @@ def measure_step(layers, loss, logits, targets):
     elif targets is not None and torch.is_tensor(targets) and targets.dim() > 0:
         out.batch = targets.shape[0]
     present = []
-    with torch.no_grad():
-        for p in layers.params:
-            g = p.grad
-            if g is None:
-                present.append(False)
-                continue
-            present.append(True)
-            n = _norm(g)
-            parts.append(n if n.device == device else n.to(device))
+    for p in layers.params:
+        g = p.grad
+        if g is None:
+            present.append(False)
+            continue
+        present.append(True)
+        n = _norm(g)
+        parts.append(n if n.device == device else n.to(device))
     values = torch.stack(parts).tolist() if len(parts) > 1 else [parts[0].item()]
     out.loss = values[0]
-    at = 1
     out.accuracy = None
+    at = 1
     if correct is not None:
         out.accuracy = values[1] / out.batch if out.batch else None
         at = 2
-    norms = values[at:]
-    full = []
-    it = iter(norms)
-    for has in present:
-        full.append(next(it) if has else 0.0)
-    per_layer = layers.combine(full, present)
-    out.layer_grad_norms = per_layer
-    if any(present):
-        out.grad_norm = math.sqrt(sum(v * v for v in norms))
-    else:
-        out.grad_norm = None
+    out.norms = values[at:]
+    out.present = present
     return out
 
 

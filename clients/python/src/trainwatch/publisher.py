@@ -1,14 +1,16 @@
 """Sends events to Kafka from a background thread, so that training never waits for the broker.
 
-The training thread only puts a dict into a bounded queue (``put_nowait``: a full queue drops the event
-and counts it). The producer thread encodes it and hands it to confluent-kafka, whose own buffer is also
-bounded; a full buffer or a failed delivery (broker down longer than ``message.timeout.ms``) is counted
-as a drop too. ``close(timeout)`` drains what it can within the timeout and reports what it could not
+The training thread only appends a dict to a bounded deque (a full one drops the event and counts it): no
+lock, no wake-up. The producer thread wakes every ``interval`` seconds (0.1), encodes what has accumulated
+and hands it to confluent-kafka, whose own buffer is also bounded. Waking per event instead (a
+``queue.Queue``) cost the training thread ~170 us per step on a busy 2-core machine: every ``put`` handed
+the GIL to the producer thread, which then held up the next PyTorch op. Drops: a full producer buffer or a failed delivery (broker down longer than ``message.timeout.ms``)
+counts as a drop too. ``close(timeout)`` drains what it can within the timeout and reports what it could not
 send. librdkafka's connection errors go to the ``trainwatch.kafka`` logger at DEBUG instead of stderr.
 """
 
+import collections
 import logging
-import queue
 import threading
 import time
 
@@ -22,7 +24,7 @@ class Publisher:
     """A bounded queue and one producer thread in front of a confluent-kafka Producer."""
 
     def __init__(self, bootstrap, topic=events.EVENTS_TOPIC, capacity=10000, producer_config=None,
-                 gate=None, gate_timeout=10.0):
+                 gate=None, gate_timeout=10.0, interval=0.1):
         from confluent_kafka import Producer
 
         config = {
@@ -43,7 +45,9 @@ class Publisher:
         self.bootstrap = bootstrap
         self._warned_unreachable = False
         self._producer = Producer(config)
-        self._queue = queue.Queue(maxsize=capacity)
+        self._queue = collections.deque()
+        self._capacity = capacity
+        self._interval = interval
         self._closing = threading.Event()
         self._gate = gate
         self._gate_timeout = gate_timeout
@@ -55,15 +59,11 @@ class Publisher:
         self._thread.start()
 
     def publish(self, key, event):
-        """Never blocks: True if queued, False if dropped because the queue is full or it is closing."""
-        if self._closing.is_set():
+        """``event``: a dict, or an object whose ``to_event()`` returns one (called on this thread). Never blocks: True if queued, False if dropped because the queue is full or it is closing."""
+        if self._closing.is_set() or len(self._queue) >= self._capacity:
             self.dropped += 1
             return False
-        try:
-            self._queue.put_nowait((key, event))
-        except queue.Full:
-            self.dropped += 1
-            return False
+        self._queue.append((key, event))
         self.queued += 1
         return True
 
@@ -80,30 +80,29 @@ class Publisher:
             while not self._gate.is_set() and not self._closing.is_set() and time.monotonic() < end:
                 self._gate.wait(0.05)
         producer = self._producer
+        pending = self._queue
         while True:
-            try:
-                item = self._queue.get(timeout=0.05)
-            except queue.Empty:
-                producer.poll(0)
-                if self._closing.is_set():
-                    return
-                continue
-            key, event = item
-            try:
-                value = events.encode(event)
-            except (TypeError, ValueError) as e:
-                self.dropped += 1
-                log.warning("trainwatch: event not encodable, dropped: %s", e)
-                continue
-            try:
-                producer.produce(self.topic, value=value, key=key.encode("utf-8"), on_delivery=self._on_delivery)
-                self.produced += 1
-            except BufferError:
-                self.dropped += 1
-            except Exception as e:   # KafkaException: e.g. message too large
-                self.dropped += 1
-                log.warning("trainwatch: event not sent: %s", e)
+            closing = self._closing.wait(self._interval)
+            while pending:
+                key, event = pending.popleft()
+                try:
+                    value = events.encode(event.to_event() if hasattr(event, "to_event") else event)
+                except Exception as e:   # a bug in building it must not stop the thread
+                    self.dropped += 1
+                    log.warning("trainwatch: event not encodable, dropped: %r", e)
+                    continue
+                try:
+                    producer.produce(self.topic, value=value, key=key.encode("utf-8"), on_delivery=self._on_delivery)
+                    self.produced += 1
+                except BufferError:
+                    self.dropped += 1
+                    producer.poll(0)
+                except Exception as e:   # KafkaException: e.g. message too large
+                    self.dropped += 1
+                    log.warning("trainwatch: event not sent: %s", e)
             producer.poll(0)
+            if closing:
+                return
 
     def _on_delivery(self, err, msg):
         if err is not None:
@@ -124,7 +123,7 @@ class Publisher:
         self._thread.join(max(0.0, deadline - time.monotonic()))
         remaining = max(0.0, deadline - time.monotonic())
         in_flight = self._producer.flush(remaining)
-        unsent = in_flight + self._queue.qsize()
+        unsent = in_flight + len(self._queue)
         delivered = self.produced - self.failed - in_flight
         return delivered, self.lost, unsent
 

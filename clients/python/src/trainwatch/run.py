@@ -173,6 +173,12 @@ class Run:
         atexit.unregister(self._atexit)
         if self._pending is not None:
             self._flush_pending()
+        if not self.distributed and self.step_index >= 0:
+            # A stop that arrived after the last step is confirmed now, as the loop has ended; a new rate
+            # would apply to no step, so it is neither applied nor confirmed.
+            late = [c for c in self._drain() if c.type == "stop"]
+            for confirmation in self._apply(late, self.step_index):
+                self._publish(confirmation)
         status, reason = self._final_status(status, reason)
         self.probe.remove()
         timeout = self.finish_timeout if timeout is None else timeout
@@ -215,41 +221,19 @@ class Run:
     def _step_event(self, k, loss, logits, targets, batch_size, rates, now):
         m = measure_step(self.layers, loss, logits, targets)
         self._last_loss = m.loss
-        event = events.envelope("step", self.run_id, self._extra)
-        event["step"] = k
-        if self.epoch is not None:
-            event["epoch"] = int(self.epoch)
-        event["loss"] = events.metric(m.loss)
-        if m.accuracy is not None:
-            event["accuracy"] = min(1.0, max(0.0, m.accuracy))
-        event["learningRate"] = events.metric(rates[0])
-        if len(rates) > 1:
-            event["learningRates"] = [events.metric(r) for r in rates]
-        if m.grad_norm is not None:
-            event["gradientNorm"] = events.metric(m.grad_norm)
-            event["layerGradientNorms"] = {n: events.metric(v) for n, v in zip(self.layers.names,
-                                                                              m.layer_grad_norms) if v is not None}
-        millis = (now - self._last_time) * 1000.0
-        event["stepMillis"] = millis
-        n = batch_size if batch_size is not None else m.batch
-        if n and millis > 0:
-            event["examplesPerSecond"] = n * 1000.0 / millis
-        return event
+        return StepRecord(self, k, m, rates, (now - self._last_time) * 1000.0, batch_size, time.time())
 
     def _on_probe(self, index, param, ratios):
-        result = (index, param, ratios)
         if self._pending is not None:
-            event = self._pending
+            record = self._pending
             self._pending = None
-            self._attach(event, result)
-            self._publish(event)
+            record.param, record.ratios = param, ratios
+            self._publish(record)
         else:
-            self._result = result
+            self._result = (index, param, ratios)
 
-    def _attach(self, event, result):
-        _, param, ratios = result
-        event["parameterNorms"] = events.metric_map(self.layers.names, param)
-        event["updateRatios"] = events.metric_map(self.layers.names, ratios)
+    def _attach(self, record, result):
+        _, record.param, record.ratios = result
 
     def _flush_pending(self):
         event = self._pending
@@ -346,6 +330,51 @@ class Run:
         if config:
             doc.update(config)
         return doc
+
+
+class StepRecord:
+    """A step's raw numbers, captured on the training thread; the producer thread turns them into the
+    contract's dict (``to_event``), so that building and formatting cost the training loop nothing."""
+
+    __slots__ = ("run", "step", "epoch", "measure", "rates", "millis", "batch_size", "seconds", "param", "ratios")
+
+    def __init__(self, run, step, measure, rates, millis, batch_size, seconds):
+        self.run = run
+        self.step = step
+        self.epoch = run.epoch
+        self.measure = measure
+        self.rates = rates
+        self.millis = millis
+        self.batch_size = batch_size
+        self.seconds = seconds
+        self.param = None
+        self.ratios = None
+
+    def to_event(self):
+        run, m = self.run, self.measure
+        event = events.envelope("step", run.run_id, run._extra, self.seconds)
+        event["step"] = self.step
+        if self.epoch is not None:
+            event["epoch"] = int(self.epoch)
+        event["loss"] = events.metric(m.loss)
+        if m.accuracy is not None:
+            event["accuracy"] = min(1.0, max(0.0, m.accuracy))
+        event["learningRate"] = events.metric(self.rates[0])
+        if len(self.rates) > 1:
+            event["learningRates"] = [events.metric(r) for r in self.rates]
+        total, per_layer = m.grad_norms(run.layers)
+        if total is not None:
+            event["gradientNorm"] = events.metric(total)
+            event["layerGradientNorms"] = {n: events.metric(v) for n, v in zip(run.layers.names, per_layer)
+                                           if v is not None}
+        if self.param is not None:
+            event["parameterNorms"] = events.metric_map(run.layers.names, self.param)
+            event["updateRatios"] = events.metric_map(run.layers.names, self.ratios)
+        event["stepMillis"] = self.millis
+        n = self.batch_size if self.batch_size is not None else m.batch
+        if n and self.millis > 0:
+            event["examplesPerSecond"] = n * 1000.0 / self.millis
+        return event
 
 
 class _AtExit:
