@@ -7,10 +7,11 @@ thread plus the CPU of trainwatch's threads (producer, command listener, librdka
 bare step's CPU. On a machine shared with other jobs the last figure is the steadiest. With --bootstrap it publishes to that broker,
 else it starts the local-kafka broker on free ports (built by `mvn -pl events,local-kafka -am package`).
 
-    /usr/bin/python3 clients/python/benchmarks/overhead.py [--rounds 20] [--block 20] [--threads N]
+    /usr/bin/python3 clients/python/benchmarks/overhead.py [--rounds 20] [--block 20] [--sample-every 1] [--models mlp,cnn]
 """
 
 import argparse
+import copy
 import os
 import statistics
 import sys
@@ -57,31 +58,35 @@ def cnn():
                                torch.nn.Linear(64, 10)), (32, 1, 28, 28)
 
 
-def bench(name, factory, bootstrap, rounds, block, param_every):
+def bench(name, factory, bootstrap, rounds, block, param_every, sample_every):
     torch.manual_seed(0)
     model, shape = factory()
+    # "without": an identical copy that trainwatch never touches (its optimizer has no probe)
+    bare = copy.deepcopy(model)
+    bare_opt = torch.optim.Adam(bare.parameters(), lr=1e-3)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     g = torch.Generator().manual_seed(0)
     x, y = torch.randn(*shape, generator=g), torch.randint(0, 10, (shape[0],), generator=g)
     tw = trainwatch.init(model, opt, bootstrap=bootstrap, num_classes=10, param_every=param_every,
-                         config={"dataset": "benchmark-" + name})
+                         sample_every=sample_every, config={"dataset": "benchmark-" + name})
     tw.listener.ready.wait(30)
 
     calls = []   # CPU time of each tw.step call on the training thread
 
     def run(with_tw, n, walls, cpus):
+        m, o = (model, opt) if with_tw else (bare, bare_opt)
         cpu_start = time.process_time()
         for _ in range(n):
             start = time.perf_counter()
-            out = model(x)
+            out = m(x)
             loss = F.cross_entropy(out, y)
             loss.backward()
             if with_tw:
                 c = time.thread_time()
                 tw.step(loss, logits=out, targets=y)
                 calls.append(time.thread_time() - c)
-            opt.step()
-            opt.zero_grad()
+            o.step()
+            o.zero_grad()
             walls.append(time.perf_counter() - start)
         cpus.append((time.process_time() - cpu_start) / n)
 
@@ -118,6 +123,8 @@ def main():
     parser.add_argument("--block", type=int, default=20)
     parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: PyTorch's default)")
     parser.add_argument("--param-every", type=int, default=10)
+    parser.add_argument("--sample-every", type=int, default=1)
+    parser.add_argument("--models", default="mlp,cnn")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -128,10 +135,11 @@ def main():
         broker = Broker()
         bootstrap = broker.bootstrap
     try:
-        print("PyTorch %s, %d threads, param_every %d, ABBA x %d rounds of %d-step blocks" % (
-            torch.__version__, torch.get_num_threads(), args.param_every, args.rounds, args.block))
-        bench("mlp", mlp, bootstrap, args.rounds, args.block, args.param_every)
-        bench("cnn", cnn, bootstrap, args.rounds, args.block, args.param_every)
+        print("PyTorch %s, %d threads, param_every %d, sample_every %d, ABBA x %d rounds of %d-step blocks" % (
+            torch.__version__, torch.get_num_threads(), args.param_every, args.sample_every, args.rounds, args.block))
+        for name in args.models.split(","):
+            bench(name, {"mlp": mlp, "cnn": cnn}[name], bootstrap, args.rounds, args.block, args.param_every,
+                  args.sample_every)
     finally:
         if broker is not None:
             broker.stop()

@@ -205,3 +205,27 @@ def test_nan_and_infinity_are_published_not_raised(bootstrap, contract, read_top
     assert set(steps[2]["layerGradientNorms"].values()) == {"NaN"}
     finished = records[-1]
     assert finished["status"] == "diverged" and finished["reason"] == "loss is NaN at step 2"
+
+
+def test_sample_every_publishes_every_nth_step_with_parameter_norms_on_published_steps(bootstrap, contract,
+                                                                                        read_topic, run_id):
+    model = mlp()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    tw = trainwatch.init(model, opt, run_id=run_id, bootstrap=bootstrap, num_classes=3, sample_every=3,
+                         param_every=2)
+    x, y = batch()
+    for _ in range(10):
+        out = model(x)
+        loss = F.cross_entropy(out, y)
+        loss.backward()
+        opt.step()
+        tw.step(loss, logits=out, targets=y)       # after the optimizer's step, this time
+        opt.zero_grad()
+    tw.finish()
+    records = read_topic("training.events", run_id).read_until(lambda rs: any(r["type"] == "run-finished" for r in rs))
+    for r in records:
+        contract.check_event(strip(r))
+    steps = [r for r in records if r["type"] == "step"]
+    assert [s["step"] for s in steps] == [0, 3, 6, 9]
+    assert [s["step"] for s in steps if "updateRatios" in s] == [0, 6]
+    assert records[-1]["step"] == 9

@@ -29,7 +29,8 @@ def init(model, optimizer, run_id=None, bootstrap="127.0.0.1:9092", num_classes=
 
     Keyword options: ``config`` (a dict merged into run-started's config: dataset, batchSize, epochs,
     seed, ...), ``param_every`` (parameter norms and update ratios every N optimizer steps, default 10;
-    0 = never), ``study_id``, ``trial_id``, ``max_decays``, ``min_learning_rate``, ``allow_stop`` (limits
+    0 = never), ``sample_every`` (measure and publish every N-th step only, default 1; commands are still
+    applied at every step), ``study_id``, ``trial_id``, ``max_decays``, ``min_learning_rate``, ``allow_stop`` (limits
     announced in run-started's control), ``ranks`` (``"zero"``: only rank 0 publishes; ``"all"``: every
     rank, with ``rank`` and ``worldSize`` in its events), ``sync_every`` (with torch.distributed: commands
     are broadcast from rank 0 every N steps, default 10), ``commands`` (False: do not listen),

@@ -31,6 +31,8 @@ class Publisher:
             "bootstrap.servers": bootstrap,
             # Java's default partitioner, so a run's records land where a Java producer would put them.
             "partitioner": "murmur2_random",
+            # As the Java producers: a retried send neither duplicates nor reorders a run's events.
+            "enable.idempotence": True,
             "linger.ms": 20,
             "queue.buffering.max.messages": 100000,
             "message.timeout.ms": 30000,

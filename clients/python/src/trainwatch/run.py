@@ -35,7 +35,7 @@ class Run:
     """A run watched by Trainwatch. Create it with ``trainwatch.init``."""
 
     def __init__(self, model, optimizer, run_id=None, bootstrap="127.0.0.1:9092", num_classes=10,
-                 loss="cross-entropy", control="off", *, config=None, param_every=10, study_id=None,
+                 loss="cross-entropy", control="off", *, config=None, param_every=10, sample_every=1, study_id=None,
                  trial_id=None, max_decays=None, min_learning_rate=None, allow_stop=None, ranks="zero",
                  sync_every=10, commands=True, queue_size=10000, finish_timeout=10.0, producer_config=None,
                  consumer_config=None, events_topic=events.EVENTS_TOPIC, commands_topic=events.COMMANDS_TOPIC):
@@ -77,6 +77,9 @@ class Run:
         self.layers = Layers(model)
         self._pending = None       # a step event waiting for the optimizer step's parameter measurement
         self._result = None        # (optimizer step index, parameter norms, update ratios)
+        self.sample_every = max(1, int(sample_every))
+        if param_every > 0:   # parameter norms only on published steps
+            param_every = param_every * self.sample_every // math.gcd(param_every, self.sample_every)
         self.probe = UpdateProbe(self.layers, optimizer, param_every, self._on_probe)
         self._after_optimizer = None
         self._applied = collections.OrderedDict()
@@ -130,17 +133,18 @@ class Run:
         confirmations = self._apply(self._take_commands(k), k + 1 if stepped else k)
         if rates is None:
             rates = [g["lr"] for g in groups]
-        try:
-            event = self._step_event(k, loss, logits, targets, batch_size, rates, now)
-        except Exception as e:   # a telemetry bug must never stop training
-            if not self._warned:
-                self._warned = True
-                log.warning("trainwatch: step not measured: %r", e)
-            event = None
+        event = None
+        if k % self.sample_every == 0:
+            try:
+                event = self._step_event(k, loss, logits, targets, batch_size, rates, now)
+            except Exception as e:   # a telemetry bug must never stop training
+                if not self._warned:
+                    self._warned = True
+                    log.warning("trainwatch: step not measured: %r", e)
         self._last_time = now
         if event is None:
-            return
-        if stepped and self._result is not None:
+            pass
+        elif stepped and self._result is not None and self._result[0] == self.probe.steps - 1:
             self._attach(event, self._result)
             self._result = None
             self._publish(event)
