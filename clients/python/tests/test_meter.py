@@ -138,3 +138,16 @@ def test_a_layer_without_gradients_is_left_out_and_nan_survives():
     assert m.loss == math.inf
     assert per_layer[0] is None and math.isnan(per_layer[1])
     assert math.isnan(total)
+
+
+def test_a_scheduler_created_before_the_probe_does_not_warn_either():
+    model, opt = model_and_grads(torch.optim.SGD)
+    scheduler = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    results = []
+    probe = UpdateProbe(Layers(model), opt, 1, lambda i, p, r: results.append(i))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        one_step(model, opt)
+        scheduler.step()
+    assert results == [0] and opt.param_groups[0]["lr"] == 0.25
+    probe.remove()

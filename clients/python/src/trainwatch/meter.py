@@ -191,6 +191,9 @@ class UpdateProbe:
                 probe._post()
                 return result
 
+            if getattr(original, "_with_counter", False):
+                # An LR scheduler wrapped step() before us; it checks this mark at each of its steps.
+                step._with_counter = True
             self._original_step = original
             self._wrapper = step
             optimizer.step = types.MethodType(step, optimizer)
