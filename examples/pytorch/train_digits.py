@@ -4,7 +4,7 @@ watch it with Trainwatch: each --pathology shows one diagnosis of the monitor an
     ./trainwatch up                                   # broker, monitor and tuner on this machine
     pip install ./clients/python                      # or PYTHONPATH=clients/python/src
     python3 examples/pytorch/train_digits.py                          # healthy: no alert
-    python3 examples/pytorch/train_digits.py --pathology plateau      # the rate decays far too early
+    python3 examples/pytorch/train_digits.py --pathology plateau      # Adam's rate cut 1000x at step 30
     python3 examples/pytorch/train_digits.py --pathology vanishing    # 10 sigmoid layers, tiny init
     python3 examples/pytorch/train_digits.py --pathology divergence   # a huge learning rate
     ./trainwatch alerts                               # in another terminal: the monitor's diagnoses
@@ -60,7 +60,7 @@ def build(pathology, hidden):
     if pathology == "divergence":
         return model, torch.optim.SGD(model.parameters(), lr=50.0)
     if pathology == "plateau":
-        return model, torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        return model, torch.optim.Adam(model.parameters(), lr=5e-3)
     return model, torch.optim.Adam(model.parameters(), lr=1e-3)
 
 
@@ -83,7 +83,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--hidden", type=int, default=64)
-    parser.add_argument("--decay-at", type=int, default=20, help="plateau: the step of the too-early decay")
+    parser.add_argument("--decay-at", type=int, default=30, help="plateau: the step of the too-early decay")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--step-delay", type=float, default=0.0,
                         help="seconds to sleep per step, to give the monitor and tuner time on a fast machine")
@@ -95,8 +95,8 @@ def main():
     model, opt = build(args.pathology, args.hidden)
     scheduler = None
     if args.pathology == "plateau":
-        # a step schedule that decays x0.001 after a handful of steps: training stalls far from its best
-        scheduler = torch.optim.lr_scheduler.StepLR(opt, step_size=args.decay_at, gamma=0.001)
+        # one decay x0.001 after a handful of steps: training stalls far from where it would get
+        scheduler = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[args.decay_at], gamma=0.001)
     run_id = args.run_id or "digits-%s-%s" % (args.pathology, os.urandom(3).hex())
     tw = trainwatch.init(model, opt, run_id=run_id, bootstrap=args.bootstrap, num_classes=10, control=args.control,
                          config={"dataset": "sklearn-digits", "batchSize": args.batch_size, "epochs": args.epochs,
