@@ -20,6 +20,7 @@ import uuid
 import confluent_kafka  # noqa: F401  (required)
 import jsonschema
 import pytest
+import sklearn  # noqa: F401  (required: the end-to-end test and the example use its digits)
 import torch  # noqa: F401  (required)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
