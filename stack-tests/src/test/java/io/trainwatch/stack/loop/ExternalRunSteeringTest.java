@@ -113,7 +113,7 @@ class ExternalRunSteeringTest {
             assertThat(suggestion.type()).isEqualTo(TunerCommand.SET_LEARNING_RATE);
             assertThat(suggestion.alertId()).isEqualTo(suggestPlateau.alertId());
             assertThat(suggestion.learningRate()).isCloseTo(ExternalTrainer.START_RATE * 0.1, within(1e-12));
-            assertThat(suggestion.reason()).startsWith("plateau: learning rate");
+            assertThat(suggestion.reason()).startsWith("plateau:").contains("learning rate 0.01000 -> 0.001000");
             assertThat(suggestRun.applied()).isEmpty();
             assertThat(suggestRun.steps()).allSatisfy(x -> assertThat(x.learningRate()).isEqualTo(ExternalTrainer.START_RATE));
             System.out.println("ExternalRunSteeringTest: GET /runs/" + auto + " -> " + run(auto));

@@ -39,7 +39,8 @@ import java.util.function.LongPredicate;
  * A training job that trainer-service did not start: a plain-Java program that speaks the contract with
  * kafka-clients only. It publishes {@code run-started} (with the given {@code control}, or none), a step every
  * few milliseconds and a validation every 100 steps, and follows {@code tuner.commands} for its run id. The loss is
- * simulated (no model): 1.6 (about ln 5, 5 classes) falling to a plateau at 0.8 by step ~80, which only a lower
+ * simulated (no model): 1.6 (about ln 5, 5 classes) falling to a plateau at 0.8 by step ~60 (flat by the first
+ * validation, so that the tuner has no improving validation to wait for), which only a lower
  * learning rate leaves: once a {@code set-learning-rate} below the starting rate is applied, the loss falls towards
  * 0.4. Commands to apply are applied between steps and confirmed with {@code command-applied}; a suggestion
  * ({@code mode: suggest}) is only recorded, as a person reading it would. A stand-in for the JVM client library.
@@ -116,7 +117,7 @@ final class ExternalTrainer {
                         publish(producer, a);
                     }
                 }
-                double level = 0.8 + 0.8 * Math.exp(-step / 20.0);
+                double level = 0.8 + 0.8 * Math.exp(-step / 10.0);
                 if (decayedAt >= 0) {
                     level -= 0.4 * (1 - Math.exp(-(step - decayedAt) / 40.0));
                 }
