@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# ./trainwatch train --scenario NAME [--steps N] [--seed S] [--set key=value ...]
-# ./trainwatch train --config FILE.json
+# ./trainwatch train --scenario NAME [--steps N] [--seed S] [--control auto|suggest|off] [--set key=value ...]
+# ./trainwatch train --config FILE.json [--control auto|suggest|off]
 # Submits a training run to the trainer (POST /runs), prints its run id on the first line, then a live
 # progress line (step, loss, accuracy, learning rate) until the run finishes, then its final status.
 # Exit code: 0 when the run completed, was stopped or diverged (a scenario may diverge on purpose),
 # 1 when it failed or the trainer refused it, 2 for a usage or connection error.
+# --control: how the tuner may steer the run (auto: it applies learning-rate decays and stops, the default;
+# suggest: it only suggests them, shown by ./trainwatch alerts; off: no command).
 # Env: TRAINWATCH_TRAINER_URL (default http://127.0.0.1:8081), TRAINWATCH_API_TOKEN (bearer token, optional).
 set -uo pipefail
 URL="${TRAINWATCH_TRAINER_URL:-http://127.0.0.1:8081}"
@@ -13,13 +15,15 @@ STEPS=""
 SEED=""
 CONFIG=""
 EXTRA=""
-usage() { echo "usage: trainwatch train --scenario NAME [--steps N] [--seed S] [--set key=number|string ...] | --config FILE.json"; }
+CONTROL=""
+usage() { echo "usage: trainwatch train --scenario NAME [--steps N] [--seed S] [--control auto|suggest|off] [--set key=number|string ...] | --config FILE.json [--control auto|suggest|off]"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --scenario) SCENARIO="${2:-}"; shift 2 ;;
     --steps) STEPS="${2:-}"; shift 2 ;;
     --seed) SEED="${2:-}"; shift 2 ;;
     --config) CONFIG="${2:-}"; shift 2 ;;
+    --control) CONTROL="${2:-}"; shift 2 ;;
     --set)
       kv="${2:-}"; k="${kv%%=*}"; v="${kv#*=}"
       if [[ "$v" =~ ^-?[0-9.eE+-]+$ ]]; then EXTRA="$EXTRA, \"$k\": $v"; else EXTRA="$EXTRA, \"$k\": \"$v\""; fi
@@ -28,9 +32,19 @@ while [ $# -gt 0 ]; do
     *) echo "train: unknown argument $1" >&2; usage >&2; exit 2 ;;
   esac
 done
+case "$CONTROL" in
+  ''|auto|suggest|off) ;;
+  *) echo "train: --control must be auto, suggest or off, was '$CONTROL'" >&2; exit 2 ;;
+esac
+[ -n "$CONTROL" ] && EXTRA="$EXTRA, \"control\": {\"mode\": \"$CONTROL\"}"
 if [ -n "$CONFIG" ]; then
   [ -r "$CONFIG" ] || { echo "train: cannot read $CONFIG" >&2; exit 2; }
   BODY="$(cat "$CONFIG")"
+  if [ -n "$CONTROL" ]; then
+    # The file's closing brace gets the control field (a file that has one already is refused by the trainer).
+    BODY="$(printf '%s' "$BODY" | sed -e ':a' -e '$!{N;ba' -e '}' -e 's/}[[:space:]]*$//')"
+    BODY="$BODY, \"control\": {\"mode\": \"$CONTROL\"}}"
+  fi
 elif [ -n "$SCENARIO" ]; then
   case "$STEPS" in ''|*[!0-9]*) [ -z "$STEPS" ] || { echo "train: --steps needs a whole number" >&2; exit 2; } ;; esac
   BODY="{\"scenario\": \"$SCENARIO\""

@@ -267,6 +267,13 @@
     for (const a of run.actions) {
       const color = ACTION_COLOR[a.kind] || '#7c3aed';
       const what = a.kind === 'stop' ? 'stop' : a.kind === 'raise' ? 'raise' : 'decay';
+      if (a.status === 'suggested') {
+        // A suggestion is never applied: a dotted marker of its own.
+        if (a.issuedStep !== undefined && a.issuedStep !== null) {
+          out.push({ kind: 'action', action: a.kind, state: 'suggested', step: a.issuedStep, color, dash: [1, 4], label: what + ' suggested' });
+        }
+        continue;
+      }
       if (a.issuedStep !== undefined && a.issuedStep !== null) {
         out.push({ kind: 'action', action: a.kind, state: 'issued', step: a.issuedStep, color, dash: [5, 4], label: what + ' issued' });
       }
@@ -426,6 +433,16 @@
     }).join('') : '<li class="none">none</li>';
     const actions = run.actions.slice().sort((a, b) => (a.issuedStep || 0) - (b.issuedStep || 0));
     el('actions').innerHTML = actions.length ? actions.map(a => {
+      if (a.status === 'suggested') {
+        const said = a.kind === 'stop' ? 'stop' : 'lr ' + (a.previousLearningRate !== undefined
+          ? fmt(a.previousLearningRate) + ' -> ' : '') + fmt(a.learningRate);
+        return '<li class="action suggestion" data-kind="' + esc(a.kind) + '" data-status="suggested" data-step="'
+          + esc(a.issuedStep) + '">'
+          + '<span class="dot" style="background:transparent;border:2px dotted ' + (ACTION_COLOR[a.kind] || '#7c3aed') + '"></span>'
+          + '<b>suggested: ' + esc(said) + '</b>' + (a.detector ? ' <small>for ' + esc(a.detector) + '</small>' : '')
+          + '<div class="why">suggested at ~step ' + esc(a.issuedStep) + '; not applied: the run takes suggestions only</div>'
+          + (a.reason ? '<div class="ev">' + esc(a.reason) + '</div>' : '') + '</li>';
+      }
       const what = a.kind === 'stop' ? 'stop' : (a.kind === 'raise' ? 'raise' : 'decay') + ' learning rate '
         + (a.previousLearningRate !== undefined ? fmt(a.previousLearningRate) + ' → ' : '') + fmt(a.learningRate);
       return '<li class="action" data-kind="' + esc(a.kind) + '" data-status="' + esc(a.status) + '" data-step="'

@@ -3,6 +3,7 @@ package io.trainwatch.tuner;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.trainwatch.tuner.engine.EngineSettings;
+import io.trainwatch.tuner.engine.SteerSettings;
 import io.trainwatch.tuner.policy.PolicySettings;
 
 import java.time.Duration;
@@ -40,6 +41,8 @@ public interface TunerConfig {
     Command command();
 
     Search search();
+
+    Steer steer();
 
     /** Trials with no event for this long are lost (ours: 10 min). */
     @WithDefault("10m")
@@ -144,6 +147,25 @@ public interface TunerConfig {
 
         @WithDefault("0.1")
         double narrowMinKeep();
+    }
+
+    /** Steering of runs outside the studies that declare control auto or suggest (see {@link SteerSettings}). */
+    interface Steer {
+        /** Ours: bounds memory and the studies topic; a run document is a few kB. */
+        @WithDefault("1000")
+        int maxRuns();
+
+        /** Ours: long enough to read a finished run's decisions over REST. */
+        @WithDefault("1h")
+        Duration finishedRetention();
+
+        /** Ours: alerts read before their run's run-started, kept until it comes. */
+        @WithDefault("256")
+        int maxEarlyAlerts();
+    }
+
+    default SteerSettings steerSettings() {
+        return new SteerSettings(steer().maxRuns(), steer().finishedRetention(), steer().maxEarlyAlerts());
     }
 
     default PolicySettings policySettings() {

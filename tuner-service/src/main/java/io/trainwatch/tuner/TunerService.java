@@ -31,7 +31,8 @@ public class TunerService {
 
     public TunerService(KafkaClients kafka, TunerConfig config, TunerMetrics metrics, Clock clock) {
         this.clock = clock;
-        StudyEngine engine = new StudyEngine(new AlertPolicy(config.policySettings()), config.engineSettings(), clock);
+        StudyEngine engine = new StudyEngine(new AlertPolicy(config.policySettings()), config.engineSettings(),
+                config.steerSettings(), clock);
         this.runtime = new TunerRuntime(kafka.producer("tuner"), kafka.consumer(config.consumerGroup(), "tuner"),
                 kafka.admin("tuner-admin"), new TunerRuntime.Settings(config.studiesTopic(), config.consumerGroup(),
                 config.pollTimeout(), config.sendTimeout(), config.retryBackoff()), engine, metrics);

@@ -2,6 +2,8 @@ package io.trainwatch.monitor.api;
 
 import io.smallrye.mutiny.Multi;
 import io.trainwatch.events.Alert;
+import io.trainwatch.events.TunerCommand;
+import io.trainwatch.monitor.live.LiveFeed;
 import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;
@@ -21,16 +23,18 @@ import java.util.stream.Collectors;
 /**
  * The monitor's REST API: {@code GET /runs}, {@code GET /runs/{id}}, {@code GET /runs/{id}/alerts},
  * {@code GET /alerts?since=...} (ISO-8601 instant or epoch milliseconds) and {@code GET /alerts/stream}
- * (server-sent events, one line per alert, for {@code ./trainwatch alerts}).
+ * (server-sent events, one line per alert and per tuner suggestion, for {@code ./trainwatch alerts}).
  */
 @Path("/")
 @Produces(MediaType.APPLICATION_JSON)
 public class MonitorResource {
 
     private final MonitorView view;
+    private final LiveFeed live;
 
-    public MonitorResource(MonitorView view) {
+    public MonitorResource(MonitorView view, LiveFeed live) {
         this.view = view;
+        this.live = live;
     }
 
     @GET
@@ -66,7 +70,15 @@ public class MonitorResource {
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @RestStreamElementType(MediaType.TEXT_PLAIN)
     public Multi<String> stream() {
-        return view.alertStream().map(MonitorResource::line);
+        return Multi.createBy().merging().streams(view.alertStream().map(MonitorResource::line),
+                live.suggestions().map(MonitorResource::line));
+    }
+
+    /** One terminal line for a tuner's suggestion: what it would do for which alert, never applied. */
+    static String line(TunerCommand c) {
+        String what = TunerCommand.STOP.equals(c.type()) ? "stop" : "learning-rate=" + c.learningRate();
+        return String.format("%s %-8s %-21s run=%s %s alert=%s reason=\"%s\" (not applied)", c.timestamp(), "SUGGEST",
+                c.type(), c.runId(), what, c.alertId(), c.reason());
     }
 
     /** One terminal line: status, detector, run, step, severity, then the evidence. */

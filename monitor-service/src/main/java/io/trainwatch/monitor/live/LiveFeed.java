@@ -8,7 +8,10 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.operators.multi.processors.BroadcastProcessor;
+import io.trainwatch.events.EventCodec;
+import io.trainwatch.events.ReadResult;
 import io.trainwatch.events.Topics;
+import io.trainwatch.events.TunerCommand;
 import io.trainwatch.service.KafkaClients;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -56,6 +59,7 @@ public class LiveFeed {
     private final Clock clock = Clock.systemUTC();
     private final LiveStore store;
     private final BroadcastProcessor<LiveStore.Delta> pushes = BroadcastProcessor.create();
+    private final BroadcastProcessor<TunerCommand> suggestions = BroadcastProcessor.create();
     private final AtomicInteger clients = new AtomicInteger();
     private volatile boolean running;
     private volatile KafkaConsumer<String, byte[]> consumer;
@@ -75,6 +79,11 @@ public class LiveFeed {
                 .register(registry);
         Gauge.builder("monitor.live.clients", clients, AtomicInteger::get)
                 .description("Browsers on the live page's event stream").register(registry);
+    }
+
+    /** The tuner's suggestions ({@code mode: suggest}) as they are read, after the look-back (for {@code ./trainwatch alerts}). */
+    public Multi<TunerCommand> suggestions() {
+        return suggestions;
     }
 
     public LiveStore store() {
@@ -200,6 +209,12 @@ public class LiveFeed {
             for (ConsumerRecord<String, byte[]> r : records) {
                 try {
                     store.apply(r.topic(), r.key(), r.value());
+                    if (caughtUp && Topics.TUNER_COMMANDS.equals(r.topic()) && r.value() != null) {
+                        ReadResult<TunerCommand> command = EventCodec.readCommand(r.value());
+                        if (command.isValid() && command.value().isSuggestion()) {
+                            suggestions.onNext(command.value());
+                        }
+                    }
                 } catch (RuntimeException e) {
                     Log.warnf(e, "Live page skipped a record of %s-%d@%d", r.topic(), r.partition(), r.offset());
                 }

@@ -276,7 +276,13 @@ public final class LiveStore {
             a.put("alertId", c.alertId());
         }
         a.put("issuedAt", c.timestamp() == null ? Instant.ofEpochMilli(clock.millis()) : c.timestamp());
-        a.putIfAbsent("status", "issued");
+        if (c.isSuggestion()) {
+            // Shown apart from commands: only suggested to the run's owner, never applied nor confirmed.
+            a.put("mode", TunerCommand.SUGGEST);
+            a.put("status", "suggested");
+        } else {
+            a.putIfAbsent("status", "issued");
+        }
         Long alertStep = run.alerts.stream().filter(x -> x.alertId().equals(c.alertId())).map(Alert::step)
                 .findFirst().orElse(null);
         a.put("issuedStep", alertStep != null ? alertStep : Math.max(run.step, 0));

@@ -1,6 +1,7 @@
 package io.trainwatch.monitor.notify;
 
 import io.trainwatch.events.Alert;
+import io.trainwatch.events.TunerCommand;
 
 import java.math.BigDecimal;
 import java.math.MathContext;
@@ -47,6 +48,18 @@ public final class AlertText {
         String text(String s) {
             return escape.apply(s);
         }
+    }
+
+    /**
+     * A tuner's suggestion to a run that takes suggestions only ({@code control.mode suggest}): what the tuner
+     * would do and why, said to be not applied; within {@code maxChars}.
+     */
+    public static String suggestion(TunerCommand c, Markup m, int maxChars) {
+        String what = TunerCommand.STOP.equals(c.type()) ? "stop the run"
+                : "set the learning rate to " + number(c.learningRate() == null ? Double.NaN : c.learningRate());
+        String s = m.bold("[SUGGESTION]") + " run " + m.code(c.runId()) + ": " + m.text(what) + " (" + m.text(c.reason())
+                + "). Not applied: the run takes suggestions only.";
+        return cut(s, maxChars);
     }
 
     /** The first line: status with counts, detectors and runs of the group. */

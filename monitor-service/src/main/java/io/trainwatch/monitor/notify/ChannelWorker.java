@@ -28,6 +28,8 @@ public final class ChannelWorker implements AutoCloseable {
     private final Clock clock;
     private final NotifyMetrics metrics;
     private final ArrayBlockingQueue<Alert> inbox;
+    /** Suggestions to send as they come: one message each, no grouping (nothing resolves a suggestion). */
+    private final ArrayBlockingQueue<io.trainwatch.events.TunerCommand> suggestions;
     private final CountDownLatch stop = new CountDownLatch(1);
     private volatile boolean running = true;
     private final Thread thread;
@@ -41,6 +43,7 @@ public final class ChannelWorker implements AutoCloseable {
         this.clock = clock;
         this.metrics = metrics;
         this.inbox = new ArrayBlockingQueue<>(Math.max(1, queueCapacity));
+        this.suggestions = new ArrayBlockingQueue<>(Math.max(1, queueCapacity));
         this.thread = new Thread(this::run, "trainwatch-notify-" + channel.name());
         this.thread.setDaemon(true);
         metrics.queueGauge(channel, inbox::size);
@@ -58,6 +61,18 @@ public final class ChannelWorker implements AutoCloseable {
     /** Queues an alert without waiting; false (and counted as dropped) when the queue is full. */
     public boolean offer(Alert alert) {
         if (!running || !inbox.offer(alert)) {
+            metrics.count(channel, NotifyMetrics.DROPPED, 1);
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Queues a tuner's suggestion without waiting (sent within {@link #MAX_IDLE}); false (and counted as dropped)
+     * when the queue is full.
+     */
+    public boolean offerSuggestion(io.trainwatch.events.TunerCommand suggestion) {
+        if (!running || !suggestions.offer(suggestion)) {
             metrics.count(channel, NotifyMetrics.DROPPED, 1);
             return false;
         }
@@ -91,6 +106,10 @@ public final class ChannelWorker implements AutoCloseable {
             try {
                 for (Notification n : grouper.due(clock.instant())) {
                     deliver(n);
+                }
+                io.trainwatch.events.TunerCommand s;
+                while ((s = suggestions.poll()) != null) {
+                    deliver(s);
                 }
                 Duration wait = grouper.nextDue().map(t -> Duration.between(clock.instant(), t)).orElse(MAX_IDLE);
                 if (wait.compareTo(MAX_IDLE) > 0) {
@@ -129,6 +148,19 @@ public final class ChannelWorker implements AutoCloseable {
         }
     }
 
+    /** Sends one suggestion as its own message. */
+    void deliver(io.trainwatch.events.TunerCommand s) {
+        byte[] body;
+        try {
+            body = channel.notifier().suggestion(s);
+        } catch (RuntimeException e) {
+            metrics.count(channel, NotifyMetrics.FAILED, 1);
+            Log.errorf("Chat channel %s: cannot render suggestion %s: %s", channel.name(), s.commandId(), e);
+            return;
+        }
+        send(body, "suggestion", "[" + s.runId() + "]");
+    }
+
     /** Sends one message: rate limit, then attempts with backoff until success, a final answer or stop. */
     void deliver(Notification n) {
         byte[] body;
@@ -139,6 +171,10 @@ public final class ChannelWorker implements AutoCloseable {
             Log.errorf("Chat channel %s: cannot render the message of group %s: %s", channel.name(), printable(n), e);
             return;
         }
+        send(body, n.status(), printable(n));
+    }
+
+    private void send(byte[] body, String kind, String what) {
         for (int attempt = 1; running; attempt++) {
             Duration wait;
             while (!(wait = channel.bucket().tryAcquire(clock.instant())).isZero()) {
@@ -154,7 +190,7 @@ public final class ChannelWorker implements AutoCloseable {
                 WebhookClient.Response r = http.post(channel.url(), body);
                 if (RetryPolicy.success(r.status())) {
                     metrics.count(channel, NotifyMetrics.SENT, 1);
-                    Log.debugf("Chat channel %s: sent %s %s (attempt %d)", channel.name(), n.status(), printable(n), attempt);
+                    Log.debugf("Chat channel %s: sent %s %s (attempt %d)", channel.name(), kind, what, attempt);
                     return;
                 }
                 status = r.status();
@@ -172,7 +208,7 @@ public final class ChannelWorker implements AutoCloseable {
             if (delay.isEmpty()) {
                 metrics.count(channel, NotifyMetrics.FAILED, 1);
                 Log.warnf("Chat channel %s (%s): gave up the %s message of %s after %d attempt(s): %s",
-                        channel.name(), channel.url().redacted(), n.status(), printable(n), attempt, problem);
+                        channel.name(), channel.url().redacted(), kind, what, attempt, problem);
                 return;
             }
             metrics.retry(channel);

@@ -8,6 +8,7 @@ import io.trainwatch.events.Alert;
 import io.trainwatch.events.EventCodec;
 import io.trainwatch.events.ReadResult;
 import io.trainwatch.events.Topics;
+import io.trainwatch.events.TunerCommand;
 import io.trainwatch.service.KafkaClients;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -27,8 +28,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Sends alerts from {@code training.alerts} to the configured chat channels. It reads the topic with its own
- * consumer group ({@code monitor-notifier}) on its own thread, apart from detection, and hands each alert to
+ * Sends alerts from {@code training.alerts} to the configured chat channels, and the tuner's suggestions from
+ * {@code tuner.commands} ({@code mode: suggest}) to the channels that got the alert they answer. It reads both
+ * topics with its own consumer group ({@code monitor-notifier}) on its own thread, apart from detection, and hands each alert to
  * the matching channels' bounded queues without waiting: a dead or slow chat server never delays detection.
  * With no channel configured it stays idle and says so once at startup.
  */
@@ -104,7 +106,7 @@ public class ChatNotifierService {
                 if (!running) {
                     break; // stopped while the consumer was being created
                 }
-                c.subscribe(List.of(Topics.TRAINING_ALERTS));
+                c.subscribe(List.of(Topics.TRAINING_ALERTS, Topics.TUNER_COMMANDS));
                 while (running) {
                     ConsumerRecords<String, byte[]> records = c.poll(Duration.ofMillis(500));
                     for (ConsumerRecord<String, byte[]> r : records) {
@@ -144,6 +146,17 @@ public class ChatNotifierService {
     }
 
     private void handle(ConsumerRecord<String, byte[]> r) {
+        Instant published = r.timestampType() == TimestampType.NO_TIMESTAMP_TYPE || r.timestamp() < 0
+                ? null : Instant.ofEpochMilli(r.timestamp());
+        if (Topics.TUNER_COMMANDS.equals(r.topic())) {
+            // Only suggestions are for people; commands to apply show on the live page, not in chat.
+            ReadResult<TunerCommand> c = r.value() == null ? ReadResult.rejected("null value")
+                    : EventCodec.readCommand(r.value());
+            if (c.isValid() && c.value().isSuggestion()) {
+                dispatcher.suggest(c.value(), published);
+            }
+            return;
+        }
         ReadResult<Alert> read = r.value() == null ? ReadResult.rejected("null value") : EventCodec.readAlert(r.value());
         if (!read.isValid()) {
             metrics.invalidRecord();
@@ -154,8 +167,6 @@ public class ChatNotifierService {
             }
             return;
         }
-        Instant published = r.timestampType() == TimestampType.NO_TIMESTAMP_TYPE || r.timestamp() < 0
-                ? null : Instant.ofEpochMilli(r.timestamp());
         dispatcher.dispatch(read.value(), published);
     }
 }

@@ -20,6 +20,13 @@ public final class DiscordNotifier implements Notifier {
     }
 
     @Override
+    public byte[] suggestion(io.trainwatch.events.TunerCommand c) {
+        var body = Json.object().put("content", AlertText.suggestion(c, AlertText.Markup.MARKDOWN, maxChars));
+        body.putObject("allowed_mentions").putArray("parse");
+        return Json.bytes(body);
+    }
+
+    @Override
     public byte[] payload(Notification n) {
         var body = Json.object().put("content", AlertText.message(n, AlertText.Markup.MARKDOWN, maxChars, maxAlerts));
         body.putObject("allowed_mentions").putArray("parse");

@@ -17,6 +17,11 @@ public final class MattermostNotifier implements Notifier {
     }
 
     @Override
+    public byte[] suggestion(io.trainwatch.events.TunerCommand c) {
+        return Json.bytes(Json.object().put("text", AlertText.suggestion(c, AlertText.Markup.MARKDOWN, maxChars)));
+    }
+
+    @Override
     public byte[] payload(Notification n) {
         return Json.bytes(Json.object()
                 .put("text", AlertText.message(n, AlertText.Markup.MARKDOWN, maxChars, maxAlerts)));

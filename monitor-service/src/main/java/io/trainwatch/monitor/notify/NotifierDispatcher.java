@@ -2,17 +2,21 @@ package io.trainwatch.monitor.notify;
 
 import io.quarkus.logging.Log;
 import io.trainwatch.events.Alert;
+import io.trainwatch.events.TunerCommand;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Routes each alert to the workers of the channels whose route matches, without ever waiting: the caller
  * (the Kafka consumer) hands alerts over and goes on. Alerts published longer ago than {@code maxAge} are
- * counted as stale and not sent.
+ * counted as stale and not sent. A tuner's suggestion goes to the channels its alert went to. Not thread-safe:
+ * one consumer thread calls it.
  */
 public final class NotifierDispatcher implements AutoCloseable {
 
@@ -20,6 +24,16 @@ public final class NotifierDispatcher implements AutoCloseable {
     private final Duration maxAge;
     private final Clock clock;
     private final NotifyMetrics metrics;
+    /** alertId -> the workers that queued that firing alert, the latest {@link #REMEMBERED_ROUTES}. */
+    private final Map<String, List<ChannelWorker>> routes = new LinkedHashMap<>();
+    /** Suggestions read before their alert (two topics: no order between them), the latest {@link #WAITING}. */
+    private final Map<String, List<TunerCommand>> waiting = new LinkedHashMap<>();
+    private int waitingCount;
+
+    /** Alerts whose channels are remembered for the suggestions that answer them (ours: a few hours of alerts). */
+    static final int REMEMBERED_ROUTES = 4096;
+    /** Suggestions kept until their alert is read (ours). */
+    static final int WAITING = 256;
 
     public NotifierDispatcher(List<ChannelWorker> workers, Duration maxAge, Clock clock, NotifyMetrics metrics) {
         this.workers = List.copyOf(workers);
@@ -63,13 +77,67 @@ public final class NotifierDispatcher implements AutoCloseable {
     public int dispatch(Alert alert, Instant publishedAt) {
         int queued = 0;
         boolean stale = publishedAt != null && publishedAt.plus(maxAge).isBefore(clock.instant());
+        List<ChannelWorker> matched = new ArrayList<>();
         for (ChannelWorker w : workers) {
             if (!w.channel().route().matches(alert)) {
                 continue;
             }
+            matched.add(w);
             if (stale) {
                 metrics.count(w.channel(), NotifyMetrics.STALE, 1);
             } else if (w.offer(alert)) {
+                queued++;
+            }
+        }
+        if (Alert.FIRING.equals(alert.status()) && alert.alertId() != null) {
+            routes.remove(alert.alertId());
+            routes.put(alert.alertId(), List.copyOf(matched));
+            while (routes.size() > REMEMBERED_ROUTES) {
+                routes.remove(routes.keySet().iterator().next());
+            }
+            List<TunerCommand> held = waiting.remove(alert.alertId());
+            if (held != null) {
+                waitingCount -= held.size();
+                held.forEach(s -> offer(s, matched));
+            }
+        }
+        return queued;
+    }
+
+    /**
+     * Hands a tuner's suggestion ({@code mode: suggest}) to the channels that got the alert it answers, as a
+     * message of its own; a suggestion read before its alert waits for it. Commands to apply, suggestions with
+     * no alert and stale ones are not sent.
+     *
+     * @return the number of channels that queued it now
+     */
+    public int suggest(TunerCommand suggestion, Instant publishedAt) {
+        if (!suggestion.isSuggestion() || suggestion.alertId() == null
+                || publishedAt != null && publishedAt.plus(maxAge).isBefore(clock.instant())) {
+            return 0;
+        }
+        List<ChannelWorker> to = routes.get(suggestion.alertId());
+        if (to == null) {
+            waiting.computeIfAbsent(suggestion.alertId(), k -> new ArrayList<>()).add(suggestion);
+            waitingCount++;
+            while (waitingCount > WAITING) {
+                String oldest = waiting.keySet().iterator().next();
+                List<TunerCommand> list = waiting.get(oldest);
+                list.remove(0);
+                waitingCount--;
+                if (list.isEmpty()) {
+                    waiting.remove(oldest);
+                }
+            }
+            return 0;
+        }
+        return offer(suggestion, to);
+    }
+
+    private static int offer(TunerCommand suggestion, List<ChannelWorker> to) {
+        int queued = 0;
+        for (ChannelWorker w : to) {
+            if (w.offerSuggestion(suggestion)) {
                 queued++;
             }
         }

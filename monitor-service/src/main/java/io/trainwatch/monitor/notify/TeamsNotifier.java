@@ -30,6 +30,21 @@ public final class TeamsNotifier implements Notifier {
     }
 
     @Override
+    public byte[] suggestion(io.trainwatch.events.TunerCommand c) {
+        ObjectNode message = Json.object().put("type", "message");
+        ObjectNode attachment = message.putArray("attachments").addObject();
+        attachment.put("contentType", CARD_CONTENT_TYPE);
+        attachment.putNull("contentUrl");
+        ObjectNode card = attachment.putObject("content");
+        card.put("$schema", "http://adaptivecards.io/schemas/adaptive-card.json");
+        card.put("type", "AdaptiveCard");
+        card.put("version", "1.4");
+        card.putArray("body").addObject().put("type", "TextBlock").put("wrap", true).put("color", "Accent")
+                .put("text", AlertText.suggestion(c, AlertText.Markup.PLAIN, Math.min(maxBytes / 2, 4000)));
+        return Json.bytes(message);
+    }
+
+    @Override
     public byte[] payload(Notification n) {
         List<Alert> alerts = n.alerts();
         int shown = Math.max(1, Math.min(maxAlerts, alerts.size()));

@@ -8,6 +8,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.trainwatch.events.EventCodec;
 import io.trainwatch.events.StepEvent;
 import io.trainwatch.events.Topics;
+import io.trainwatch.events.TunerCommand;
 import io.trainwatch.kafka.KafkaTestResource;
 import io.trainwatch.kafka.TestKafka;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -104,6 +105,38 @@ class LiveResourceTest {
         JsonNode push = mine.get(30, TimeUnit.SECONDS);
         assertThat(push.get("type").asText()).isEqualTo("delta");
         assertThat(push.at("/points/" + runId + "/loss/values/0").asDouble()).isEqualTo(1.5);
+        r.body().close();
+    }
+
+    @Test
+    void theAlertStreamCarriesTheTunersSuggestionsOneLineEachNotItsCommands() throws Exception {
+        String runId = "live-suggest-" + UUID.randomUUID().toString().substring(0, 8);
+        await().atMost(Duration.ofSeconds(30)).until(() ->
+                STRICT.readTree(given().get("/live/stats").asString()).get("caughtUp").asBoolean());
+        HttpClient http = HttpClient.newHttpClient();
+        HttpRequest request = HttpRequest.newBuilder(URI.create(root.toString() + "alerts/stream"))
+                .header("Accept", "text/event-stream").build();
+        HttpResponse<Stream<String>> r = http.sendAsync(request, HttpResponse.BodyHandlers.ofLines()).get(10, TimeUnit.SECONDS);
+        Iterator<String> lines = r.body().filter(l -> l.startsWith("data:") && l.contains(runId))
+                .map(l -> l.substring(5).trim()).iterator();
+        CompletableFuture<String> first = CompletableFuture.supplyAsync(lines::next);
+        // Sent until the stream has one (the subscription may start after the first record is read).
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(TestKafka.producerConfig())) {
+            for (int i = 0; i < 30 && !first.isDone(); i++) {
+                producer.send(new ProducerRecord<>(Topics.TUNER_COMMANDS, runId, EventCodec.writeString(new TunerCommand(1,
+                        runId + "/apply-" + i, runId, TunerCommand.SET_LEARNING_RATE, 0.5, "a command to apply", "al",
+                        Instant.now(), null, null))));
+                producer.send(new ProducerRecord<>(Topics.TUNER_COMMANDS, runId, EventCodec.writeString(new TunerCommand(1,
+                        runId + "/al/lr", runId, TunerCommand.SET_LEARNING_RATE, 0.001,
+                        "plateau: learning rate 0.01000 -> 0.001000", "al", Instant.now(), null, null,
+                        TunerCommand.SUGGEST))));
+                producer.flush();
+                Thread.sleep(500);
+            }
+        }
+        String line = first.get(30, TimeUnit.SECONDS);
+        assertThat(line).contains("SUGGEST", "set-learning-rate", "run=" + runId, "learning-rate=0.001", "alert=al",
+                "plateau: learning rate", "(not applied)").doesNotContain("a command to apply");
         r.body().close();
     }
 

@@ -178,6 +178,31 @@ class LiveStoreTest {
     }
 
     @Test
+    void aSuggestionIsShownAsSuggestedNeverAsIssuedOrApplied() throws Exception {
+        LiveStore store = new LiveStore(config(Map.of()), clock);
+        store.apply(Topics.TRAINING_EVENTS, "r1", EventCodec.write(step("r1", 190, 0.3)));
+        store.apply(Topics.TRAINING_ALERTS, "r1", EventCodec.write(alert("al", Alert.FIRING, "plateau", 186)));
+        store.apply(Topics.TUNER_COMMANDS, "r1", EventCodec.write(new TunerCommand(1, "r1/al/lr", "r1",
+                TunerCommand.SET_LEARNING_RATE, 0.003, "plateau: learning rate 0.03 -> 0.003", "al", T0, null, null,
+                TunerCommand.SUGGEST)));
+        store.apply(Topics.TRAINING_EVENTS, "r1", EventCodec.write(step("r1", 260, 0.3)));
+        JsonNode a = STRICT.readTree(LiveJson.write(store.run("r1"))).at("/actions/0");
+        assertThat(a.get("status").asText()).isEqualTo("suggested");
+        assertThat(a.get("mode").asText()).isEqualTo("suggest");
+        assertThat(a.get("kind").asText()).isEqualTo("decay");
+        assertThat(a.get("previousLearningRate").asDouble()).isEqualTo(0.03);
+        assertThat(a.get("learningRate").asDouble()).isEqualTo(0.003);
+        assertThat(a.get("issuedStep").asLong()).isEqualTo(186);
+        assertThat(a.has("appliedStep")).isFalse();
+        // A command to apply stays what it was.
+        store.apply(Topics.TUNER_COMMANDS, "r1", EventCodec.write(new TunerCommand(1, "r1/al2/lr", "r1",
+                TunerCommand.SET_LEARNING_RATE, 0.003, "plateau", "al2", T0, null, null)));
+        JsonNode b = STRICT.readTree(LiveJson.write(store.run("r1"))).at("/actions/1");
+        assertThat(b.get("status").asText()).isEqualTo("issued");
+        assertThat(b.has("mode")).isFalse();
+    }
+
+    @Test
     void anActionAnsweringAnAlertNotReadYetMovesToTheAlertsStepWhenItComes() throws Exception {
         LiveStore store = new LiveStore(config(Map.of()), clock);
         store.apply(Topics.TRAINING_EVENTS, "r1", EventCodec.write(step("r1", 300, 0.3)));

@@ -135,9 +135,15 @@ public final class TrainingRun implements Runnable {
 
     /**
      * Queues a tuner command for the training thread; returns false (and does nothing) when the run has
-     * finished or the command is stale. Duplicates are detected when applied.
+     * finished, the command is stale or it is only a suggestion ({@code mode: suggest}, never applied).
+     * Duplicates are detected when applied.
      */
     public boolean submit(TunerCommand command) {
+        if (command.isSuggestion()) {
+            // A suggestion is for the run's owner to read, never to apply (and nothing awaits its confirmation).
+            LOG.fine(() -> "ignoring suggestion " + command.commandId() + " for run " + runId);
+            return false;
+        }
         if (isFinished()) {
             return false;
         }
@@ -217,7 +223,7 @@ public final class TrainingRun implements Runnable {
                 spec.batchNorm(), spec.scheduleAnnouncement(), spec.subsetBatches());
         scheduleActive = spec.scheduleAnnouncement() != null;
         safePublish(new RunStarted(Contract.SCHEMA_VERSION, runId, clock.instant(), studyId, trialId, config,
-                Backends.backend(), Backends.device()));
+                Backends.backend(), Backends.device(), spec.control()));
 
         Examples train = data.train();
         DataSet validationSet = dataSet(data.validation(), allIndices(data.validation().size()));

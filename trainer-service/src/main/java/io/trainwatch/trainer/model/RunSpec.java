@@ -1,5 +1,7 @@
 package io.trainwatch.trainer.model;
 
+import io.trainwatch.events.RunControl;
+
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -31,6 +33,7 @@ import java.util.NavigableMap;
  *                           never together with {@code lrSchedule}
  * @param batchNorm          a batch-normalisation layer after each hidden dense layer
  * @param subsetBatches      train only on the first N mini-batches (fixed by the seed), cycling over them; or null
+ * @param control            how a tuner may steer the run, as declared in {@code run-started} (default auto)
  */
 public record RunSpec(
         String scenario,
@@ -54,9 +57,11 @@ public record RunSpec(
         int sampleEvery,
         LearningRateSchedule schedule,
         boolean batchNorm,
-        Integer subsetBatches) {
+        Integer subsetBatches,
+        RunControl control) {
 
     public RunSpec {
+        control = control == null ? RunControl.of(RunControl.AUTO) : control;
         hiddenLayers = List.copyOf(hiddenLayers);
         lrSchedule = lrSchedule == null ? null : java.util.Collections.unmodifiableNavigableMap(new java.util.TreeMap<>(lrSchedule));
     }
@@ -65,7 +70,7 @@ public record RunSpec(
     public RunSpec withMaxSteps(long steps) {
         return new RunSpec(scenario, dataset, hiddenLayers, activation, weightInit, initStd, optimizer, momentum,
                 learningRate, lrSchedule, l2, dropout, batchSize, Math.max(epochs, 1_000_000), steps, seed, loss,
-                validateEverySteps, sampleEvery, schedule, batchNorm, subsetBatches);
+                validateEverySteps, sampleEvery, schedule, batchNorm, subsetBatches, control);
     }
 
     /**
@@ -78,7 +83,14 @@ public record RunSpec(
         int ep = budgetEpochs != null ? budgetEpochs : budgetSteps != null ? 1_000_000 : epochs;
         return new RunSpec(scenario, dataset, hiddenLayers, activation, weightInit, initStd, optimizer, momentum,
                 learningRate, lrSchedule, l2, dropout, batchSize, ep, steps == Long.MAX_VALUE ? null : steps, seed,
-                loss, validateEverySteps, sampleEvery, schedule, batchNorm, subsetBatches);
+                loss, validateEverySteps, sampleEvery, schedule, batchNorm, subsetBatches, control);
+    }
+
+    /** This spec with another control (study trials are always {@code auto}: they are the tuner's own). */
+    public RunSpec withControl(RunControl c) {
+        return new RunSpec(scenario, dataset, hiddenLayers, activation, weightInit, initStd, optimizer, momentum,
+                learningRate, lrSchedule, l2, dropout, batchSize, epochs, maxSteps, seed, loss, validateEverySteps,
+                sampleEvery, schedule, batchNorm, subsetBatches, c);
     }
 
     /** The learning-rate schedule as a plain map, or null. */

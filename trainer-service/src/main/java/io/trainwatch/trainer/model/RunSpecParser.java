@@ -1,5 +1,7 @@
 package io.trainwatch.trainer.model;
 
+import io.trainwatch.events.RunControl;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,7 +27,8 @@ public final class RunSpecParser {
     static final Set<String> FIELDS = Set.of("scenario", "dataset", "hiddenLayers", "activation", "weightInit",
             "initStd", "optimizer", "momentum", "learningRate", "lrSchedule", "l2", "dropout", "batchSize", "epochs",
             "maxSteps", "steps", "seed", "loss", "validateEverySteps", "sampleEvery", "schedule", "batchNorm",
-            "subsetBatches");
+            "subsetBatches", "control");
+    static final Set<String> CONTROL_FIELDS = Set.of("mode", "maxDecays", "minLearningRate", "allowStop");
     static final Map<String, Set<String>> SCHEDULE_FIELDS = Map.of(
             LearningRateSchedule.CONSTANT, Set.of("type"),
             LearningRateSchedule.STEP, Set.of("type", "every", "factor"),
@@ -99,7 +102,52 @@ public final class RunSpecParser {
         }
         return new RunSpec(scenario, dataset, hidden, activation, weightInit, initStd, optimizer, momentum, lr,
                 schedule, l2, dropout, batch, epochs, maxSteps, seed, loss, validateEvery, sampleEvery, rateSchedule,
-                batchNorm, subsetBatches);
+                batchNorm, subsetBatches, control(config.get("control")));
+    }
+
+    /**
+     * The {@code control} object ({@code {"mode": "auto" | "suggest" | "off", "maxDecays", "minLearningRate",
+     * "allowStop"}}), or {@code auto} when absent: a run this service trains accepts the tuner's commands.
+     */
+    static RunControl control(Object value) {
+        if (value == null) {
+            return RunControl.of(RunControl.AUTO);
+        }
+        if (!(value instanceof Map<?, ?> raw)) {
+            throw new InvalidConfigException("control", "must be an object like {\"mode\": \"suggest\"}, was '" + value + "'");
+        }
+        Map<String, Object> c = new java.util.LinkedHashMap<>();
+        raw.forEach((k, v) -> c.put(String.valueOf(k), v));
+        for (String key : c.keySet()) {
+            if (!CONTROL_FIELDS.contains(key)) {
+                throw new InvalidConfigException("control." + key, "unknown field (known: "
+                        + new java.util.TreeSet<>(CONTROL_FIELDS) + ")");
+            }
+        }
+        Object mode = c.get("mode");
+        if (!(mode instanceof String m) || !RunControl.MODES.contains(m)) {
+            throw new InvalidConfigException("control.mode", "must be one of " + new java.util.TreeSet<>(RunControl.MODES)
+                    + ", was " + (mode == null ? "missing" : "'" + mode + "'"));
+        }
+        Integer maxDecays = c.get("maxDecays") == null ? null
+                : integer(Map.of("control.maxDecays", c.get("maxDecays")), "control.maxDecays", 0, 0, 1_000_000);
+        Double minRate = null;
+        if (c.get("minLearningRate") != null) {
+            if (!(c.get("minLearningRate") instanceof Number n) || !Double.isFinite(n.doubleValue())
+                    || n.doubleValue() <= 0) {
+                throw new InvalidConfigException("control.minLearningRate", "must be a finite number > 0, was '"
+                        + c.get("minLearningRate") + "'");
+            }
+            minRate = n.doubleValue();
+        }
+        Boolean allowStop = null;
+        if (c.get("allowStop") != null) {
+            if (!(c.get("allowStop") instanceof Boolean b)) {
+                throw new InvalidConfigException("control.allowStop", "must be true or false, was '" + c.get("allowStop") + "'");
+            }
+            allowStop = b;
+        }
+        return new RunControl(m, maxDecays, minRate, allowStop);
     }
 
     /** A sensible starting rate per optimiser (Adam/RMSProp 1e-3 as in their papers, SGD 0.1, AdaGrad 0.05). */

@@ -121,8 +121,13 @@ public class RunManager {
         return copy.stream().map(TrainingRun::view).toList();
     }
 
-    /** Hands a tuner command to the run it names, if this instance owns it and it is in progress. */
+    /** Hands a tuner command to the run it names, if this instance owns it and it is in progress; never a suggestion. */
     public boolean deliver(TunerCommand command) {
+        if (command.isSuggestion()) {
+            Log.debugf("suggestion %s for run %s: for its owner to read, never applied", command.commandId(),
+                    command.runId());
+            return false;
+        }
         TrainingRun run = runs.get(command.runId());
         if (run == null || run.isFinished()) {
             Log.debugf("command %s for run %s: not a run in progress here, ignored", command.commandId(), command.runId());

@@ -8,6 +8,7 @@ import io.trainwatch.events.EventCodec;
 import io.trainwatch.events.ReadResult;
 import io.trainwatch.events.RunFinished;
 import io.trainwatch.events.Topics;
+import io.trainwatch.events.RunControl;
 import io.trainwatch.events.Trial;
 import io.trainwatch.service.KafkaClients;
 import io.trainwatch.trainer.engine.TrainingRun;
@@ -190,12 +191,12 @@ public class TrialWorker {
         });
     }
 
-    /** The run spec of a trial: hyperparameters over the base, cut to the budget. */
+    /** The run spec of a trial: hyperparameters over the base, cut to the budget, steered by its tuner ({@code auto}). */
     public static RunSpec specOf(Trial trial) {
         Map<String, Object> config = Hyperparameters.merge(trial.base(), trial.hyperparameters());
         RunSpec spec = RunSpecParser.parse(config);
         Trial.Budget budget = trial.budget();
-        return spec.withBudget(budget.maxSteps(), budget.maxEpochs());
+        return spec.withBudget(budget.maxSteps(), budget.maxEpochs()).withControl(RunControl.of(RunControl.AUTO));
     }
 
     private void commitDone(KafkaConsumer<String, byte[]> c) {

@@ -2,6 +2,7 @@ package io.trainwatch.trainer.engine;
 
 import io.trainwatch.events.CommandApplied;
 import io.trainwatch.events.Contract;
+import io.trainwatch.events.RunControl;
 import io.trainwatch.events.RunFinished;
 import io.trainwatch.events.RunStarted;
 import io.trainwatch.events.StepEvent;
@@ -93,6 +94,41 @@ class TrainingRunTest {
         int commandIndex = sink.events.indexOf(applied.get(0));
         assertThat(sink.events.get(commandIndex + 1)).isInstanceOfSatisfying(StepEvent.class,
                 s -> assertThat(s.step()).isEqualTo(10));
+    }
+
+    @Test
+    void aSuggestionIsNeverAppliedNorConfirmed() {
+        CollectingSink sink = new CollectingSink();
+        TrainingRun[] holder = new TrainingRun[1];
+        boolean[] accepted = {true, true};
+        RunObserver at5 = new RunObserver() {
+            @Override
+            public void onStep(StepEvent step) {
+                if (step.step() == 5) {
+                    accepted[0] = holder[0].submit(new TunerCommand(Contract.SCHEMA_VERSION, "sug-1", "r",
+                            TunerCommand.SET_LEARNING_RATE, 0.5, "plateau: learning rate 0.01 -> 0.5", null, null, null,
+                            null, TunerCommand.SUGGEST));
+                    accepted[1] = holder[0].submit(new TunerCommand(Contract.SCHEMA_VERSION, "sug-2", "r",
+                            TunerCommand.STOP, null, "divergence", null, null, null, null, TunerCommand.SUGGEST));
+                }
+            }
+        };
+        holder[0] = run(small("maxSteps", 12), sink, at5, null);
+        holder[0].run();
+        assertThat(accepted).containsExactly(false, false);
+        assertThat(sink.of(CommandApplied.class)).isEmpty();
+        assertThat(sink.of(StepEvent.class)).hasSize(12).allSatisfy(s -> assertThat(s.learningRate()).isEqualTo(0.01));
+        assertThat(sink.of(RunFinished.class).get(0).status()).isEqualTo(RunFinished.COMPLETED);
+    }
+
+    @Test
+    void runStartedDeclaresTheRunsControlAutoByDefault() {
+        CollectingSink sink = new CollectingSink();
+        run(small("maxSteps", 2), sink, null, null).run();
+        assertThat(sink.of(RunStarted.class).get(0).control()).isEqualTo(RunControl.of(RunControl.AUTO));
+        CollectingSink suggest = new CollectingSink();
+        run(small("maxSteps", 2, "control", Map.of("mode", "suggest", "maxDecays", 2)), suggest, null, null).run();
+        assertThat(suggest.of(RunStarted.class).get(0).control()).isEqualTo(new RunControl(RunControl.SUGGEST, 2, null, null));
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.trainwatch.trainer.model;
 
+import io.trainwatch.events.RunControl;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -24,6 +26,23 @@ class RunSpecParserTest {
     private static void rejects(Map<String, Object> config, String field) {
         assertThatThrownBy(() -> RunSpecParser.parse(config)).isInstanceOf(InvalidConfigException.class)
                 .satisfies(e -> assertThat(((InvalidConfigException) e).field()).isEqualTo(field));
+    }
+
+    @Test
+    void controlDefaultsToAutoAndIsValidatedFieldByField() {
+        assertThat(RunSpecParser.parse(with()).control()).isEqualTo(RunControl.of(RunControl.AUTO));
+        assertThat(RunSpecParser.parse(with("control", Map.of("mode", "off"))).control().mode()).isEqualTo(RunControl.OFF);
+        assertThat(RunSpecParser.parse(with("control", Map.of("mode", "auto", "maxDecays", 3, "minLearningRate", 1e-5,
+                "allowStop", false))).control()).isEqualTo(new RunControl(RunControl.AUTO, 3, 1e-5, false));
+        rejects(with("control", "suggest"), "control");
+        rejects(with("control", Map.of()), "control.mode");
+        rejects(with("control", Map.of("mode", "sometimes")), "control.mode");
+        rejects(with("control", Map.of("mode", "auto", "maxDecays", -1)), "control.maxDecays");
+        rejects(with("control", Map.of("mode", "auto", "maxDecays", 1.5)), "control.maxDecays");
+        rejects(with("control", Map.of("mode", "auto", "minLearningRate", 0)), "control.minLearningRate");
+        rejects(with("control", Map.of("mode", "auto", "minLearningRate", "low")), "control.minLearningRate");
+        rejects(with("control", Map.of("mode", "auto", "allowStop", "no")), "control.allowStop");
+        rejects(with("control", Map.of("mode", "auto", "maxDecay", 2)), "control.maxDecay");
     }
 
     @Test

@@ -62,13 +62,24 @@ public final class StudyEngine {
     /** runId -> studyId, for events that carry no study id. */
     private final Map<String, String> runIndex = new HashMap<>();
     private final Set<String> softDirty = new LinkedHashSet<>();
+    private final RunSteering runs;
     private Instant lastFlush;
 
     public StudyEngine(AlertPolicy policy, EngineSettings settings, Clock clock) {
+        this(policy, settings, SteerSettings.defaults(), clock);
+    }
+
+    public StudyEngine(AlertPolicy policy, EngineSettings settings, SteerSettings steer, Clock clock) {
         this.policy = policy;
         this.settings = settings;
         this.clock = clock;
         this.lastFlush = clock.instant();
+        this.runs = new RunSteering(policy, settings, steer, clock);
+    }
+
+    /** The steering of runs outside the studies (those that declared control auto or suggest). */
+    public RunSteering runs() {
+        return runs;
     }
 
     public EngineSettings settings() {
@@ -196,8 +207,14 @@ public final class StudyEngine {
 
     // ---------------------------------------------------------------- alerts
 
-    /** Reacts to an alert from {@code training.alerts}. Alerts of unknown runs, resolutions and replays change nothing. */
+    /**
+     * Reacts to an alert from {@code training.alerts}. An alert of a run that is no trial of a study goes to the
+     * {@linkplain #runs() run steering}; resolutions and replays change nothing (but drop a deferred decay).
+     */
     public Effects onAlert(Alert alert) {
+        if (locate(alert.studyId(), alert.trialId(), alert.runId()) == null) {
+            return runs.onAlert(alert);
+        }
         Effects fx = new Effects();
         if (!Alert.FIRING.equals(alert.status())) {
             dropDeferred(alert, fx);
@@ -310,12 +327,15 @@ public final class StudyEngine {
 
     // ---------------------------------------------------------------- training events
 
-    /** Follows a trial's events from {@code training.events}: progress, best value, confirmations, its end. */
+    /**
+     * Follows a trial's events from {@code training.events}: progress, best value, confirmations, its end. The
+     * events of a run that is no trial of a study go to the {@linkplain #runs() run steering}.
+     */
     public Effects onEvent(TrainingEvent event) {
         Effects fx = new Effects();
         Located at = locate(event.studyId(), event.trialId(), event.runId());
         if (at == null) {
-            return fx;
+            return runs.onEvent(event);
         }
         StudyState s = at.study;
         TrialState t = at.trial;
@@ -430,9 +450,9 @@ public final class StudyEngine {
 
     // ---------------------------------------------------------------- time
 
-    /** Retries unconfirmed commands, declares silent trials lost, and persists progress now and then. */
+    /** Retries unconfirmed commands, declares silent trials (and steered runs) lost, and persists progress now and then. */
     public Effects tick() {
-        Effects fx = new Effects();
+        Effects fx = runs.tick();
         Instant now = clock.instant();
         Duration timeout = settings.commandConfirmTimeout();
         for (StudyState s : List.copyOf(studies.values())) {

@@ -5,6 +5,8 @@ import io.trainwatch.events.EventCodec;
 import io.trainwatch.events.ReadResult;
 import io.trainwatch.events.Topics;
 import io.trainwatch.events.Trial;
+import io.trainwatch.tuner.steer.SteeredRun;
+import io.trainwatch.tuner.steer.SteeredRunJson;
 import io.trainwatch.tuner.study.StudyJson;
 import io.trainwatch.tuner.study.StudyState;
 import org.apache.kafka.clients.admin.Admin;
@@ -64,10 +66,36 @@ public final class StudiesTopic {
         }
     }
 
+    /** What the topic holds: the studies, and the steered runs (keys {@link SteeredRun#KEY_PREFIX}runId). */
+    public record Loaded(Collection<StudyState> studies, Collection<SteeredRun> runs) {
+    }
+
     /** The latest readable document of every study on the topic (tombstones delete). */
     public static Collection<StudyState> loadStudies(Map<String, Object> consumerConfig, String topic, Duration timeout) {
+        return load(consumerConfig, topic, timeout).studies();
+    }
+
+    /** The latest readable document of every study and every steered run on the topic (tombstones delete). */
+    public static Loaded load(Map<String, Object> consumerConfig, String topic, Duration timeout) {
         Map<String, StudyState> studies = new LinkedHashMap<>();
+        Map<String, SteeredRun> runs = new LinkedHashMap<>();
         readAll(consumerConfig, topic, timeout, (key, value) -> {
+            if (key != null && key.startsWith(SteeredRun.KEY_PREFIX)) {
+                String runId = key.substring(SteeredRun.KEY_PREFIX.length());
+                runs.remove(runId);
+                if (value == null) {
+                    return;
+                }
+                String[] error = new String[1];
+                Optional<SteeredRun> r = SteeredRunJson.read(value, error);
+                if (r.isPresent() && r.get().runId.equals(runId)) {
+                    runs.put(runId, r.get());
+                } else {
+                    Log.warnf("Skipped an unreadable steered run document (key %s) on %s: %s", key, topic,
+                            r.isPresent() ? "its runId is not the key's" : error[0]);
+                }
+                return;
+            }
             if (value == null) {
                 studies.remove(key);
                 return;
@@ -81,7 +109,7 @@ public final class StudiesTopic {
                 Log.warnf("Skipped an unreadable study document (key %s) on %s: %s", key, topic, error[0]);
             }
         });
-        return studies.values();
+        return new Loaded(studies.values(), runs.values());
     }
 
     /** The {@code studyId/trialId} of every readable trial on the trials topic for the given studies. */

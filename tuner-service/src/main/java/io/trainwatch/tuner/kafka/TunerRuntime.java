@@ -10,6 +10,8 @@ import io.trainwatch.events.Trial;
 import io.trainwatch.events.TunerCommand;
 import io.trainwatch.tuner.engine.Effects;
 import io.trainwatch.tuner.engine.StudyEngine;
+import io.trainwatch.tuner.steer.SteeredRun;
+import io.trainwatch.tuner.steer.SteeredRunJson;
 import io.trainwatch.tuner.study.StudySpec;
 import io.trainwatch.tuner.study.StudyState;
 import org.apache.kafka.clients.admin.Admin;
@@ -37,7 +39,7 @@ import java.util.function.Function;
 
 /**
  * Runs a {@link StudyEngine} against Kafka: at start it creates the compacted studies topic, reloads every
- * study from it and publishes the trials the trials topic lacks; then one thread reads
+ * study and steered run from it and publishes the trials the trials topic lacks; then one thread reads
  * {@code training.alerts} and {@code training.events}, feeds the engine and carries out its effects in
  * order (studies persisted first, then trials, then commands), committing the input offsets only after.
  * Effects that fail (broker down) stay in an outbox and are retried in order. Plain Java: the Quarkus
@@ -164,7 +166,8 @@ public final class TunerRuntime implements AutoCloseable {
             Topics.createMissing(admin, timeout);
             StudiesTopic.ensure(admin, settings.studiesTopic(), timeout);
         }
-        Collection<StudyState> studies = StudiesTopic.loadStudies(consumerConfig, settings.studiesTopic(), timeout);
+        StudiesTopic.Loaded loaded = StudiesTopic.load(consumerConfig, settings.studiesTopic(), timeout);
+        Collection<StudyState> studies = loaded.studies();
         Set<String> running = new HashSet<>();
         studies.stream().filter(StudyState::isRunning).forEach(s -> running.add(s.id));
         Set<String> published = StudiesTopic.publishedTrials(consumerConfig, Topics.TUNER_TRIALS, running, timeout);
@@ -175,8 +178,10 @@ public final class TunerRuntime implements AutoCloseable {
         consumer.subscribe(List.of(Topics.TRAINING_ALERTS, Topics.TRAINING_EVENTS));
         synchronized (this) {
             Effects fx = engine.restore(studies, published);
-            Log.infof("Tuner reloaded %d studies (%d running) from %s; %d trials to publish again", studies.size(),
-                    running.size(), settings.studiesTopic(), fx.trials().size());
+            fx.addAll(engine.runs().restore(loaded.runs()));
+            Log.infof("Tuner reloaded %d studies (%d running) and %d steered runs from %s; %d trials to publish again",
+                    studies.size(), running.size(), engine.runs().runs().size(), settings.studiesTopic(),
+                    fx.trials().size());
             apply(fx);
             ready = true;
             lastError = null;
@@ -259,6 +264,12 @@ public final class TunerRuntime implements AutoCloseable {
         for (StudyState s : fx.changedStudies()) {
             sent.add(producer.send(new ProducerRecord<>(settings.studiesTopic(), s.id,
                     io.trainwatch.tuner.study.StudyJson.write(s))));
+        }
+        for (SteeredRun r : fx.changedRuns()) {
+            sent.add(producer.send(new ProducerRecord<>(settings.studiesTopic(), r.key(), SteeredRunJson.write(r))));
+        }
+        for (String runId : fx.removedRuns()) {
+            sent.add(producer.send(new ProducerRecord<>(settings.studiesTopic(), SteeredRun.KEY_PREFIX + runId, null)));
         }
         waitAll(sent, timeout);
         for (Trial t : fx.trials()) {

@@ -8,10 +8,13 @@ import io.trainwatch.tuner.engine.Effects;
 import io.trainwatch.tuner.engine.StudyEngine;
 import io.trainwatch.tuner.kafka.TunerListener;
 import io.trainwatch.tuner.study.Decision;
+import io.trainwatch.events.RunControl;
+import io.trainwatch.tuner.steer.SteeredRun;
 import io.trainwatch.tuner.study.StudyState;
 import io.trainwatch.tuner.study.TrialState;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -19,7 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Micrometer metrics of the tuner: {@code tuner.studies{status}}, {@code tuner.trials{status}},
  * {@code tuner.study.best{study}}, {@code tuner.study.steps{study}}, {@code tuner.decisions{policy,action}},
- * {@code tuner.commands{type}}, {@code tuner.trials.published{origin}} and
+ * {@code tuner.commands{type}} (applied commands, retries included), {@code tuner.suggestions{type}},
+ * {@code tuner.runs{mode,status}} (steered runs outside the studies), {@code tuner.trials.published{origin}} and
  * {@code tuner.records.rejected{topic}}. Gauges read counts taken after each change, never the engine.
  */
 @ApplicationScoped
@@ -30,6 +34,7 @@ public class TunerMetrics implements TunerListener {
     private final Map<String, AtomicLong> trials = new ConcurrentHashMap<>();
     private final Map<String, double[]> best = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> steps = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> runs = new ConcurrentHashMap<>();
 
     public TunerMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -45,6 +50,18 @@ public class TunerMetrics implements TunerListener {
             Gauge.builder("tuner.trials", n, AtomicLong::get).tag("status", s)
                     .description("Trials of the studies in memory, by status").register(registry);
         }
+        for (String mode : List.of(RunControl.AUTO, RunControl.SUGGEST)) {
+            for (String s : TrialState.STATUSES) {
+                if (TrialState.QUEUED.equals(s)) {
+                    continue;
+                }
+                AtomicLong n = new AtomicLong();
+                runs.put(mode + "/" + s, n);
+                Gauge.builder("tuner.runs", n, AtomicLong::get).tags("mode", mode, "status", s)
+                        .description("Steered runs outside the studies in memory, by control mode and status")
+                        .register(registry);
+            }
+        }
     }
 
     @Override
@@ -53,8 +70,16 @@ public class TunerMetrics implements TunerListener {
             Counter.builder("tuner.decisions").tags(Tags.of("policy", d.policy(), "action", d.action()))
                     .description("Decisions taken, by policy and action").register(registry).increment();
         }
-        effects.commands().forEach(c -> Counter.builder("tuner.commands").tag("type", c.type())
-                .description("Commands sent to trainers, retries included").register(registry).increment());
+        effects.commands().forEach(c -> {
+            if (c.isSuggestion()) {
+                Counter.builder("tuner.suggestions").tag("type", c.type())
+                        .description("Suggestions published to runs that declared control suggest").register(registry)
+                        .increment();
+            } else {
+                Counter.builder("tuner.commands").tag("type", c.type())
+                        .description("Commands sent to trainers, retries included").register(registry).increment();
+            }
+        });
         effects.trials().forEach(t -> Counter.builder("tuner.trials.published").tag("origin", t.origin())
                 .description("Trials published to tuner.trials").register(registry).increment());
         refresh(engine);
@@ -99,6 +124,11 @@ public class TunerMetrics implements TunerListener {
                 registry.find("tuner.study.steps").tag("study", id).meters().forEach(registry::remove);
             }
         }
+        Map<String, Long> r = new java.util.HashMap<>();
+        for (SteeredRun run : engine.runs().runs()) {
+            r.merge(run.control.mode() + "/" + run.state.status, 1L, Long::sum);
+        }
+        runs.forEach((k, v) -> v.set(r.getOrDefault(k, 0L)));
         studies.forEach((k, v) -> v.set(s.getOrDefault(k, 0L)));
         trials.forEach((k, v) -> v.set(t.getOrDefault(k, 0L)));
     }

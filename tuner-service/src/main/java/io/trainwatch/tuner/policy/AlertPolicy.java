@@ -152,7 +152,13 @@ public final class AlertPolicy {
                     + " learning-rate decays with no improvement of the best value (" + fmt(trial.best) + ")",
                     List.of(), null);
         }
-        double next = Math.max(rate * settings.plateauFactor(), settings.minLearningRate());
+        if (trial.maxDecays != null && trial.decays >= trial.maxDecays) {
+            return Reaction.ignore(PLATEAU, pre + "the run allows at most " + trial.maxDecays
+                    + " learning-rate decays (control.maxDecays): rate " + Ranges.fmt(rate) + " kept");
+        }
+        double floor = trial.minLearningRate == null ? settings.minLearningRate()
+                : Math.max(trial.minLearningRate, settings.minLearningRate());
+        double next = Math.max(rate * settings.plateauFactor(), floor);
         if (next >= rate * (1 - 1e-9)) {
             return stop(PLATEAU, pre + "on a plateau with the learning rate at its floor " + Ranges.fmt(rate), List.of(), null);
         }

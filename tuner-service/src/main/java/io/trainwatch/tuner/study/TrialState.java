@@ -72,6 +72,10 @@ public final class TrialState {
     public String deferredPlateauAlertId;
     public Long deferredPlateauStep;
     public Double deferredPlateauRate;
+    /** A per-run limit on learning-rate decays (a steered run's {@code control.maxDecays}); null: none. */
+    public Integer maxDecays;
+    /** A per-run floor of the learning rate (a steered run's {@code control.minLearningRate}); null: the policy's. */
+    public Double minLearningRate;
     public String stopReason;
     public String stopDetector;
     public String finishStatus;

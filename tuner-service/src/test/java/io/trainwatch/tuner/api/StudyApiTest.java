@@ -9,6 +9,9 @@ import io.trainwatch.events.Alert;
 import io.trainwatch.events.Contract;
 import io.trainwatch.events.EventCodec;
 import io.trainwatch.events.ReadResult;
+import io.trainwatch.events.RunConfig;
+import io.trainwatch.events.RunControl;
+import io.trainwatch.events.RunStarted;
 import io.trainwatch.events.Topics;
 import io.trainwatch.events.Trial;
 import io.trainwatch.events.TunerCommand;
@@ -188,6 +191,47 @@ class StudyApiTest {
             assertThat(metrics).contains("tuner_studies{status=\"completed\"}").contains("tuner_trials{status=\"completed\"}")
                     .contains("tuner_study_best{study=\"budget-run\"}").contains("tuner_decisions_total{action=\"narrow\"");
         }
+    }
+
+    @Test
+    void runsOutsideTheStudiesAreSteeredByTheirControlAndShownOverRest() {
+        String suffix = Long.toString(System.nanoTime(), 36);
+        String suggest = "api-suggest-" + suffix;
+        String off = "api-off-" + suffix;
+        for (String run : List.of(suggest, off)) {
+            RunStarted started = new RunStarted(Contract.SCHEMA_VERSION, run, Instant.now(), null, null,
+                    new RunConfig(null, "external", 3, "cross-entropy", List.of(), "sgd", 0.01, 32, null, 0.0, 0.0, 1L),
+                    "external", "cpu", run.equals(suggest) ? new RunControl(RunControl.SUGGEST, 2, null, false) : null);
+            alerts.send(new ProducerRecord<>(Topics.TRAINING_EVENTS, run, EventCodec.writeString(started)));
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> given().when().get("/runs/" + suggest).statusCode() == 200);
+        alert(suggest, "plateau", 200);
+        alert(off, "plateau", 200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> given().when().get("/runs/" + suggest).then().extract()
+                .jsonPath().getInt("suggestions") == 1);
+        JsonPath view = given().when().get("/runs/" + suggest).then().statusCode(200).extract().jsonPath();
+        assertThat(view.getString("control.mode")).isEqualTo("suggest");
+        assertThat(view.getInt("control.maxDecays")).isEqualTo(2);
+        assertThat(view.getBoolean("control.allowStop")).isFalse();
+        assertThat(view.getString("status")).isEqualTo("running");
+        assertThat(view.getList("pending")).isEmpty();
+        assertThat(view.getList("decisions.action", String.class)).containsExactly("start", "suggest");
+        assertThat(view.getString("decisions[1].commandId")).endsWith("/lr");
+        List<String> listed = given().when().get("/runs").then().statusCode(200).extract().jsonPath()
+                .getList("runId", String.class);
+        assertThat(listed).contains(suggest).doesNotContain(off);
+        given().when().get("/runs/" + off).then().statusCode(404).body("error", containsString("control.mode"));
+
+        List<TunerCommand> published = TopicReader.readAll(Topics.TUNER_COMMANDS).stream()
+                .filter(r -> suggest.equals(r.key()) || off.equals(r.key()))
+                .map(r -> EventCodec.readCommand(r.value())).filter(ReadResult::isValid).map(ReadResult::value).toList();
+        assertThat(published).singleElement().satisfies(c -> {
+            assertThat(c.runId()).isEqualTo(suggest);
+            assertThat(c.isSuggestion()).isTrue();
+        });
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(given().when().get("/q/metrics").then()
+                .extract().asString()).contains("tuner_suggestions_total{type=\"set-learning-rate\"}")
+                .contains("tuner_runs{mode=\"suggest\",status=\"running\"}"));
     }
 
     @TestHTTPResource("/")
