@@ -4,10 +4,6 @@ alerts, tuner-service sends set-learning-rate, the job applies and confirms it.
 The broker is the session's LocalKafka; monitor-service and tuner-service run from their built jars
 (<repo>/<module>/target/quarkus-app/quarkus-run.jar, packaged earlier in the same `mvn verify`: this module
 comes after them in the reactor) on free ports, with their logs and state under a temporary directory.
-
-STEERS_RUNS_IT_DID_NOT_START: whether tuner-service steers a run that declares control.mode "auto" in its
-run-started without being one of its study trials. Until it does, the tuner never answers this job, so the
-test is skipped; set it to True once that tuner change is merged.
 """
 
 import os
@@ -24,14 +20,7 @@ import torch.nn.functional as F
 import trainwatch
 from conftest import REPO, free_port
 
-STEERS_RUNS_IT_DID_NOT_START = False
-
-pytestmark = [
-    pytest.mark.stack,
-    pytest.mark.skipif(not STEERS_RUNS_IT_DID_NOT_START,
-                       reason="tuner-service does not yet steer runs it did not start (control.mode auto); "
-                              "flip STEERS_RUNS_IT_DID_NOT_START in tests/test_end_to_end.py when it does"),
-]
+pytestmark = [pytest.mark.stack]
 
 SERVICES = ("monitor-service", "tuner-service")
 
