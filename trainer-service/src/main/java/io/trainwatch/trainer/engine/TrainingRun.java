@@ -1,5 +1,7 @@
 package io.trainwatch.trainer.engine;
 
+import io.trainwatch.client.CommandInbox;
+import io.trainwatch.client.TelemetrySink;
 import io.trainwatch.events.CommandApplied;
 import io.trainwatch.events.Contract;
 import io.trainwatch.events.LossFunctions;
@@ -15,8 +17,7 @@ import io.trainwatch.trainer.data.PreparedData;
 import io.trainwatch.trainer.model.InvalidConfigException;
 import io.trainwatch.trainer.model.ModelFactory;
 import io.trainwatch.trainer.model.RunSpec;
-import io.trainwatch.trainer.telemetry.StepTelemetry;
-import io.trainwatch.trainer.telemetry.TelemetrySink;
+import io.trainwatch.dl4j.StepTelemetry;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -27,13 +28,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -57,8 +55,6 @@ public final class TrainingRun implements Runnable {
 
     private static final Logger LOG = Logger.getLogger(TrainingRun.class.getName());
 
-    /** Commands older than the run by more than this are stale (written for an earlier run of the same id). */
-    static final Duration STALE_COMMAND_TOLERANCE = Duration.ofSeconds(30);
     /** How many examples of the training set the per-epoch training loss/accuracy is measured on. */
     static final int TRAIN_EVAL_LIMIT = 2000;
 
@@ -70,11 +66,8 @@ public final class TrainingRun implements Runnable {
     private final RunObserver observer;
     private final Clock clock;
     private final Path checkpointDir;
-    private final int rememberedCommands;
-    private final Instant createdAt;
-
-    private final ConcurrentLinkedQueue<TunerCommand> commands = new ConcurrentLinkedQueue<>();
-    private final LinkedHashSet<String> appliedCommandIds = new LinkedHashSet<>();
+    /** The commands waiting for the training thread (stale ones refused, duplicates skipped). */
+    private final CommandInbox commands;
 
     private volatile String status = "pending";
     private volatile String reason;
@@ -103,8 +96,7 @@ public final class TrainingRun implements Runnable {
         this.observer = observer == null ? RunObserver.NONE : observer;
         this.clock = clock;
         this.checkpointDir = checkpointDir;
-        this.rememberedCommands = Math.max(1, rememberedCommands);
-        this.createdAt = clock.instant();
+        this.commands = new CommandInbox(runId, clock.instant(), rememberedCommands, null);
     }
 
     public String runId() {
@@ -147,13 +139,7 @@ public final class TrainingRun implements Runnable {
         if (isFinished()) {
             return false;
         }
-        if (command.timestamp() != null && command.timestamp().isBefore(createdAt.minus(STALE_COMMAND_TOLERANCE))) {
-            LOG.info(() -> "ignoring stale command " + command.commandId() + " for run " + runId + " (written at "
-                    + command.timestamp() + ", before the run started at " + createdAt + ")");
-            return false;
-        }
-        commands.add(command);
-        return true;
+        return commands.offer(command);
     }
 
     /** Asks the run to stop before its next step (REST stop, trial revoked, shutdown). */
@@ -238,10 +224,7 @@ public final class TrainingRun implements Runnable {
         int[] trainEvalIdx = subset != null ? subset : allIndices(Math.min(train.size(), TRAIN_EVAL_LIMIT));
         DataSet trainEvalSet = dataSet(train, trainEvalIdx);
         long maxSteps = spec.maxSteps() == null ? Long.MAX_VALUE : spec.maxSteps();
-        String[] layerNames = new String[telemetry.numLayers()];
-        for (int l = 0; l < layerNames.length; l++) {
-            layerNames[l] = ModelFactory.layerName(l);
-        }
+        String[] layerNames = telemetry.layerNames(); // layer0 ... layerN, as ModelFactory names them
 
         long s = 0; // index of the next step
         long lastValidated = -1;
@@ -384,16 +367,6 @@ public final class TrainingRun implements Runnable {
     private void applyCommands(MultiLayerNetwork net, long s) {
         TunerCommand c;
         while ((c = commands.poll()) != null) {
-            if (!appliedCommandIds.add(c.commandId())) {
-                String id = c.commandId();
-                LOG.info(() -> "command " + id + " for run " + runId + " was applied already: ignored");
-                continue;
-            }
-            if (appliedCommandIds.size() > rememberedCommands) {
-                var it = appliedCommandIds.iterator();
-                it.next();
-                it.remove();
-            }
             Map<String, Object> details = new LinkedHashMap<>();
             if (TunerCommand.SET_LEARNING_RATE.equals(c.type())) {
                 Double previous = net.getLearningRate(0);

@@ -11,8 +11,9 @@ import io.trainwatch.service.KafkaClients;
 import io.trainwatch.trainer.engine.RunView;
 import io.trainwatch.trainer.engine.TrainingRun;
 import io.trainwatch.trainer.model.RunSpec;
-import io.trainwatch.trainer.telemetry.EventBuffer;
-import io.trainwatch.trainer.telemetry.KafkaEventPublisher;
+import io.trainwatch.client.EventBuffer;
+import io.trainwatch.client.KafkaEventPublisher;
+import io.trainwatch.trainer.telemetry.MicrometerPublisherMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
@@ -53,9 +54,9 @@ public class RunManager {
         this.settings = settings;
         this.registry = registry;
         this.instanceId = settings.instanceId().orElse("trainer-" + UUID.randomUUID().toString().substring(0, 8));
+        EventBuffer buffer = new EventBuffer(settings.queueCapacity(), settings.queueReserve());
         this.publisher = new KafkaEventPublisher(clients.producer(instanceId + "-events"), Topics.TRAINING_EVENTS,
-                new EventBuffer(settings.queueCapacity(), settings.queueReserve()), settings.publisherMaxBlock(),
-                registry);
+                buffer, settings.publisherMaxBlock(), new MicrometerPublisherMetrics(registry, buffer));
         this.restRuns = new ThreadPoolExecutor(settings.maxConcurrentRuns(), settings.maxConcurrentRuns(), 0,
                 TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(Math.max(1, settings.maxQueuedRuns())), r -> {
             Thread t = new Thread(r, "trainer-run");

@@ -11,9 +11,9 @@ import io.trainwatch.trainer.model.ModelFactory;
 import io.trainwatch.trainer.model.RunSpec;
 import io.trainwatch.trainer.model.RunSpecParser;
 import io.trainwatch.trainer.service.RunGauges;
-import io.trainwatch.trainer.telemetry.EventBuffer;
-import io.trainwatch.trainer.telemetry.KafkaEventPublisher;
-import io.trainwatch.trainer.telemetry.StepTelemetry;
+import io.trainwatch.client.EventBuffer;
+import io.trainwatch.client.KafkaEventPublisher;
+import io.trainwatch.dl4j.StepTelemetry;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Tag;
@@ -90,7 +90,7 @@ class TelemetryOverheadBenchmark {
         EventBuffer buffer = new EventBuffer(10_000, 2_000);
         Map<String, Object> producer = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         KafkaEventPublisher publisher = new KafkaEventPublisher(producer, Topics.TRAINING_EVENTS, buffer,
-                Duration.ofSeconds(1), registry);
+                Duration.ofSeconds(1), new io.trainwatch.trainer.telemetry.MicrometerPublisherMetrics(registry, buffer));
         String runId = "bench-" + label.replace(' ', '-') + "-" + System.nanoTime();
         RunGauges gauges = new RunGauges(registry, runId);
         B b = new B(watched, telemetry, publisher, gauges, runId,

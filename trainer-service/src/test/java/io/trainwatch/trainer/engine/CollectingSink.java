@@ -1,7 +1,7 @@
 package io.trainwatch.trainer.engine;
 
 import io.trainwatch.events.TrainingEvent;
-import io.trainwatch.trainer.telemetry.TelemetrySink;
+import io.trainwatch.client.TelemetrySink;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;

@@ -1,5 +1,6 @@
 package io.trainwatch.trainer.telemetry;
 
+import io.trainwatch.dl4j.StepTelemetry;
 import io.trainwatch.trainer.data.Datasets;
 import io.trainwatch.trainer.data.PreparedData;
 import io.trainwatch.trainer.model.ModelFactory;

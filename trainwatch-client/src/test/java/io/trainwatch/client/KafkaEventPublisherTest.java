@@ -1,6 +1,5 @@
-package io.trainwatch.trainer.telemetry;
+package io.trainwatch.client;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.Test;
 
@@ -17,11 +16,11 @@ class KafkaEventPublisherTest {
 
     @Test
     void aDeadBrokerNeverBlocksTheTrainingThread() {
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        PublisherMetrics.Counters metrics = PublisherMetrics.counters();
         EventBuffer buffer = new EventBuffer(100, 10);
         KafkaEventPublisher publisher = new KafkaEventPublisher(
                 Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:1"), "training.events", buffer,
-                Duration.ofSeconds(2), registry);
+                Duration.ofSeconds(2), metrics);
         try {
             long worst = 0;
             publisher.publish(EventBufferTest.validation("r", 0));
@@ -36,8 +35,8 @@ class KafkaEventPublisherTest {
             assertThat(worst).as("worst publish, ns").isLessThan(1_000_000_000L);
             assertThat(buffer.size()).isLessThanOrEqualTo(110);
             assertThat(buffer.droppedTotal()).isGreaterThanOrEqualTo(4900);
-            assertThat(registry.get("trainer.events.dropped").counter().count()).isGreaterThanOrEqualTo(4900);
-            assertThat(registry.get("trainer.telemetry.queue.depth").gauge().value()).isPositive();
+            assertThat(metrics.droppedCount()).isGreaterThanOrEqualTo(4900);
+            assertThat(buffer.size()).isPositive();
         } finally {
             long t0 = System.nanoTime();
             publisher.close(Duration.ofMillis(500));
@@ -47,12 +46,12 @@ class KafkaEventPublisherTest {
 
     @Test
     void batchedDrainingDeliversEveryEventInOrder() throws Exception {
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        PublisherMetrics.Counters metrics = PublisherMetrics.counters();
         String bootstrap = io.trainwatch.kafka.TestKafka.bootstrapServers();
         String run = "publisher-order-" + System.nanoTime();
         KafkaEventPublisher publisher = new KafkaEventPublisher(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
                 bootstrap), io.trainwatch.events.Topics.TRAINING_EVENTS, new EventBuffer(10_000, 100),
-                Duration.ofSeconds(5), registry);
+                Duration.ofSeconds(5), metrics);
         int steps = 700; // more than EventBuffer.WAKE_AT and several batches of 100
         try {
             publisher.publish(EventBufferTest.validation(run, 0));
@@ -93,6 +92,6 @@ class KafkaEventPublisherTest {
             assertThat(got.get(i + 1).stepOrMinusOne()).isEqualTo(i);
         }
         assertThat(((io.trainwatch.events.RunFinished) got.get(steps + 1)).droppedEvents()).isZero();
-        assertThat(registry.get("trainer.events.published").counter().count()).isEqualTo(steps + 2);
+        assertThat(metrics.publishedCount()).isEqualTo(steps + 2);
     }
 }

@@ -1,8 +1,5 @@
-package io.trainwatch.trainer.telemetry;
+package io.trainwatch.client;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.trainwatch.events.EventCodec;
 import io.trainwatch.events.RunFinished;
 import io.trainwatch.events.StepEvent;
@@ -48,9 +45,7 @@ public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
     private final Producer<String, byte[]> producer;
     private final Thread thread;
     private final CountDownLatch closing = new CountDownLatch(1);
-    private final Counter published;
-    private final Counter dropped;
-    private final Counter failed;
+    private final PublisherMetrics metrics;
     private volatile boolean running = true;
     /** Events the publisher thread took from the queue and has not handed to the producer yet. */
     private volatile int inFlight;
@@ -62,9 +57,10 @@ public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
      * @param producerConfig client settings (bootstrap servers, serializers, security); idempotence, acks=all
      *                       and {@code max.block.ms} are enforced here
      * @param maxBlock       the longest one {@code send} may wait for metadata or buffer space
+     * @param metrics        told of every acknowledged, dropped and failed event (null: nobody)
      */
     public KafkaEventPublisher(Map<String, Object> producerConfig, String topic, EventBuffer buffer,
-                               Duration maxBlock, MeterRegistry registry) {
+                               Duration maxBlock, PublisherMetrics metrics) {
         Map<String, Object> config = new HashMap<>(producerConfig);
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         config.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -77,17 +73,8 @@ public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
         this.producer = new KafkaProducer<>(config);
         this.topic = topic;
         this.buffer = buffer;
-        this.published = Counter.builder("trainer.events.published").description("Training events the broker acknowledged")
-                .register(registry);
-        this.dropped = Counter.builder("trainer.events.dropped")
-                .description("Step events dropped because the queue was full or the broker unreachable").register(registry);
-        this.failed = Counter.builder("trainer.events.failed")
-                .description("Events the producer failed to deliver after its retries").register(registry);
-        Gauge.builder("trainer.telemetry.queue.depth", buffer, EventBuffer::size)
-                .description("Events waiting for the publisher thread").register(registry);
-        Gauge.builder("trainer.telemetry.dropped.total", buffer, EventBuffer::droppedTotal)
-                .description("Events dropped since start").register(registry);
-        this.thread = new Thread(this::loop, "trainer-telemetry-publisher");
+        this.metrics = metrics == null ? PublisherMetrics.NONE : metrics;
+        this.thread = new Thread(this::loop, "trainwatch-telemetry-publisher");
         this.thread.setDaemon(true);
         this.thread.start();
     }
@@ -98,7 +85,7 @@ public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
         // counts its own).
         int lost = buffer.add(event);
         if (lost != 0) {
-            dropped.increment(Math.abs(lost));
+            metrics.dropped(Math.abs(lost));
         }
     }
 
@@ -143,7 +130,7 @@ public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
             List<TrainingEvent> rest = new ArrayList<>(batch.size() - i);
             if (event instanceof StepEvent) {
                 buffer.countDrop(event.runId());
-                dropped.increment();
+                metrics.dropped(1);
                 logDrops();
             } else {
                 rest.add(event);
@@ -179,9 +166,9 @@ public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
         try {
             producer.send(new ProducerRecord<>(topic, event.runId(), bytes), (metadata, error) -> {
                 if (error == null) {
-                    published.increment();
+                    metrics.published();
                 } else {
-                    failed.increment();
+                    metrics.failed();
                     if (sent instanceof StepEvent) {
                         buffer.countDrop(sent.runId());
                     } else if (running) {
@@ -194,6 +181,8 @@ public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
             return true;
         } catch (org.apache.kafka.common.KafkaException e) {
             return false;
+        } catch (IllegalStateException e) {
+            return false; // the producer was closed under a publisher thread that outlived close()'s wait
         }
     }
 

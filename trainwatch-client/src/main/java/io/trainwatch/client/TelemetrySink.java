@@ -1,4 +1,4 @@
-package io.trainwatch.trainer.telemetry;
+package io.trainwatch.client;
 
 import io.trainwatch.events.TrainingEvent;
 

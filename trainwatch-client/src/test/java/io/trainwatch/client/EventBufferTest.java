@@ -1,4 +1,4 @@
-package io.trainwatch.trainer.telemetry;
+package io.trainwatch.client;
 
 import io.trainwatch.events.Contract;
 import io.trainwatch.events.RunFinished;
