@@ -5,7 +5,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 
 /**
- * A validated run configuration: an MLP classifier, its optimiser and regularisation, the data and the
+ * A validated run configuration: an MLP classifier (or a network given as DL4J configuration JSON), its optimiser and regularisation, the data and the
  * length of the run. Built only by {@link RunSpecParser}, which names the wrong field of a bad config.
  *
  * @param scenario           the preset it came from, or null
@@ -31,6 +31,7 @@ import java.util.NavigableMap;
  *                           never together with {@code lrSchedule}
  * @param batchNorm          a batch-normalisation layer after each hidden dense layer
  * @param subsetBatches      train only on the first N mini-batches (fixed by the seed), cycling over them; or null
+ * @param model              a network given as DL4J configuration JSON instead of the MLP fields, or null
  */
 public record RunSpec(
         String scenario,
@@ -54,7 +55,8 @@ public record RunSpec(
         int sampleEvery,
         LearningRateSchedule schedule,
         boolean batchNorm,
-        Integer subsetBatches) {
+        Integer subsetBatches,
+        Dl4jModel model) {
 
     public RunSpec {
         hiddenLayers = List.copyOf(hiddenLayers);
@@ -65,7 +67,7 @@ public record RunSpec(
     public RunSpec withMaxSteps(long steps) {
         return new RunSpec(scenario, dataset, hiddenLayers, activation, weightInit, initStd, optimizer, momentum,
                 learningRate, lrSchedule, l2, dropout, batchSize, Math.max(epochs, 1_000_000), steps, seed, loss,
-                validateEverySteps, sampleEvery, schedule, batchNorm, subsetBatches);
+                validateEverySteps, sampleEvery, schedule, batchNorm, subsetBatches, model);
     }
 
     /**
@@ -78,7 +80,18 @@ public record RunSpec(
         int ep = budgetEpochs != null ? budgetEpochs : budgetSteps != null ? 1_000_000 : epochs;
         return new RunSpec(scenario, dataset, hiddenLayers, activation, weightInit, initStd, optimizer, momentum,
                 learningRate, lrSchedule, l2, dropout, batchSize, ep, steps == Long.MAX_VALUE ? null : steps, seed,
-                loss, validateEverySteps, sampleEvery, schedule, batchNorm, subsetBatches);
+                loss, validateEverySteps, sampleEvery, schedule, batchNorm, subsetBatches, model);
+    }
+
+    /** An MLP spec (no DL4J configuration), as every spec was before {@code model} existed. */
+    public RunSpec(String scenario, DatasetSpec dataset, List<Integer> hiddenLayers, String activation, String weightInit,
+                   Double initStd, String optimizer, double momentum, double learningRate,
+                   NavigableMap<Integer, Double> lrSchedule, double l2, double dropout, int batchSize, int epochs,
+                   Long maxSteps, long seed, String loss, int validateEverySteps, int sampleEvery,
+                   LearningRateSchedule schedule, boolean batchNorm, Integer subsetBatches) {
+        this(scenario, dataset, hiddenLayers, activation, weightInit, initStd, optimizer, momentum, learningRate,
+                lrSchedule, l2, dropout, batchSize, epochs, maxSteps, seed, loss, validateEverySteps, sampleEvery,
+                schedule, batchNorm, subsetBatches, null);
     }
 
     /** The learning-rate schedule as a plain map, or null. */

@@ -25,7 +25,7 @@ public final class RunSpecParser {
     static final Set<String> FIELDS = Set.of("scenario", "dataset", "hiddenLayers", "activation", "weightInit",
             "initStd", "optimizer", "momentum", "learningRate", "lrSchedule", "l2", "dropout", "batchSize", "epochs",
             "maxSteps", "steps", "seed", "loss", "validateEverySteps", "sampleEvery", "schedule", "batchNorm",
-            "subsetBatches");
+            "subsetBatches", "model");
     static final Map<String, Set<String>> SCHEDULE_FIELDS = Map.of(
             LearningRateSchedule.CONSTANT, Set.of("type"),
             LearningRateSchedule.STEP, Set.of("type", "every", "factor"),
@@ -59,6 +59,22 @@ public final class RunSpecParser {
             }
         }
         DatasetSpec dataset = dataset(config.get("dataset"));
+        Dl4jModel model = null;
+        if (config.get("model") != null) {
+            for (String field : new java.util.TreeSet<>(Dl4jModels.MLP_ONLY)) {
+                if (config.get(field) != null) {
+                    throw new InvalidConfigException(field, "does not apply to a model given as a DL4J configuration "
+                            + "(field model): set it in that configuration");
+                }
+            }
+            Set<String> given = new java.util.HashSet<>();
+            config.forEach((k, v) -> {
+                if (v != null) {
+                    given.add(k);
+                }
+            });
+            model = Dl4jModels.parse(config.get("model"), given);
+        }
         List<Integer> hidden = hiddenLayers(config.get("hiddenLayers"));
         String activation = oneOf(config, "activation", "relu", ACTIVATIONS);
         String weightInit = oneOf(config, "weightInit", "xavier", WEIGHT_INITS);
@@ -68,9 +84,13 @@ public final class RunSpecParser {
         } else if (config.get("initStd") != null) {
             throw new InvalidConfigException("initStd", "only applies to weightInit normal or uniform");
         }
-        String optimizer = oneOf(config, "optimizer", "adam", OPTIMIZERS);
+        String optimizer = model != null && config.get("optimizer") == null ? model.optimizer()
+                : oneOf(config, "optimizer", "adam", OPTIMIZERS);
         double momentum = number(config, "momentum", 0.9, 0, 0.9999);
-        double lr = number(config, "learningRate", defaultLearningRate(optimizer), 1e-12, 1000);
+        // A DL4J configuration keeps its own rate unless the optimiser is replaced (then that one's default applies).
+        double defaultRate = model != null && config.get("optimizer") == null && Double.isFinite(model.learningRate())
+                ? model.learningRate() : defaultLearningRate(optimizer);
+        double lr = number(config, "learningRate", defaultRate, 1e-12, 1000);
         TreeMap<Integer, Double> schedule = schedule(config.get("lrSchedule"), lr);
         LearningRateSchedule rateSchedule = rateSchedule(config.get("schedule"));
         if (rateSchedule != null && schedule != null) {
@@ -99,9 +119,13 @@ public final class RunSpecParser {
         if (maxSteps != null) {
             epochs = Math.max(epochs, 1);
         }
-        return new RunSpec(scenario, dataset, hidden, activation, weightInit, initStd, optimizer, momentum, lr,
+        RunSpec spec = new RunSpec(scenario, dataset, hidden, activation, weightInit, initStd, optimizer, momentum, lr,
                 schedule, l2, dropout, batch, epochs, maxSteps, seed, loss, validateEvery, sampleEvery, rateSchedule,
-                batchNorm, subsetBatches);
+                batchNorm, subsetBatches, model);
+        if (model != null) {
+            Dl4jModels.check(spec);
+        }
+        return spec;
     }
 
     /** A sensible starting rate per optimiser (Adam/RMSProp 1e-3 as in their papers, SGD 0.1, AdaGrad 0.05). */

@@ -1,6 +1,7 @@
 package io.trainwatch.trainer.telemetry;
 
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.nd4j.linalg.api.buffer.DataBuffer;
@@ -41,7 +42,15 @@ public final class StepTelemetry extends BaseTrainingListener {
     private static final boolean HOST_BUFFERS =
             !org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getSimpleName().toLowerCase().contains("cuda");
 
+    /** The layers with trained parameters, the ones reported; input side first. */
     private final int numLayers;
+    private final String[] layerNames;
+    /** Every layer of the model, with or without parameters. */
+    private final int allLayers;
+    /** A graph's output vertex name (a multi-layer network's output layer index). */
+    private final String outputKey;
+    /** The graph vertex feeding the output layer, or null (and always null for a multi-layer network). */
+    private final String outputInput;
     /** For each parameter array in flat order: its layer, its start and its end (exclusive). */
     private final int[] sliceLayer;
     private final int[] sliceStart;
@@ -74,12 +83,81 @@ public final class StepTelemetry extends BaseTrainingListener {
 
     /** A listener for {@code net}, whose flat parameter vector is laid out layer by layer as in its param table. */
     public StepTelemetry(MultiLayerNetwork net) {
-        this.numLayers = net.getnLayers();
-        Map<String, INDArray> table = net.paramTable();
+        this(net.paramTable(), net.numParams(), multiLayerKeys(net), layerNames(net.getLayers()),
+                (net.getnLayers() - 1) + "_", null);
+    }
+
+    /**
+     * A listener for a computation graph: the same measurements, layers in DL4J's topological order (the order of
+     * its flat parameter vector), named by their vertex names; the batch accuracy when the output layer is a dense
+     * {@code OutputLayer} fed by one vertex, as for a multi-layer network.
+     */
+    public StepTelemetry(ComputationGraph net) {
+        this(net.paramTable(), net.numParams(), graphKeys(net), layerNames(net.getLayers()),
+                outputName(net) + "_", outputInput(net));
+    }
+
+    /**
+     * The listener for any DL4J model this service trains. The seam where a generic listener (one that knows
+     * nothing of the model's kind) replaces this class.
+     */
+    public static StepTelemetry forModel(Model model) {
+        if (model instanceof MultiLayerNetwork net) {
+            return new StepTelemetry(net);
+        }
+        if (model instanceof ComputationGraph net) {
+            return new StepTelemetry(net);
+        }
+        throw new IllegalArgumentException("no telemetry for a " + model.getClass().getSimpleName());
+    }
+
+    private static Map<String, Integer> multiLayerKeys(MultiLayerNetwork net) {
+        Map<String, Integer> keys = new java.util.HashMap<>();
+        for (String key : net.paramTable().keySet()) {
+            keys.put(key, Integer.parseInt(key.substring(0, key.indexOf('_'))));
+        }
+        return keys;
+    }
+
+    private static Map<String, Integer> graphKeys(ComputationGraph net) {
+        Map<String, Integer> keys = new java.util.HashMap<>();
+        org.deeplearning4j.nn.api.Layer[] layers = net.getLayers();
+        for (int i = 0; i < layers.length; i++) {
+            String name = layers[i].conf().getLayer().getLayerName();
+            for (String param : layers[i].paramTable().keySet()) {
+                keys.put(name + "_" + param, i);
+            }
+        }
+        return keys;
+    }
+
+    private static String[] layerNames(org.deeplearning4j.nn.api.Layer[] layers) {
+        String[] names = new String[layers.length];
+        for (int i = 0; i < layers.length; i++) {
+            String n = layers[i].conf().getLayer().getLayerName();
+            names[i] = n == null ? "layer" + i : n;
+        }
+        return names;
+    }
+
+    private static String outputName(ComputationGraph net) {
+        return net.getConfiguration().getNetworkOutputs().get(0);
+    }
+
+    /** The vertex that feeds the graph's output layer, when there is exactly one; else null. */
+    private static String outputInput(ComputationGraph net) {
+        List<String> in = net.getConfiguration().getVertexInputs().get(outputName(net));
+        return in != null && in.size() == 1 ? in.get(0) : null;
+    }
+
+    private StepTelemetry(Map<String, INDArray> table, long numParams, Map<String, Integer> keyLayer, String[] names,
+                          String outPrefix, String outputInput) {
+        this.outputInput = outputInput;
+        this.outputKey = outPrefix.substring(0, outPrefix.length() - 1);
         List<int[]> slices = new ArrayList<>();
         int offset = 0;
         int[] ow = {-1, -1, -1, -1};
-        String outPrefix = (net.getnLayers() - 1) + "_";
+        boolean[] reported = new boolean[names.length];
         for (Map.Entry<String, INDArray> e : table.entrySet()) {
             if (e.getKey().equals(outPrefix + "W") && e.getValue().ordering() == 'f') {
                 ow[0] = offset;
@@ -88,10 +166,14 @@ public final class StepTelemetry extends BaseTrainingListener {
                 ow[2] = offset;
                 ow[3] = offset + (int) e.getValue().length();
             }
-            int layer = Integer.parseInt(e.getKey().substring(0, e.getKey().indexOf('_')));
+            Integer layer = keyLayer.get(e.getKey());
+            if (layer == null) {
+                throw new IllegalStateException("parameter " + e.getKey() + " belongs to no layer");
+            }
             int len = (int) e.getValue().length();
-            if (!RUNNING_STATISTICS.contains(e.getKey().substring(e.getKey().indexOf('_') + 1))) {
+            if (!RUNNING_STATISTICS.contains(e.getKey().substring(e.getKey().lastIndexOf('_') + 1))) {
                 slices.add(new int[]{layer, offset, offset + len});
+                reported[layer] = true;
             }
             offset += len;
         }
@@ -100,14 +182,26 @@ public final class StepTelemetry extends BaseTrainingListener {
         this.outWEnd = ow[1];
         this.outB = ow[2];
         this.outBEnd = ow[3];
-        if (offset != net.numParams()) {
-            throw new IllegalStateException("param table covers " + offset + " of " + net.numParams() + " parameters");
+        if (offset != numParams) {
+            throw new IllegalStateException("param table covers " + offset + " of " + numParams + " parameters");
         }
+        // Layers without trained parameters (pooling, activation, flatten...) have no norms to report.
+        int[] compact = new int[names.length];
+        List<String> kept = new ArrayList<>();
+        for (int l = 0; l < names.length; l++) {
+            compact[l] = reported[l] ? kept.size() : -1;
+            if (reported[l]) {
+                kept.add(names[l]);
+            }
+        }
+        this.layerNames = kept.toArray(new String[0]);
+        this.numLayers = layerNames.length;
+        this.allLayers = names.length;
         sliceLayer = new int[slices.size()];
         sliceStart = new int[slices.size()];
         sliceEnd = new int[slices.size()];
         for (int i = 0; i < slices.size(); i++) {
-            sliceLayer[i] = slices.get(i)[0];
+            sliceLayer[i] = compact[slices.get(i)[0]];
             sliceStart[i] = slices.get(i)[1];
             sliceEnd[i] = slices.get(i)[2];
         }
@@ -134,8 +228,14 @@ public final class StepTelemetry extends BaseTrainingListener {
         return slowCopies;
     }
 
+    /** How many layers are reported: those with trained parameters. */
     public int numLayers() {
         return numLayers;
+    }
+
+    /** The names of the reported layers, input side first: the keys of every per-layer map. */
+    public String[] layerNames() {
+        return layerNames.clone();
     }
 
     @Override
@@ -147,7 +247,24 @@ public final class StepTelemetry extends BaseTrainingListener {
         paramsBefore = copyFlat(net.params(), paramBuf) ? paramBuf : null;
         // During fit DL4J hands over the input and the activations of every layer but the output layer:
         // the class scores are last-hidden x W + b of the output layer (softmax does not change the argmax).
-        INDArray last = activations.get(activations.size() - 1);
+        accuracyFrom(activations.get(activations.size() - 1), activations.size() != allLayers);
+    }
+
+    @Override
+    public void onForwardPass(Model model, Map<String, INDArray> activations) {
+        if (!sampled || labels == null || activations == null || !(model instanceof ComputationGraph net)) {
+            return;
+        }
+        paramsBefore = copyFlat(net.params(), paramBuf) ? paramBuf : null;
+        if (activations.get(outputKey) != null) {
+            accuracyFrom(activations.get(outputKey), true);
+        } else if (outputInput != null && activations.get(outputInput) != null) {
+            accuracyFrom(activations.get(outputInput), false);
+        }
+    }
+
+    /** The batch accuracy from the output layer's activations, or from its input and its W and b. */
+    private void accuracyFrom(INDArray last, boolean isOutput) {
         if (last == null || last.rank() != 2 || last.rows() != labels.length) {
             return;
         }
@@ -162,7 +279,7 @@ public final class StepTelemetry extends BaseTrainingListener {
         }
         int nOut;
         float[] scores;
-        if (activations.size() == numLayers && paramsBefore != null && outW >= 0) {
+        if (!isOutput && paramsBefore != null && outW >= 0) {
             // W is [nIn, nOut] in 'f' order inside the flat vector: element (k, c) at outW + k + c * nIn.
             int nIn = cols;
             nOut = (outWEnd - outW) / nIn;
@@ -185,9 +302,11 @@ public final class StepTelemetry extends BaseTrainingListener {
                     scores[i * nOut + c] = sum;
                 }
             }
-        } else {
-            scores = h; // the list included the output layer's activations
+        } else if (isOutput) {
+            scores = h; // the output layer's own activations
             nOut = cols;
+        } else {
+            return;
         }
         if (nOut == 0) {
             return;
@@ -247,6 +366,9 @@ public final class StepTelemetry extends BaseTrainingListener {
     private static INDArray gradientView(Model model) {
         if (model instanceof MultiLayerNetwork net && net.getGradientsViewArray() != null) {
             return net.getGradientsViewArray(); // the view itself: Gradient.gradient() may flatten anew (~20 us)
+        }
+        if (model instanceof ComputationGraph net && net.getGradientsViewArray() != null) {
+            return net.getGradientsViewArray();
         }
         return model.gradient() == null ? null : model.gradient().gradient();
     }
