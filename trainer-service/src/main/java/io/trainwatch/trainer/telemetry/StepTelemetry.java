@@ -49,6 +49,11 @@ public final class StepTelemetry extends BaseTrainingListener {
     private final int allLayers;
     /** A graph's output vertex name (a multi-layer network's output layer index). */
     private final String outputKey;
+    /**
+     * Whether the output layer's input is an NCHW activation that DL4J flattens in C order before it (a convolution
+     * or pooling layer right before the output layer): the accuracy then flattens it the same way.
+     */
+    private boolean flattenLast;
     /** The graph vertex feeding the output layer, or null (and always null for a multi-layer network). */
     private final String outputInput;
     /** For each parameter array in flat order: its layer, its start and its end (exclusive). */
@@ -85,6 +90,9 @@ public final class StepTelemetry extends BaseTrainingListener {
     public StepTelemetry(MultiLayerNetwork net) {
         this(net.paramTable(), net.numParams(), multiLayerKeys(net), layerNames(net.getLayers()),
                 (net.getnLayers() - 1) + "_", null);
+        this.flattenLast = net.getLayerWiseConfigurations().getInputPreProcess(net.getnLayers() - 1)
+                instanceof org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor p
+                && p.getFormat() == org.deeplearning4j.nn.conf.CNN2DFormat.NCHW;
     }
 
     /**
@@ -265,6 +273,9 @@ public final class StepTelemetry extends BaseTrainingListener {
 
     /** The batch accuracy from the output layer's activations, or from its input and its W and b. */
     private void accuracyFrom(INDArray last, boolean isOutput) {
+        if (last != null && last.rank() == 4 && flattenLast && !isOutput) {
+            last = last.reshape('c', last.size(0), last.length() / last.size(0));
+        }
         if (last == null || last.rank() != 2 || last.rows() != labels.length) {
             return;
         }
