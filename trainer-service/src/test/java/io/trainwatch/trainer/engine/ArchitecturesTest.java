@@ -84,4 +84,31 @@ class ArchitecturesTest {
         ComputationGraph restored = ModelSerializer.restoreComputationGraph(dir.resolve("r.zip").toFile(), true);
         assertThat(restored.params()).isEqualTo(run.model().params());
     }
+
+    @Test
+    void aRecurrentNetworkTrainsOnSequencesFromNpyFiles(@TempDir Path dir) throws Exception {
+        var conf = new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(1)
+                .updater(new org.nd4j.linalg.learning.config.Adam(0.01)).list()
+                .layer(new org.deeplearning4j.nn.conf.layers.recurrent.LastTimeStep(
+                        new org.deeplearning4j.nn.conf.layers.LSTM.Builder().nOut(4).build()))
+                .layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder().nOut(2)
+                        .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build())
+                .setInputType(org.deeplearning4j.nn.conf.inputs.InputType.recurrent(2, 5)).build();
+        // NumPy's [examples, timeSteps, features] = [6, 5, 2], fed to DL4J as [batch, features, timeSteps].
+        Map<String, Object> npy = Map.of("type", "npy", "path", "src/test/resources/npy/seq-f8.npy",
+                "labels", "src/test/resources/npy/labels-u1.npy", "validationFraction", 0.34);
+        CollectingSink sink = new CollectingSink();
+        run(io.trainwatch.trainer.model.TestConfigs.run(conf.toJson(), npy, "batchSize", 2, "maxSteps", 6), sink, dir)
+                .run();
+        RunFinished f = sink.of(RunFinished.class).get(0);
+        assertThat(f.status()).as(f.reason()).isEqualTo(RunFinished.COMPLETED);
+        assertThat(sink.of(RunStarted.class).get(0).config().dataset()).startsWith("npy(");
+        var steps = sink.of(StepEvent.class);
+        assertThat(steps).hasSize(6);
+        assertThat(steps).allSatisfy(s -> {
+            assertThat(s.loss()).isFinite();
+            assertThat(s.layerGradientNorms()).containsOnlyKeys("layer0", "layer1");
+            assertThat(s.gradientNorm()).isPositive();
+        });
+    }
 }
