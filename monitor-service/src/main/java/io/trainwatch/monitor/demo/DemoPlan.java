@@ -77,10 +77,16 @@ public final class DemoPlan {
         }
         double lr = config.path("learningRate").asDouble(0.01);
         ObjectNode model = EventCodec.MAPPER.createObjectNode();
-        for (Iterator<Map.Entry<String, JsonNode>> it = config.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (!List.of("dataset", "learningRate", "scenario").contains(e.getKey())) {
-                model.set(e.getKey(), e.getValue());
+        if (config.has("model")) {
+            // A network given as DL4J configuration JSON is no field the tuner's study model knows: the trial's base
+            // names the preset instead, and the trainer starts from it (the study's fields still override it).
+            model.put("scenario", name);
+        } else {
+            for (Iterator<Map.Entry<String, JsonNode>> it = config.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                if (!List.of("dataset", "learningRate", "scenario").contains(e.getKey())) {
+                    model.set(e.getKey(), e.getValue());
+                }
             }
         }
         // A seed in the model fixes the trial's seed: the run is the scenario as `trainwatch train` runs it (some

@@ -50,6 +50,26 @@ class DemoPlanTest {
     }
 
     @Test
+    void aScenarioWithADl4jModelIsSentAsThePresetItself() throws Exception {
+        String cnn = """
+                [{"name": "cnn-vanishing-gradients", "pathology": "vanishing-gradients", "defaultSteps": 100,
+                  "config": {"dataset": {"type": "images", "shape": [12, 12, 1], "classes": 4},
+                             "model": {"format": "dl4j", "config": {"confs": []}}, "optimizer": "sgd",
+                             "learningRate": 0.1, "batchSize": 32}}]""";
+        DemoPlan.Study study = DemoPlan.studies(json(cnn), "abc", List.of(), false).get(0);
+        assertThat(study.expected()).isEqualTo("vanishing-gradients");
+        ObjectNode r = study.request();
+        // The tuner's study model has no DL4J configuration field: the trainer starts from the preset by name.
+        assertThat(r.path("model").path("scenario").asText()).isEqualTo("cnn-vanishing-gradients");
+        assertThat(r.path("model").has("model")).isFalse();
+        assertThat(r.path("model").has("optimizer")).isFalse();
+        assertThat(r.path("model").path("seed").asLong()).isEqualTo(42);
+        assertThat(r.path("dataset").path("type").asText()).isEqualTo("images");
+        assertThat(r.path("space").path("learningRate").path("min").asDouble()).isEqualTo(0.1);
+        assertThat(r.path("budget").path("stepsPerTrial").asInt()).isEqualTo(100);
+    }
+
+    @Test
     void onlyKeepsTheNamedScenariosAndTheStudiesComeLast() throws Exception {
         List<DemoPlan.Study> plan = DemoPlan.studies(json(SCENARIOS), "x1", List.of("lr-decayed-too-early"), true);
         assertThat(plan).extracting(DemoPlan.Study::label)

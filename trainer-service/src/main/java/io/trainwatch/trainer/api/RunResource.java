@@ -98,7 +98,8 @@ public class RunResource {
             long limit = steps != null ? steps : Scenarios.find(name).get().defaultSteps();
             return spec.withMaxSteps(limit);
         }
-        if (scenario != null && !(config.containsKey("dataset") || config.containsKey("hiddenLayers"))) {
+        if (scenario != null && !(config.containsKey("dataset") || config.containsKey("hiddenLayers")
+                || config.containsKey("model"))) {
             throw new InvalidConfigException("scenario", "unknown scenario '" + scenario + "', one of "
                     + Scenarios.all().stream().map(Scenario::name).toList());
         }

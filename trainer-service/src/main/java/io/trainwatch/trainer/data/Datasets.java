@@ -29,10 +29,18 @@ public final class Datasets {
             case DatasetSpec.MOONS -> Synthetic.moons(spec.samples(), spec.noise(), seed);
             case DatasetSpec.XOR -> Synthetic.xor(spec.samples(), spec.noise(), seed);
             case DatasetSpec.IRIS -> iris();
-            case DatasetSpec.CSV -> CsvData.read(Path.of(spec.path()), spec.labelColumn());
+            case DatasetSpec.CSV -> spec.shape() == null ? CsvData.read(Path.of(spec.path()), spec.labelColumn())
+                    : TensorData.reshape(CsvData.read(Path.of(spec.path()), spec.labelColumn()), ints(spec.shape()));
+            case DatasetSpec.IMAGES -> SyntheticImages.blobs(spec.shape().get(0), spec.shape().get(1),
+                    spec.shape().get(2), spec.classes(), spec.samples(), spec.noise(), seed);
+            case DatasetSpec.NPY -> TensorData.readNpy(Path.of(spec.path()), Path.of(spec.labels()));
             default -> throw new InvalidConfigException("dataset.type", "unknown type " + spec.type());
         };
         return split(all, spec.validationFraction(), spec.trainSubset(), seed, spec.describe());
+    }
+
+    private static int[] ints(List<Integer> values) {
+        return values.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /** A seeded shuffle-and-split; the training part optionally cut to {@code trainSubset}; features standardised. */
@@ -99,7 +107,7 @@ public final class Datasets {
                 x[i][j] = (float) ((data.x()[i][j] - mean[j]) / sd[j]);
             }
         }
-        return new Examples(x, data.y(), data.numClasses());
+        return new Examples(x, data.y(), data.numClasses(), data.shape());
     }
 
     /**

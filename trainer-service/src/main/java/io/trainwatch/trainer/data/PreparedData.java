@@ -16,4 +16,9 @@ public record PreparedData(Examples train, Examples validation, String descripti
     public int numClasses() {
         return train.numClasses();
     }
+
+    /** The shape of one example in Deeplearning4j's layout, or null for flat feature vectors. */
+    public int[] exampleShape() {
+        return train.shape();
+    }
 }

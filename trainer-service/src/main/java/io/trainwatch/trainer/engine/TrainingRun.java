@@ -15,9 +15,12 @@ import io.trainwatch.trainer.data.Datasets;
 import io.trainwatch.trainer.data.Examples;
 import io.trainwatch.trainer.data.PreparedData;
 import io.trainwatch.trainer.model.InvalidConfigException;
+import io.trainwatch.trainer.model.Dl4jModels;
 import io.trainwatch.trainer.model.ModelFactory;
+import io.trainwatch.trainer.model.Network;
 import io.trainwatch.trainer.model.RunSpec;
 import io.trainwatch.dl4j.StepTelemetry;
+import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -82,7 +85,7 @@ public final class TrainingRun implements Runnable {
     private volatile Instant finishedAt;
     private volatile String checkpoint;
     private volatile String stopReason;
-    private volatile MultiLayerNetwork network;
+    private volatile Network network;
     /** Whether the spec's schedule (or lrSchedule) still drives the rate (a set-learning-rate ends it). */
     private boolean scheduleActive;
 
@@ -120,9 +123,16 @@ public final class TrainingRun implements Runnable {
         return finishedAt != null;
     }
 
-    /** The network while and after it trains (tests), or null before it is built. */
+    /** The multi-layer network while and after it trains (tests), or null before it is built or for a graph. */
     public MultiLayerNetwork network() {
-        return network;
+        Network n = network;
+        return n == null ? null : n.multiLayer();
+    }
+
+    /** The model (a multi-layer network or a computation graph) while and after it trains, or null before. */
+    public Model model() {
+        Network n = network;
+        return n == null ? null : n.model();
     }
 
     /**
@@ -198,13 +208,16 @@ public final class TrainingRun implements Runnable {
 
     private Outcome train() {
         PreparedData data = Datasets.prepare(spec.dataset(), spec.seed());
-        MultiLayerNetwork net = ModelFactory.build(spec, data.numFeatures(), data.numClasses());
+        Network net = spec.model() == null
+                ? Network.of(ModelFactory.build(spec, data.numFeatures(), data.numClasses()), null,
+                ModelFactory.describe(spec, data.numFeatures(), data.numClasses()), spec.loss())
+                : Dl4jModels.build(spec, data.numFeatures(), data.numClasses(), data.exampleShape());
         network = net;
-        StepTelemetry telemetry = new StepTelemetry(net);
+        StepTelemetry telemetry = new StepTelemetry(net.model());
         net.setListeners(telemetry);
-        String lossName = LossFunctions.normalize(spec.loss());
+        String lossName = LossFunctions.normalize(net.lossName());
         RunConfig config = new RunConfig(spec.scenario(), data.description(), data.numClasses(), lossName,
-                ModelFactory.describe(spec, data.numFeatures(), data.numClasses()), spec.optimizer(),
+                net.layers(), spec.optimizer(),
                 spec.learningRate(), spec.batchSize(), spec.epochs(), spec.l2(), spec.dropout(), spec.seed(),
                 spec.batchNorm(), spec.scheduleAnnouncement(), spec.subsetBatches());
         scheduleActive = spec.scheduleAnnouncement() != null;
@@ -212,7 +225,8 @@ public final class TrainingRun implements Runnable {
                 Backends.backend(), Backends.device(), spec.control()));
 
         Examples train = data.train();
-        DataSet validationSet = dataSet(data.validation(), allIndices(data.validation().size()));
+        int[] shape = net.exampleShape();
+        DataSet validationSet = dataSet(data.validation(), allIndices(data.validation().size()), shape);
         int n = train.size();
         int batch = Math.min(spec.batchSize(), n);
         int batchesPerEpoch = n / batch; // a last partial batch is dropped, as usual
@@ -222,9 +236,9 @@ public final class TrainingRun implements Runnable {
             batchesPerEpoch = spec.subsetBatches();
         }
         int[] trainEvalIdx = subset != null ? subset : allIndices(Math.min(train.size(), TRAIN_EVAL_LIMIT));
-        DataSet trainEvalSet = dataSet(train, trainEvalIdx);
+        DataSet trainEvalSet = dataSet(train, trainEvalIdx, shape);
         long maxSteps = spec.maxSteps() == null ? Long.MAX_VALUE : spec.maxSteps();
-        String[] layerNames = telemetry.layerNames(); // layer0 ... layerN, as ModelFactory names them
+        String[] layerNames = telemetry.layerNames(); // layer0 ... layerN in a multi-layer network, vertex names in a graph
 
         long s = 0; // index of the next step
         long lastValidated = -1;
@@ -249,10 +263,10 @@ public final class TrainingRun implements Runnable {
                 for (int i = 0; i < batch; i++) {
                     labels[i] = train.y()[idx[i]];
                 }
-                DataSet ds = dataSet(train, idx);
+                DataSet ds = dataSet(train, idx, shape);
                 boolean sampled = s % spec.sampleEvery() == 0;
                 telemetry.beginStep(labels, sampled);
-                Double lr = net.getLearningRate(0);
+                Double lr = net.learningRate();
                 long t0 = System.nanoTime();
                 net.fit(ds);
                 long t1 = System.nanoTime();
@@ -306,7 +320,7 @@ public final class TrainingRun implements Runnable {
         return java.util.Arrays.copyOf(permutation(n, shuffle), k * batch);
     }
 
-    private Outcome finishCompleted(MultiLayerNetwork net, DataSet validationSet, DataSet trainEvalSet, long s, int e,
+    private Outcome finishCompleted(Network net, DataSet validationSet, DataSet trainEvalSet, long s, int e,
                                     long lastValidated, String why) {
         if (s > 0 && lastValidated != s - 1) {
             validate(net, validationSet, trainEvalSet, s - 1, e);
@@ -338,10 +352,10 @@ public final class TrainingRun implements Runnable {
                 gradNorm, grads, params, ratios, ms, eps);
     }
 
-    private void validate(MultiLayerNetwork net, DataSet validationSet, DataSet trainEvalSet, long s, int e) {
-        double vLoss = net.score(validationSet, false);
+    private void validate(Network net, DataSet validationSet, DataSet trainEvalSet, long s, int e) {
+        double vLoss = net.score(validationSet);
         double vAcc = accuracy(net, validationSet);
-        double tLoss = net.score(trainEvalSet, false);
+        double tLoss = net.score(trainEvalSet);
         double tAcc = accuracy(net, trainEvalSet);
         validationLoss = vLoss;
         validationAccuracy = vAcc;
@@ -349,8 +363,8 @@ public final class TrainingRun implements Runnable {
                 tAcc, vLoss, vAcc));
     }
 
-    private static double accuracy(MultiLayerNetwork net, DataSet set) {
-        INDArray out = net.output(set.getFeatures(), false);
+    private static double accuracy(Network net, DataSet set) {
+        INDArray out = net.output(set.getFeatures());
         INDArray predicted = Nd4j.argMax(out, 1);
         INDArray actual = Nd4j.argMax(set.getLabels(), 1);
         long[] p = predicted.toLongVector();
@@ -364,12 +378,12 @@ public final class TrainingRun implements Runnable {
         return p.length == 0 ? Double.NaN : (double) correct / p.length;
     }
 
-    private void applyCommands(MultiLayerNetwork net, long s) {
+    private void applyCommands(Network net, long s) {
         TunerCommand c;
         while ((c = commands.poll()) != null) {
             Map<String, Object> details = new LinkedHashMap<>();
             if (TunerCommand.SET_LEARNING_RATE.equals(c.type())) {
-                Double previous = net.getLearningRate(0);
+                Double previous = net.learningRate();
                 net.setLearningRate(c.learningRate());
                 learningRate = c.learningRate();
                 details.put("previousLearningRate", previous);
@@ -393,14 +407,14 @@ public final class TrainingRun implements Runnable {
     }
 
     private void saveCheckpoint() {
-        MultiLayerNetwork net = network;
+        Network net = network;
         if (net == null || checkpointDir == null) {
             return;
         }
         try {
             Files.createDirectories(checkpointDir);
             Path file = checkpointDir.resolve(runId.replaceAll("[^A-Za-z0-9._-]", "_") + ".zip");
-            ModelSerializer.writeModel(net, file.toFile(), true);
+            ModelSerializer.writeModel(net.model(), file.toFile(), true);
             checkpoint = file.toString();
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.WARNING, "cannot checkpoint run " + runId + " under " + checkpointDir, e);
@@ -416,6 +430,11 @@ public final class TrainingRun implements Runnable {
     }
 
     static DataSet dataSet(Examples data, int[] idx) {
+        return dataSet(data, idx, null);
+    }
+
+    /** A mini-batch of the examples at {@code idx}, features shaped {@code [batch, ...exampleShape]} (null: flat). */
+    static DataSet dataSet(Examples data, int[] idx, int[] exampleShape) {
         int f = data.numFeatures();
         int c = data.numClasses();
         float[] x = new float[idx.length * f];
@@ -424,7 +443,15 @@ public final class TrainingRun implements Runnable {
             System.arraycopy(data.x()[idx[i]], 0, x, i * f, f);
             y[i * c + data.y()[idx[i]]] = 1f;
         }
-        return new DataSet(Nd4j.create(x, new long[]{idx.length, f}, 'c'),
+        long[] shape = new long[]{idx.length, f};
+        if (exampleShape != null) {
+            shape = new long[exampleShape.length + 1];
+            shape[0] = idx.length;
+            for (int i = 0; i < exampleShape.length; i++) {
+                shape[i + 1] = exampleShape[i];
+            }
+        }
+        return new DataSet(Nd4j.create(x, shape, 'c'),
                 Nd4j.create(y, new long[]{idx.length, c}, 'c'));
     }
 

@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 
 /**
- * A validated run configuration: an MLP classifier, its optimiser and regularisation, the data and the
+ * A validated run configuration: an MLP classifier (or a network given as DL4J configuration JSON), its optimiser and regularisation, the data and the
  * length of the run. Built only by {@link RunSpecParser}, which names the wrong field of a bad config.
  *
  * @param scenario           the preset it came from, or null
@@ -34,6 +34,7 @@ import java.util.NavigableMap;
  * @param batchNorm          a batch-normalisation layer after each hidden dense layer
  * @param subsetBatches      train only on the first N mini-batches (fixed by the seed), cycling over them; or null
  * @param control            how a tuner may steer the run, as declared in {@code run-started} (default auto)
+ * @param model              a network given as DL4J configuration JSON instead of the MLP fields, or null
  */
 public record RunSpec(
         String scenario,
@@ -58,7 +59,8 @@ public record RunSpec(
         LearningRateSchedule schedule,
         boolean batchNorm,
         Integer subsetBatches,
-        RunControl control) {
+        RunControl control,
+        Dl4jModel model) {
 
     public RunSpec {
         control = control == null ? RunControl.of(RunControl.AUTO) : control;
@@ -70,7 +72,7 @@ public record RunSpec(
     public RunSpec withMaxSteps(long steps) {
         return new RunSpec(scenario, dataset, hiddenLayers, activation, weightInit, initStd, optimizer, momentum,
                 learningRate, lrSchedule, l2, dropout, batchSize, Math.max(epochs, 1_000_000), steps, seed, loss,
-                validateEverySteps, sampleEvery, schedule, batchNorm, subsetBatches, control);
+                validateEverySteps, sampleEvery, schedule, batchNorm, subsetBatches, control, model);
     }
 
     /**
@@ -83,14 +85,25 @@ public record RunSpec(
         int ep = budgetEpochs != null ? budgetEpochs : budgetSteps != null ? 1_000_000 : epochs;
         return new RunSpec(scenario, dataset, hiddenLayers, activation, weightInit, initStd, optimizer, momentum,
                 learningRate, lrSchedule, l2, dropout, batchSize, ep, steps == Long.MAX_VALUE ? null : steps, seed,
-                loss, validateEverySteps, sampleEvery, schedule, batchNorm, subsetBatches, control);
+                loss, validateEverySteps, sampleEvery, schedule, batchNorm, subsetBatches, control, model);
     }
 
     /** This spec with another control (study trials are always {@code auto}: they are the tuner's own). */
     public RunSpec withControl(RunControl c) {
         return new RunSpec(scenario, dataset, hiddenLayers, activation, weightInit, initStd, optimizer, momentum,
                 learningRate, lrSchedule, l2, dropout, batchSize, epochs, maxSteps, seed, loss, validateEverySteps,
-                sampleEvery, schedule, batchNorm, subsetBatches, c);
+                sampleEvery, schedule, batchNorm, subsetBatches, c, model);
+    }
+
+    /** An MLP spec (no DL4J configuration) that declares {@code auto} control, as every spec was before. */
+    public RunSpec(String scenario, DatasetSpec dataset, List<Integer> hiddenLayers, String activation, String weightInit,
+                   Double initStd, String optimizer, double momentum, double learningRate,
+                   NavigableMap<Integer, Double> lrSchedule, double l2, double dropout, int batchSize, int epochs,
+                   Long maxSteps, long seed, String loss, int validateEverySteps, int sampleEvery,
+                   LearningRateSchedule schedule, boolean batchNorm, Integer subsetBatches) {
+        this(scenario, dataset, hiddenLayers, activation, weightInit, initStd, optimizer, momentum, learningRate,
+                lrSchedule, l2, dropout, batchSize, epochs, maxSteps, seed, loss, validateEverySteps, sampleEvery,
+                schedule, batchNorm, subsetBatches, null, null);
     }
 
     /** The learning-rate schedule as a plain map, or null. */

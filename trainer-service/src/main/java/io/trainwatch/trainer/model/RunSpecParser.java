@@ -27,7 +27,7 @@ public final class RunSpecParser {
     static final Set<String> FIELDS = Set.of("scenario", "dataset", "hiddenLayers", "activation", "weightInit",
             "initStd", "optimizer", "momentum", "learningRate", "lrSchedule", "l2", "dropout", "batchSize", "epochs",
             "maxSteps", "steps", "seed", "loss", "validateEverySteps", "sampleEvery", "schedule", "batchNorm",
-            "subsetBatches", "control");
+            "subsetBatches", "control", "model");
     static final Set<String> CONTROL_FIELDS = Set.of("mode", "maxDecays", "minLearningRate", "allowStop");
     static final Map<String, Set<String>> SCHEDULE_FIELDS = Map.of(
             LearningRateSchedule.CONSTANT, Set.of("type"),
@@ -39,12 +39,14 @@ public final class RunSpecParser {
     /** The most mini-batches a subset may have (the subset is held in memory as index arrays). */
     static final int MAX_SUBSET_BATCHES = 1_000_000;
     static final Set<String> DATASET_FIELDS = Set.of("type", "classes", "samples", "noise", "features", "path",
-            "labelColumn", "validationFraction", "trainSubset");
+            "labelColumn", "validationFraction", "trainSubset", "shape", "labels");
 
     /** The largest model and data this service accepts (a guard against a request that eats the heap). */
     public static final int MAX_LAYERS = 32;
     public static final int MAX_WIDTH = 4096;
     public static final int MAX_SAMPLES = 200_000;
+    /** The most feature values a generated data set may hold (200 MB of floats). */
+    public static final long MAX_VALUES = 50_000_000L;
 
     private RunSpecParser() {
     }
@@ -60,6 +62,22 @@ public final class RunSpecParser {
             }
         }
         DatasetSpec dataset = dataset(config.get("dataset"));
+        Dl4jModel model = null;
+        if (config.get("model") != null) {
+            for (String field : new java.util.TreeSet<>(Dl4jModels.MLP_ONLY)) {
+                if (config.get(field) != null) {
+                    throw new InvalidConfigException(field, "does not apply to a model given as a DL4J configuration "
+                            + "(field model): set it in that configuration");
+                }
+            }
+            Set<String> given = new java.util.HashSet<>();
+            config.forEach((k, v) -> {
+                if (v != null) {
+                    given.add(k);
+                }
+            });
+            model = Dl4jModels.parse(config.get("model"), given);
+        }
         List<Integer> hidden = hiddenLayers(config.get("hiddenLayers"));
         String activation = oneOf(config, "activation", "relu", ACTIVATIONS);
         String weightInit = oneOf(config, "weightInit", "xavier", WEIGHT_INITS);
@@ -69,9 +87,13 @@ public final class RunSpecParser {
         } else if (config.get("initStd") != null) {
             throw new InvalidConfigException("initStd", "only applies to weightInit normal or uniform");
         }
-        String optimizer = oneOf(config, "optimizer", "adam", OPTIMIZERS);
+        String optimizer = model != null && config.get("optimizer") == null ? model.optimizer()
+                : oneOf(config, "optimizer", "adam", OPTIMIZERS);
         double momentum = number(config, "momentum", 0.9, 0, 0.9999);
-        double lr = number(config, "learningRate", defaultLearningRate(optimizer), 1e-12, 1000);
+        // A DL4J configuration keeps its own rate unless the optimiser is replaced (then that one's default applies).
+        double defaultRate = model != null && config.get("optimizer") == null && Double.isFinite(model.learningRate())
+                ? model.learningRate() : defaultLearningRate(optimizer);
+        double lr = number(config, "learningRate", defaultRate, 1e-12, 1000);
         TreeMap<Integer, Double> schedule = schedule(config.get("lrSchedule"), lr);
         LearningRateSchedule rateSchedule = rateSchedule(config.get("schedule"));
         if (rateSchedule != null && schedule != null) {
@@ -100,9 +122,13 @@ public final class RunSpecParser {
         if (maxSteps != null) {
             epochs = Math.max(epochs, 1);
         }
-        return new RunSpec(scenario, dataset, hidden, activation, weightInit, initStd, optimizer, momentum, lr,
+        RunSpec spec = new RunSpec(scenario, dataset, hidden, activation, weightInit, initStd, optimizer, momentum, lr,
                 schedule, l2, dropout, batch, epochs, maxSteps, seed, loss, validateEvery, sampleEvery, rateSchedule,
-                batchNorm, subsetBatches, control(config.get("control")));
+                batchNorm, subsetBatches, control(config.get("control")), model);
+        if (model != null) {
+            Dl4jModels.check(spec);
+        }
+        return spec;
     }
 
     /**
@@ -180,31 +206,84 @@ public final class RunSpecParser {
         }
         String type = oneOf(d, "dataset.type", null, DatasetSpec.TYPES);
         boolean twoClass = type.equals(DatasetSpec.MOONS) || type.equals(DatasetSpec.XOR);
+        boolean images = type.equals(DatasetSpec.IMAGES);
+        boolean file = type.equals(DatasetSpec.CSV) || type.equals(DatasetSpec.NPY);
         int classes = switch (type) {
             case DatasetSpec.IRIS -> 3;
-            case DatasetSpec.CSV -> 0; // read from the file
+            case DatasetSpec.CSV, DatasetSpec.NPY -> 0; // read from the file
             default -> twoClass ? fixed(d, "dataset.classes", 2) : integer(d, "dataset.classes",
-                    type.equals(DatasetSpec.BLOBS) ? 5 : 3, 2, 100);
+                    type.equals(DatasetSpec.BLOBS) ? 5 : images ? 4 : 3, 2, 100);
         };
-        int samples = integer(d, "dataset.samples", type.equals(DatasetSpec.BLOBS) ? 2000 : 900, 10, MAX_SAMPLES);
-        double noise = number(d, "dataset.noise", type.equals(DatasetSpec.BLOBS) ? 1.0 : 0.2, 0, 100);
+        int samples = integer(d, "dataset.samples", type.equals(DatasetSpec.BLOBS) ? 2000 : images ? 1000 : 900, 10,
+                MAX_SAMPLES);
+        double noise = number(d, "dataset.noise", type.equals(DatasetSpec.BLOBS) ? 1.0 : images ? 0.3 : 0.2, 0, 100);
         int features = type.equals(DatasetSpec.BLOBS) ? integer(d, "dataset.features", 20, 1, 10_000)
                 : type.equals(DatasetSpec.IRIS) ? 4 : 2;
         if (!type.equals(DatasetSpec.BLOBS) && d.get("dataset.features") != null) {
             throw new InvalidConfigException("dataset.features", "only applies to blobs");
         }
+        List<Integer> shape = null;
+        if (images) {
+            shape = shape(d.get("dataset.shape"), true);
+            features = shape.get(0) * shape.get(1) * shape.get(2);
+            if ((long) samples * features > MAX_VALUES) {
+                throw new InvalidConfigException("dataset.samples", samples + " images of " + shape + " are "
+                        + (long) samples * features + " values, more than " + MAX_VALUES);
+            }
+        } else if (type.equals(DatasetSpec.CSV) && d.get("dataset.shape") != null) {
+            shape = shape(d.get("dataset.shape"), false);
+        } else if (d.get("dataset.shape") != null) {
+            throw new InvalidConfigException("dataset.shape", "only applies to images and csv (an npy file has its own)");
+        }
         String path = null;
         String labelColumn = null;
-        if (type.equals(DatasetSpec.CSV)) {
+        String labels = null;
+        if (file) {
             path = text(d, "dataset.path");
-            labelColumn = d.get("dataset.labelColumn") == null ? null : String.valueOf(d.get("dataset.labelColumn"));
         } else if (d.get("dataset.path") != null) {
-            throw new InvalidConfigException("dataset.path", "only applies to csv");
+            throw new InvalidConfigException("dataset.path", "only applies to csv and npy");
+        }
+        if (type.equals(DatasetSpec.CSV)) {
+            labelColumn = d.get("dataset.labelColumn") == null ? null : String.valueOf(d.get("dataset.labelColumn"));
+        }
+        if (type.equals(DatasetSpec.NPY)) {
+            labels = text(d, "dataset.labels");
+        } else if (d.get("dataset.labels") != null) {
+            throw new InvalidConfigException("dataset.labels", "only applies to npy");
         }
         double validation = number(d, "dataset.validationFraction", 0.2, 0.01, 0.9);
         Integer subset = d.get("dataset.trainSubset") == null ? null
                 : integer(d, "dataset.trainSubset", 0, 2, MAX_SAMPLES);
-        return new DatasetSpec(type, classes, samples, noise, features, path, labelColumn, validation, subset);
+        return new DatasetSpec(type, classes, samples, noise, features, path, labelColumn, validation, subset, shape,
+                labels);
+    }
+
+    /**
+     * {@code dataset.shape}: {@code [height, width, channels]} of synthetic images (default [28, 28, 1]; sides 4 to
+     * 256, 1 to 4 channels), or 1 to 3 positive dimensions of a csv row.
+     */
+    private static List<Integer> shape(Object value, boolean image) {
+        if (value == null) {
+            return List.of(28, 28, 1);
+        }
+        if (!(value instanceof List<?> list) || list.isEmpty() || list.size() > 3 || (image && list.size() != 3)) {
+            throw new InvalidConfigException("dataset.shape", image
+                    ? "must be [height, width, channels], e.g. [28, 28, 1] or [32, 32, 3]"
+                    : "must be a list of 1 to 3 dimensions: [features], [timeSteps, features] or [height, width, channels]");
+        }
+        List<Integer> dims = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            Object v = list.get(i);
+            int max = image ? (i == 2 ? 4 : 256) : 1_000_000;
+            int min = image && i < 2 ? 4 : 1;
+            if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue()) || n.intValue() < min
+                    || n.intValue() > max) {
+                throw new InvalidConfigException("dataset.shape[" + i + "]", "must be a whole number in [" + min + ", "
+                        + max + "], was " + v);
+            }
+            dims.add(n.intValue());
+        }
+        return dims;
     }
 
     private static List<Integer> hiddenLayers(Object value) {

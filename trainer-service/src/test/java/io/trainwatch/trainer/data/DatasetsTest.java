@@ -103,4 +103,49 @@ class DatasetsTest {
                 .isInstanceOf(InvalidConfigException.class).hasMessageContaining("no such file");
         assertThatThrownBy(() -> CsvData.read(bad, "nope")).hasMessageContaining("no column");
     }
+
+    @Test
+    void syntheticImagesAreSeededChannelFirstAndLearnableByPosition() {
+        DatasetSpec spec = new DatasetSpec("images", 4, 200, 0.3, 0, null, null, 0.2, null, List.of(28, 28, 1), null);
+        PreparedData a = Datasets.prepare(spec, 5);
+        PreparedData b = Datasets.prepare(spec, 5);
+        PreparedData c = Datasets.prepare(spec, 6);
+        assertThat(a.train().x()).isDeepEqualTo(b.train().x());
+        assertThat(a.train().x()[0]).isNotEqualTo(c.train().x()[0]);
+        assertThat(a.exampleShape()).containsExactly(1, 28, 28);
+        assertThat(a.numFeatures()).isEqualTo(784);
+        assertThat(a.numClasses()).isEqualTo(4);
+        assertThat(a.train().size() + a.validation().size()).isEqualTo(200);
+        // Colour images: three channels, each class with its own colour; the blob is brightest near its centre.
+        Examples colour = SyntheticImages.blobs(32, 32, 3, 3, 30, 0.0, 1);
+        assertThat(colour.shape()).containsExactly(3, 32, 32);
+        assertThat(colour.x()[0]).hasSize(3 * 32 * 32);
+        // class 0 sits right of the centre (angle 0): its brightest pixel is in the right half
+        int best = 0;
+        for (int p = 0; p < 32 * 32; p++) {
+            if (colour.x()[0][p] > colour.x()[0][best]) {
+                best = p;
+            }
+        }
+        assertThat(best % 32).isGreaterThan(16);
+    }
+
+    @Test
+    void csvWithADeclaredShapeBecomesTensors(@TempDir Path tmp) throws Exception {
+        Path file = tmp.resolve("seq.csv");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 10; i++) {
+            // 3 time steps x 2 features, row-major [T, F]: t0f0, t0f1, t1f0, t1f1, t2f0, t2f1, label
+            sb.append(i).append(',').append(i + 0.5).append(",1,2,3,4,").append(i % 2).append('\n');
+        }
+        Files.writeString(file, sb.toString());
+        DatasetSpec spec = new DatasetSpec("csv", 0, 0, 0, 0, file.toString(), null, 0.2, null, List.of(3, 2), null);
+        PreparedData d = Datasets.prepare(spec, 1);
+        assertThat(d.exampleShape()).containsExactly(2, 3);
+        Examples raw = TensorData.reshape(CsvData.read(file, null), new int[]{3, 2});
+        assertThat(raw.x()[4]).containsExactly(4f, 1f, 3f, 4.5f, 2f, 4f);
+        DatasetSpec wrong = new DatasetSpec("csv", 0, 0, 0, 0, file.toString(), null, 0.2, null, List.of(4, 2), null);
+        assertThatThrownBy(() -> Datasets.prepare(wrong, 1)).isInstanceOf(InvalidConfigException.class)
+                .hasMessage("dataset.shape: [4, 2] holds 8 values but each row has 6 features");
+    }
 }

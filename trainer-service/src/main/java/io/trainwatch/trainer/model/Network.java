@@ -1,0 +1,151 @@
+package io.trainwatch.trainer.model;
+
+import io.trainwatch.events.LayerInfo;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+
+import java.util.List;
+
+/**
+ * A built, initialised network, a {@link MultiLayerNetwork} or a single-input, single-output
+ * {@link ComputationGraph}, behind the few operations a training run needs: fit a mini-batch, score, predict,
+ * read and set the learning rate. It also knows how the run's data must be shaped for it.
+ */
+public final class Network {
+
+    private final MultiLayerNetwork multiLayer;
+    private final ComputationGraph graph;
+    private final int[] exampleShape;
+    private final List<LayerInfo> layers;
+    private final String lossName;
+    /** Where the learning rate is read: the first layer with an updater (a pooling layer has none). */
+    private final int rateLayerIndex;
+    private final String rateLayerName;
+
+    private Network(MultiLayerNetwork multiLayer, ComputationGraph graph, int[] exampleShape, List<LayerInfo> layers,
+                    String lossName) {
+        this.multiLayer = multiLayer;
+        this.graph = graph;
+        this.exampleShape = exampleShape == null ? null : exampleShape.clone();
+        this.layers = List.copyOf(layers);
+        this.lossName = lossName;
+        int index = 0;
+        String name = null;
+        if (multiLayer != null) {
+            for (int i = 0; i < multiLayer.getnLayers(); i++) {
+                if (multiLayer.getLearningRate(i) != null) {
+                    index = i;
+                    break;
+                }
+            }
+        } else {
+            for (org.deeplearning4j.nn.api.Layer l : graph.getLayers()) {
+                String n = l.conf().getLayer().getLayerName();
+                if (graph.getLearningRate(n) != null) {
+                    name = n;
+                    break;
+                }
+            }
+        }
+        this.rateLayerIndex = index;
+        this.rateLayerName = name;
+    }
+
+    /** A multi-layer network fed {@code exampleShape}-shaped examples (null: flat feature vectors). */
+    public static Network of(MultiLayerNetwork net, int[] exampleShape, List<LayerInfo> layers, String lossName) {
+        return new Network(net, null, exampleShape, layers, lossName);
+    }
+
+    /** A computation graph with one input and one output. */
+    public static Network of(ComputationGraph net, int[] exampleShape, List<LayerInfo> layers, String lossName) {
+        return new Network(null, net, exampleShape, layers, lossName);
+    }
+
+    /** This network fed examples of {@code shape} (DL4J layout; null = flat). */
+    public Network withExampleShape(int[] shape) {
+        return new Network(multiLayer, graph, shape, layers, lossName);
+    }
+
+    /** The DL4J model (for checkpoints and listeners). */
+    public Model model() {
+        return multiLayer != null ? multiLayer : graph;
+    }
+
+    /** The multi-layer network, or null for a graph. */
+    public MultiLayerNetwork multiLayer() {
+        return multiLayer;
+    }
+
+    /** The computation graph, or null for a multi-layer network. */
+    public ComputationGraph graph() {
+        return graph;
+    }
+
+    /** The shape of one example as this network takes it ([channels, height, width], ...), or null for flat. */
+    public int[] exampleShape() {
+        return exampleShape == null ? null : exampleShape.clone();
+    }
+
+    /** The layers with parameters as announced in {@code run-started}, input side first. */
+    public List<LayerInfo> layers() {
+        return layers;
+    }
+
+    /** The loss function's name (DL4J's, e.g. {@code mcxent}). */
+    public String lossName() {
+        return lossName;
+    }
+
+    public void setListeners(TrainingListener... listeners) {
+        if (multiLayer != null) {
+            multiLayer.setListeners(listeners);
+        } else {
+            graph.setListeners(listeners);
+        }
+    }
+
+    /** One optimisation step on a mini-batch. */
+    public void fit(DataSet batch) {
+        if (multiLayer != null) {
+            multiLayer.fit(batch);
+        } else {
+            graph.fit(batch);
+        }
+    }
+
+    /** The loss of the last step. */
+    public double score() {
+        return multiLayer != null ? multiLayer.score() : graph.score();
+    }
+
+    /** The loss on a data set, in inference mode. */
+    public double score(DataSet set) {
+        return multiLayer != null ? multiLayer.score(set, false) : graph.score(set, false);
+    }
+
+    /** The output for a batch of features, in inference mode. */
+    public INDArray output(INDArray features) {
+        return multiLayer != null ? multiLayer.output(features, false) : graph.output(false, features)[0];
+    }
+
+    /** The learning rate in force (of the first layer with an updater), or null. */
+    public Double learningRate() {
+        if (multiLayer != null) {
+            return multiLayer.getLearningRate(rateLayerIndex);
+        }
+        return rateLayerName == null ? null : graph.getLearningRate(rateLayerName);
+    }
+
+    /** Sets a constant learning rate on every layer (DL4J drops any schedule); only between two steps. */
+    public void setLearningRate(double rate) {
+        if (multiLayer != null) {
+            multiLayer.setLearningRate(rate);
+        } else {
+            graph.setLearningRate(rate);
+        }
+    }
+}
