@@ -47,6 +47,8 @@ class QualitySuiteTest {
         TITLES.put("trainer", "recorded from the trainer");
         TITLES.put("tfjs", "recorded with TensorFlow.js (tools/tfjs-recorder)");
         TITLES.put("tfjs-holdout", "TensorFlow.js holdout, recorded before the rules were changed for tfjs (tfjs-ho-*)");
+        TITLES.put("pytorch", "recorded with PyTorch (tools/pytorch-recorder)");
+        TITLES.put("pytorch-holdout", "PyTorch holdout, never tuned on (pytorch-ho-*)");
         TITLES.put("synthetic", "synthetic");
     }
 
@@ -84,7 +86,8 @@ class QualitySuiteTest {
      * (see the monitor README, "Quality suite"), where the detectors miss and over-fire on honest labels; the
      * lead decides on detector changes. Moving a source out of here makes it strict.
      */
-    static final java.util.Set<String> MEASURED_ONLY = java.util.Set.of("tfjs", "tfjs-holdout");
+    static final java.util.Set<String> MEASURED_ONLY = java.util.Set.of("tfjs", "tfjs-holdout", "pytorch",
+            "pytorch-holdout");
 
     /**
      * REGRESSION FLOORS for the tfjs recordings (21 fixtures, 15 labelled, 6 healthy), the measured figures with the
@@ -218,9 +221,12 @@ class QualitySuiteTest {
         out.append("P = precision, R = recall, delay = median steps from the labelled onset; '-' = no such rule\n");
         out.append(String.format("%nTensorFlow.js recordings: %s%n", Tally.of("tfjs").line()));
         out.append(String.format("TensorFlow.js holdout: %s%n", Tally.of("tfjs-holdout").line()));
-        out.append(String.format("%nTensorFlow.js recordings, one by one (label @ onset: first firing of each detector)%n"));
+        out.append(String.format("PyTorch recordings: %s%n", Tally.of("pytorch").line()));
+        out.append(String.format("PyTorch holdout: %s%n", Tally.of("pytorch-holdout").line()));
+        out.append(String.format("%nRecordings of other frameworks, one by one (label @ onset: first firing of each "
+                + "detector)%n"));
         for (Fixtures.Fixture f : fixtures) {
-            if (f.source().startsWith("tfjs")) {
+            if (f.source().startsWith("tfjs") || f.source().startsWith("pytorch")) {
                 out.append(String.format("%-42s %s @ %d%n", f.file(), f.pathology(), f.onsetStep()));
                 firstAlerts.get(f.file()).forEach((d, a) -> out.append(String.format("    %-20s %5d  %s%n", d,
                         a.step(), a.summary())));
