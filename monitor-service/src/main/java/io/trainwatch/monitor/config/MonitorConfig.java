@@ -134,6 +134,34 @@ public interface MonitorConfig {
         /** Consecutive steps the smoothed layer ratio must stay above {@link #layerRatio()} (ours). */
         @WithDefault("20")
         int layerRatioPatience();
+
+        /**
+         * An explosion judged against the run's own first steps (the first 32, while the running median has little
+         * history): a batch loss this many times the larger of the first loss and ln(C) (CS231n: the first loss is
+         * about ln(C)) ... (ours: twice divergence's 2x, one batch being noisier than a smoothed loss).
+         */
+        @WithDefault("4.0")
+        double earlyLossFactor();
+
+        /** ... together with a gradient norm this many times the first step's (ours: the loss confirms the spike). */
+        @WithDefault("3.0")
+        double earlyGradientFactor();
+
+        /**
+         * A spike over the running median counts only when its norm also reaches this fraction of the run's early
+         * gradient scale (the median of its first 32 norms): once a converged run's norm has settled 1e3-1e4 below
+         * where it started, an ordinary mini-batch bump is 10-2,000x the running median and still tiny (ours: 1, an
+         * explosion takes the gradient above where training started).
+         */
+        @WithDefault("1.0")
+        double minFractionOfEarlyScale();
+
+        /**
+         * The smoothed loss's rise that goes with a spike must also be this fraction of the progress the run made
+         * (start minus best): a loss that does not rise on the run's own scale is no explosion (ours: a tenth).
+         */
+        @WithDefault("0.1")
+        double minLossRiseOfProgress();
     }
 
     /** {@code divergence}. */
@@ -248,6 +276,15 @@ public interface MonitorConfig {
         /** Train accuracy above which the smaller gap applies (AUTOTRAINER: 0.9). */
         @WithDefault("0.9")
         double highTrainAccuracy();
+
+        /**
+         * Consecutive validations of a risen validation loss (above {@link #validationRise()} and the noise) that make
+         * overfitting whatever the accuracy gap, while the validation loss keeps rising and the training loss keeps
+         * falling: what Keras EarlyStopping on val_loss and CS231n's curve reading call overfitting (ours: 10, the
+         * patience of Keras ReduceLROnPlateau, in validations; a brief noisy rise of healthy runs lasts a few).
+         */
+        @WithDefault("10")
+        int sustainedPatience();
     }
 
     /** {@code underfitting}. */
@@ -263,6 +300,42 @@ public interface MonitorConfig {
         /** Validations before it may be called (ours). */
         @WithDefault("3")
         int warmupValidations();
+
+        /**
+         * A plateau with no train/validation gap that lasts this many plateau patiences is underfitting whatever the
+         * accuracy: one patience makes the plateau (whose remedy is a decay), a second one of the same flat says the
+         * loss is where this model and regularisation hold it (ours: 2).
+         */
+        @WithDefault("2")
+        double flatPatiences();
+
+        /**
+         * No gap: the validation loss at most this fraction above the training loss (SageMaker Overfit's
+         * (val - train) / train > 0.1, inverted), and the accuracies within {@link #maxGap()} where reported.
+         */
+        @WithDefault("0.1")
+        double maxLossGap();
+
+        /**
+         * A flat loss whose output layer's update:parameter ratio (smoothed) is above this is the learning rate's
+         * plateau, not the model's limit: the DL4J UI's guidance, about 1e-3 healthy and above 1e-2 unstable. Only
+         * a decay that does not help makes such a plateau underfitting.
+         */
+        @WithDefault("1e-2")
+        double maxUpdateRatio();
+
+        /** ... and below this, a rate too low to move the loss (the DL4J UI: below 1e-4 too slow). */
+        @WithDefault("1e-4")
+        double minUpdateRatio();
+
+        /**
+         * For cross-entropy, the flat loss must also be mediocre: exp(-loss), the geometric-mean probability the model
+         * gives the true class, below this (AUTOTRAINER's low accuracy 0.7, read as a probability as the plateau's
+         * converged-probability reads its high accuracy 0.9; a loss above 0.357). A model flat at a loss that gives
+         * the true class 0.85 has fitted what the data allows, it is not starved of capacity.
+         */
+        @WithDefault("0.7")
+        double lowProbability();
 
     }
 

@@ -5,6 +5,7 @@ import io.trainwatch.events.TrainingEvent;
 import io.trainwatch.monitor.engine.RunMonitor;
 import io.trainwatch.monitor.engine.RunState;
 import io.trainwatch.monitor.support.Fixtures;
+import io.trainwatch.monitor.support.LongRuns;
 import io.trainwatch.monitor.support.TestConfig;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,27 +51,33 @@ class QualitySuiteTest {
         TITLES.put("pytorch", "recorded with PyTorch (tools/pytorch-recorder)");
         TITLES.put("pytorch-holdout", "PyTorch holdout, never tuned on (pytorch-ho-*)");
         TITLES.put("synthetic", "synthetic");
+        TITLES.put("synthetic-long", "synthetic long healthy runs (support/LongRuns, generated, 20,000-30,000 steps)");
     }
 
     static List<Fixtures.Fixture> fixtures;
     static Map<String, Map<String, Long>> ours = new LinkedHashMap<>();
     /** The first firing alert of each detector per fixture (its summary is printed for the tfjs recordings). */
     static Map<String, Map<String, Alert>> firstAlerts = new LinkedHashMap<>();
+    /** Every firing alert per fixture. */
+    static Map<String, List<Alert>> firing = new LinkedHashMap<>();
 
     @BeforeAll
     static void replay() {
-        fixtures = Fixtures.load();
+        fixtures = new ArrayList<>(Fixtures.load());
+        fixtures.addAll(LongRuns.all());
         RunMonitor monitor = new RunMonitor(TestConfig.defaults());
         for (Fixtures.Fixture f : fixtures) {
             RunState state = null;
             Map<String, Long> first = new TreeMap<>();
             Map<String, Alert> firstAlert = new TreeMap<>();
+            List<Alert> all = new ArrayList<>();
             for (TrainingEvent e : f.events()) {
                 if (state == null) {
                     state = monitor.newState(e.runId());
                 }
                 for (Alert a : monitor.process(state, e)) {
                     if (Alert.FIRING.equals(a.status())) {
+                        all.add(a);
                         first.putIfAbsent(a.detector(), a.step());
                         firstAlert.putIfAbsent(a.detector(), a);
                     }
@@ -78,7 +85,49 @@ class QualitySuiteTest {
             }
             ours.put(f.file(), first);
             firstAlerts.put(f.file(), firstAlert);
+            firing.put(f.file(), all);
         }
+    }
+
+    @Test
+    void longHealthyRunsStaySilent() {
+        List<Fixtures.Fixture> longRuns = fixtures.stream().filter(f -> f.pathology().equals("healthy"))
+                .filter(f -> steps(f) >= 20_000).toList();
+        assertThat(longRuns.stream().map(Fixtures.Fixture::source).distinct()).contains("synthetic-long");
+        assertThat(longRuns).hasSizeGreaterThanOrEqualTo(5);
+        for (Fixtures.Fixture f : longRuns) {
+            if (strict(f)) {
+                assertThat(firing.get(f.file())).as(f.file()).isEmpty();
+            }
+        }
+        long longest = longRuns.stream().filter(f -> firing.get(f.file()).isEmpty())
+                .mapToLong(QualitySuiteTest::steps).max().orElse(0);
+        System.out.printf("Longest healthy run without any alert: %,d steps%n", longest);
+        assertThat(longest).isGreaterThanOrEqualTo(30_000);
+    }
+
+    /** A learning-rate range test is meant to diverge at its end: nothing on it warns or stops it. */
+    @Test
+    void rangeTestsAreNeverStopped() {
+        List<Fixtures.Fixture> ranges = fixtures.stream().filter(QualitySuiteTest::rangeTest).toList();
+        assertThat(ranges).isNotEmpty();
+        for (Fixtures.Fixture f : ranges) {
+            assertThat(firing.get(f.file())).as(f.file())
+                    .allSatisfy(a -> {
+                        assertThat(a.severity()).isEqualTo(Alert.INFO);
+                        assertThat(a.suggestedAction()).isEqualTo(Alert.ACTION_NONE);
+                    });
+        }
+    }
+
+    static long steps(Fixtures.Fixture f) {
+        return f.events().stream().filter(e -> e instanceof io.trainwatch.events.StepEvent).count();
+    }
+
+    static boolean rangeTest(Fixtures.Fixture f) {
+        return f.events().stream().filter(e -> e instanceof io.trainwatch.events.RunStarted).findFirst()
+                .map(e -> ((io.trainwatch.events.RunStarted) e).config().schedule())
+                .map(sch -> "range".equals(sch.get("type"))).orElse(false);
     }
 
     /**
@@ -226,7 +275,7 @@ class QualitySuiteTest {
         out.append(String.format("%nRecordings of other frameworks, one by one (label @ onset: first firing of each "
                 + "detector)%n"));
         for (Fixtures.Fixture f : fixtures) {
-            if (f.source().startsWith("tfjs") || f.source().startsWith("pytorch")) {
+            if (f.source().startsWith("tfjs") || f.source().startsWith("pytorch") || f.source().equals("synthetic-long")) {
                 out.append(String.format("%-42s %s @ %d%n", f.file(), f.pathology(), f.onsetStep()));
                 firstAlerts.get(f.file()).forEach((d, a) -> out.append(String.format("    %-20s %5d  %s%n", d,
                         a.step(), a.summary())));
