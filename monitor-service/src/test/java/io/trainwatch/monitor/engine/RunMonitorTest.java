@@ -109,9 +109,45 @@ class RunMonitorTest {
         assertThat(s.bestStep).isBetween(60L, 179L);
         byte[] bytes = RunStateCodec.write(s);
         assertThat(RunStateCodec.read(bytes).plateauFromStep).isEqualTo(180);
-        // a state written before the field existed counts the plateau from the last progress
-        RunState old = RunStateCodec.read(java.util.Arrays.copyOf(bytes, bytes.length - Long.BYTES));
+        // a state written before the field existed (nor the ones appended after it) counts the plateau from the
+        // last progress
+        RunState old = RunStateCodec.read(java.util.Arrays.copyOf(bytes, bytes.length - Long.BYTES - LATER_BYTES));
         assertThat(old.plateauFromStep).isEqualTo(s.bestStep);
+    }
+
+    /** The fields appended after plateauFromStep: early explosions, the validation-loss rise, decays, range tests. */
+    static final int LATER_BYTES = 6 * Double.BYTES + 2 * Long.BYTES + 1;
+
+    @Test
+    void theFieldsOfExplosionsRisesDecaysAndRangeTestsSurviveTheCodecAndOldStatesReadAsNone() {
+        RunState s = monitor.newState("r");
+        s.firstGradientNorm = 2.5;
+        s.earlyGradientScale = 1.5;
+        s.explosionStep = 2;
+        s.explosionGradientNorm = Double.POSITIVE_INFINITY;
+        s.riseStartValidationLoss = 0.3;
+        s.riseStartTrainLoss = Double.NaN;
+        s.lastDecayStep = 400;
+        s.rangeTest = true;
+        s.emaLogUpdateSlow = -2.5;
+        byte[] bytes = RunStateCodec.write(s);
+        RunState back = RunStateCodec.read(bytes);
+        assertThat(back.firstGradientNorm).isEqualTo(2.5);
+        assertThat(back.earlyGradientScale).isEqualTo(1.5);
+        assertThat(back.explosionStep).isEqualTo(2);
+        assertThat(back.explosionGradientNorm).isEqualTo(Double.POSITIVE_INFINITY);
+        assertThat(back.riseStartValidationLoss).isEqualTo(0.3);
+        assertThat(back.riseStartTrainLoss).isNaN();
+        assertThat(back.lastDecayStep).isEqualTo(400);
+        assertThat(back.rangeTest).isTrue();
+        assertThat(back.emaLogUpdateSlow).isEqualTo(-2.5);
+        RunState old = RunStateCodec.read(java.util.Arrays.copyOf(bytes, bytes.length - LATER_BYTES));
+        assertThat(old).isNotNull();
+        assertThat(old.explosionStep).isEqualTo(-1);
+        assertThat(old.lastDecayStep).isEqualTo(-1);
+        assertThat(old.rangeTest).isFalse();
+        assertThat(old.firstGradientNorm).isNaN();
+        assertThat(old.emaLogUpdateSlow).isNaN();
     }
 
     @Test
