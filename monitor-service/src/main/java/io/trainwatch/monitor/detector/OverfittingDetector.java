@@ -86,6 +86,8 @@ public final class OverfittingDetector implements Detector {
                 if (s.validationRiseRun == 0) {
                     s.riseStartValidationLoss = vl;
                     s.riseStartTrainLoss = trainLoss;
+                } else if (Double.isNaN(s.riseStartTrainLoss)) {
+                    s.riseStartTrainLoss = trainLoss; // the first finite training loss of the rise
                 }
                 s.validationRiseRun++;
             } else {
