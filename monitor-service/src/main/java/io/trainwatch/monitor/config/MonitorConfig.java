@@ -6,9 +6,9 @@ import io.smallrye.config.WithDefault;
 import java.time.Duration;
 
 /**
- * Every threshold of the monitor, under {@code trainwatch.monitor.*}; each default names its source
- * (see {@code shared/DOMAIN.md}): AUTOTRAINER (ICSE 2021), SageMaker Debugger, Keras/PyTorch callbacks,
- * DL4J's UI guidance, CS231n (seed 004), or "ours" where we chose it on the trainer's real runs.
+ * Every threshold of the monitor, under {@code trainwatch.monitor.*}; each default names its source:
+ * AUTOTRAINER (ICSE 2021), SageMaker Debugger, Keras/PyTorch callbacks,
+ * DL4J's UI guidance, CS231n, or "ours" where we chose it on the trainer's real runs.
  */
 @ConfigMapping(prefix = "trainwatch.monitor")
 public interface MonitorConfig {
@@ -205,7 +205,7 @@ public interface MonitorConfig {
         @WithDefault("50")
         int warmupSteps();
 
-        /** The loss must first have fallen this fraction below its start: "falls, then levels off" (seed 004; ours 20 %). */
+        /** The loss must first have fallen this fraction below its start: "falls, then levels off" (CS231n; ours 20 %). */
         @WithDefault("0.20")
         double minProgress();
 
@@ -217,7 +217,7 @@ public interface MonitorConfig {
          * A softmax cross-entropy run whose lowest smoothed loss gave the true class at least this geometric-mean
          * probability, exp(-loss), has converged, not plateaued (AUTOTRAINER's high training accuracy, 0.9: a smoothed
          * loss under ln(1/0.9) = 0.105). There the loss's noise and the optimiser's bounces are what is left; the
-         * plateau alert is for a loss that levels off mediocre ("falls, then levels off", seed 004). Other losses use
+         * plateau alert is for a loss that levels off mediocre ("falls, then levels off", CS231n). Other losses use
          * {@link #convergedFraction()} only.
          */
         @WithDefault("0.9")
@@ -293,7 +293,7 @@ public interface MonitorConfig {
         @WithDefault("0.7")
         double lowAccuracy();
 
-        /** Train and validation accuracy this close are "nearly equal" (seed 004): AUTOTRAINER's smaller overfitting gap, 0.07 (recorded underfitting runs differ by 0.03-0.06; ours was 0.05). */
+        /** Train and validation accuracy this close are "nearly equal" (CS231n): AUTOTRAINER's smaller overfitting gap, 0.07 (recorded underfitting runs differ by 0.03-0.06; ours was 0.05). */
         @WithDefault("0.07")
         double maxGap();
 
@@ -341,7 +341,7 @@ public interface MonitorConfig {
 
     /** {@code bad-initialization}. */
     interface BadInitialization {
-        /** A first loss this many times ln(C) is far from it (seed 004 / CS231n: it must be about ln(C); ours 3x). */
+        /** A first loss this many times ln(C) is far from it (CS231n: it must be about ln(C); ours 3x). */
         @WithDefault("3.0")
         double initialLossFactor();
 
@@ -361,7 +361,7 @@ public interface MonitorConfig {
         @WithDefault("1e-7")
         double deadGradientNorm();
 
-        /** "Flat for long": steps the smoothed loss stayed within {@link #flatTolerance()} of its start (seed 004; ours). */
+        /** "Flat for long": steps the smoothed loss stayed within {@link #flatTolerance()} of its start (CS231n; ours). */
         @WithDefault("100")
         int flatSteps();
 

@@ -101,7 +101,7 @@ public final class OverfittingDetector implements Detector {
         double gap = trainAcc - valAcc;
         double gapThreshold = trainAcc > config.highTrainAccuracy() ? config.accuracyGapHigh() : config.accuracyGap();
         // Overfitting is a generalisation gap ("train accuracy keeps rising while validation falls and the gap grows",
-        // seed 004): where both accuracies are reported and agree within AUTOTRAINER's gap, a validation loss up from
+        // CS231n): where both accuracies are reported and agree within AUTOTRAINER's gap, a validation loss up from
         // its minimum is the model's confidence on a few examples moving, not a gap. Without accuracies the loss decides.
         lossRising &= Double.isNaN(gap) || gap >= gapThreshold;
         // Unless the rise is sustained: risen for sustainedPatience validations, still above where the rise began,
