@@ -318,8 +318,9 @@ public interface MonitorConfig {
 
         /**
          * A flat loss whose output layer's update:parameter ratio (smoothed) is above this is the learning rate's
-         * plateau, not the model's limit: the DL4J UI's guidance, about 1e-3 healthy and above 1e-2 unstable. Only
-         * a decay that does not help makes such a plateau underfitting.
+         * plateau, not the model's limit: the DL4J UI's guidance, about 1e-3 healthy and above 1e-2 unstable (plus
+         * the share an announced L2 weight decay takes, learning rate x l2). Only a decay that does not help makes such
+         * a plateau underfitting.
          */
         @WithDefault("1e-2")
         double maxUpdateRatio();

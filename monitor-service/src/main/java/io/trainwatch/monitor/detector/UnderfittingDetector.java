@@ -84,7 +84,10 @@ public final class UnderfittingDetector implements Detector {
         // Updates above the DL4J UI's unstable line say the rate holds the loss up: that plateau is the rate's until a
         // decay fails to move it.
         long patience = plateau.patience(s);
-        boolean rateBound = s.emaLogUpdateSlow > Math.log10(config.maxUpdateRatio())
+        // An announced weight decay shrinks every weight by lr x l2 of itself each step (SGD's update is
+        // lr x (gradient + l2 x w)): that share of the update ratio is the regulariser's, not the rate's noise.
+        double decayShare = s.l2 > 0 && s.learningRate > 0 ? s.learningRate * s.l2 : 0;
+        boolean rateBound = s.emaLogUpdateSlow > Math.log10(config.maxUpdateRatio() + decayShare)
                 || s.emaLogUpdateSlow < Math.log10(config.minUpdateRatio());
         // A decay made while the loss still improved is lr-decayed-too-early's diagnosis, not the model's limit; a
         // decay that answered the flat (the engine keeps no early decay for it) and did not move it is.

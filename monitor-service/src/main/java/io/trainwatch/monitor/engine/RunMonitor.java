@@ -157,6 +157,7 @@ public final class RunMonitor {
         s.scenario = e.config().scenario();
         Map<String, Object> schedule = e.config().schedule();
         s.rangeTest = schedule != null && RANGE_SCHEDULE.equals(schedule.get("type"));
+        s.l2 = e.config().l2() == null ? Double.NaN : e.config().l2();
         return List.of();
     }
 

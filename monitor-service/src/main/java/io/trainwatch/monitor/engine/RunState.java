@@ -47,6 +47,8 @@ public final class RunState {
     public boolean crossEntropy;
     /** The run announced a learning-rate range test ({@code config.schedule.type = range}): it is meant to diverge. */
     public boolean rangeTest;
+    /** The announced L2 weight decay ({@code config.l2}; NaN: not announced). */
+    public double l2 = Double.NaN;
 
     // --- latest metrics (REST, gauges, evidence of resolved alerts)
     public double loss = Double.NaN;
@@ -211,6 +213,7 @@ public final class RunState {
         chanceLoss = o.chanceLoss;
         crossEntropy = o.crossEntropy;
         rangeTest = o.rangeTest;
+        l2 = o.l2;
         lastDecayStep = o.lastDecayStep;
         firstGradientNorm = o.firstGradientNorm;
         earlyGradientScale = o.earlyGradientScale;

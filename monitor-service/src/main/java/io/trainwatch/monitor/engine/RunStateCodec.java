@@ -116,6 +116,7 @@ public final class RunStateCodec {
         out.writeLong(s.lastDecayStep);
         out.writeByte(s.rangeTest ? 1 : 0);
         out.writeDouble(s.emaLogUpdateSlow);
+        out.writeDouble(s.l2);
         return out.toByteArray();
     }
 
@@ -214,7 +215,7 @@ public final class RunStateCodec {
             }
             // appended later: the plateau's count restarted by a decay (absent: from the last progress)
             s.plateauFromStep = in.remains(Long.BYTES) ? in.readLong() : s.bestStep;
-            if (in.remains(6 * Double.BYTES + 2 * Long.BYTES + 1)) { // appended later: early explosions, range tests
+            if (in.remains(7 * Double.BYTES + 2 * Long.BYTES + 1)) { // appended later: early explosions, range tests
                 s.firstGradientNorm = in.readDouble();
                 s.earlyGradientScale = in.readDouble();
                 s.explosionStep = in.readLong();
@@ -224,6 +225,7 @@ public final class RunStateCodec {
                 s.lastDecayStep = in.readLong();
                 s.rangeTest = in.readByte() != 0;
                 s.emaLogUpdateSlow = in.readDouble();
+                s.l2 = in.readDouble();
             }
             return s.runId == null ? null : s;
         } catch (BufferUnderflowException | IllegalArgumentException e) {

@@ -195,4 +195,27 @@ class UnderfittingDetectorTest {
         Run falling = new Run(t -> LN10 * Math.exp(-t / 400.0), t -> 0.1, 3e-3, 1.0, 0.89, 0.89);
         assertThat(firings(falling, 1200)).doesNotContainKeys(UnderfittingDetector.NAME, PlateauDetector.NAME);
     }
+
+    @Test
+    void theWeightDecaysOwnShareOfTheUpdatesIsNotTheRatesNoise() {
+        // SGD at 0.1 with l2 0.06: the decay alone shrinks the weights by 6e-3 a step; an update ratio of 1.3e-2 is
+        // under 1e-2 + 6e-3, so the flat is the model's (as the recorded weight-decay run)
+        Run run = new Run(flatAt(0.4), t -> 0.1, 1.3e-2, 1.0, 0.89, 0.89);
+        assertThat(firings(run, 1200)).containsKey(UnderfittingDetector.NAME);
+        // the same updates with no weight decay announced are above the unstable line: the rate's plateau
+        List<TrainingEvent> noDecay = new ArrayList<>(events(run, 1200));
+        RunStarted started = (RunStarted) noDecay.get(0);
+        RunConfig c = started.config();
+        noDecay.set(0, new RunStarted(Contract.SCHEMA_VERSION, "r", T0, null, null, new RunConfig(c.scenario(),
+                c.dataset(), c.numClasses(), c.lossFunction(), c.layers(), c.optimizer(), c.learningRate(),
+                c.batchSize(), c.epochs(), 0.0, c.dropout(), c.seed()), "t", "cpu"));
+        assertThat(firings(monitor, noDecay)).containsKey(PlateauDetector.NAME)
+                .doesNotContainKey(UnderfittingDetector.NAME);
+        // a NaN or negative l2 counts as none
+        RunState s = monitor.newState("r");
+        monitor.process(s, new RunStarted(Contract.SCHEMA_VERSION, "r", T0, null, null, new RunConfig(c.scenario(),
+                c.dataset(), c.numClasses(), c.lossFunction(), c.layers(), c.optimizer(), c.learningRate(),
+                c.batchSize(), c.epochs(), Double.NaN, c.dropout(), c.seed()), "t", "cpu"));
+        assertThat(s.l2).isNaN();
+    }
 }

@@ -116,7 +116,7 @@ class RunMonitorTest {
     }
 
     /** The fields appended after plateauFromStep: early explosions, the validation-loss rise, decays, range tests. */
-    static final int LATER_BYTES = 6 * Double.BYTES + 2 * Long.BYTES + 1;
+    static final int LATER_BYTES = 7 * Double.BYTES + 2 * Long.BYTES + 1;
 
     @Test
     void theFieldsOfExplosionsRisesDecaysAndRangeTestsSurviveTheCodecAndOldStatesReadAsNone() {
@@ -130,6 +130,7 @@ class RunMonitorTest {
         s.lastDecayStep = 400;
         s.rangeTest = true;
         s.emaLogUpdateSlow = -2.5;
+        s.l2 = 0.06;
         byte[] bytes = RunStateCodec.write(s);
         RunState back = RunStateCodec.read(bytes);
         assertThat(back.firstGradientNorm).isEqualTo(2.5);
@@ -141,6 +142,7 @@ class RunMonitorTest {
         assertThat(back.lastDecayStep).isEqualTo(400);
         assertThat(back.rangeTest).isTrue();
         assertThat(back.emaLogUpdateSlow).isEqualTo(-2.5);
+        assertThat(back.l2).isEqualTo(0.06);
         RunState old = RunStateCodec.read(java.util.Arrays.copyOf(bytes, bytes.length - LATER_BYTES));
         assertThat(old).isNotNull();
         assertThat(old.explosionStep).isEqualTo(-1);
@@ -148,6 +150,7 @@ class RunMonitorTest {
         assertThat(old.rangeTest).isFalse();
         assertThat(old.firstGradientNorm).isNaN();
         assertThat(old.emaLogUpdateSlow).isNaN();
+        assertThat(old.l2).isNaN();
     }
 
     @Test
