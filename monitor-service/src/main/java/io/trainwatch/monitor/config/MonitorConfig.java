@@ -6,9 +6,9 @@ import io.smallrye.config.WithDefault;
 import java.time.Duration;
 
 /**
- * Every threshold of the monitor, under {@code trainwatch.monitor.*}; each default names its source
- * (see {@code shared/DOMAIN.md}): AUTOTRAINER (ICSE 2021), SageMaker Debugger, Keras/PyTorch callbacks,
- * DL4J's UI guidance, CS231n (seed 004), or "ours" where we chose it on the trainer's real runs.
+ * Every threshold of the monitor, under {@code trainwatch.monitor.*}; each default names its source:
+ * AUTOTRAINER (ICSE 2021), SageMaker Debugger, Keras/PyTorch callbacks,
+ * DL4J's UI guidance, CS231n, or "ours" where we chose it on the trainer's real runs.
  */
 @ConfigMapping(prefix = "trainwatch.monitor")
 public interface MonitorConfig {
@@ -134,6 +134,34 @@ public interface MonitorConfig {
         /** Consecutive steps the smoothed layer ratio must stay above {@link #layerRatio()} (ours). */
         @WithDefault("20")
         int layerRatioPatience();
+
+        /**
+         * An explosion judged against the run's own first steps (the first 32, while the running median has little
+         * history): a batch loss this many times the larger of the first loss and ln(C) (CS231n: the first loss is
+         * about ln(C)) ... (ours: twice divergence's 2x, one batch being noisier than a smoothed loss).
+         */
+        @WithDefault("4.0")
+        double earlyLossFactor();
+
+        /** ... together with a gradient norm this many times the first step's (ours: the loss confirms the spike). */
+        @WithDefault("3.0")
+        double earlyGradientFactor();
+
+        /**
+         * A spike over the running median counts only when its norm also reaches this fraction of the run's early
+         * gradient scale (the median of its first 32 norms): once a converged run's norm has settled 1e3-1e4 below
+         * where it started, an ordinary mini-batch bump is 10-2,000x the running median and still tiny (ours: 1, an
+         * explosion takes the gradient above where training started).
+         */
+        @WithDefault("1.0")
+        double minFractionOfEarlyScale();
+
+        /**
+         * The smoothed loss's rise that goes with a spike must also be this fraction of the progress the run made
+         * (start minus best): a loss that does not rise on the run's own scale is no explosion (ours: a tenth).
+         */
+        @WithDefault("0.1")
+        double minLossRiseOfProgress();
     }
 
     /** {@code divergence}. */
@@ -177,7 +205,7 @@ public interface MonitorConfig {
         @WithDefault("50")
         int warmupSteps();
 
-        /** The loss must first have fallen this fraction below its start: "falls, then levels off" (seed 004; ours 20 %). */
+        /** The loss must first have fallen this fraction below its start: "falls, then levels off" (CS231n; ours 20 %). */
         @WithDefault("0.20")
         double minProgress();
 
@@ -189,7 +217,7 @@ public interface MonitorConfig {
          * A softmax cross-entropy run whose lowest smoothed loss gave the true class at least this geometric-mean
          * probability, exp(-loss), has converged, not plateaued (AUTOTRAINER's high training accuracy, 0.9: a smoothed
          * loss under ln(1/0.9) = 0.105). There the loss's noise and the optimiser's bounces are what is left; the
-         * plateau alert is for a loss that levels off mediocre ("falls, then levels off", seed 004). Other losses use
+         * plateau alert is for a loss that levels off mediocre ("falls, then levels off", CS231n). Other losses use
          * {@link #convergedFraction()} only.
          */
         @WithDefault("0.9")
@@ -248,6 +276,15 @@ public interface MonitorConfig {
         /** Train accuracy above which the smaller gap applies (AUTOTRAINER: 0.9). */
         @WithDefault("0.9")
         double highTrainAccuracy();
+
+        /**
+         * Consecutive validations of a risen validation loss (above {@link #validationRise()} and the noise) that make
+         * overfitting whatever the accuracy gap, while the validation loss keeps rising and the training loss keeps
+         * falling: what Keras EarlyStopping on val_loss and CS231n's curve reading call overfitting (ours: 10, the
+         * patience of Keras ReduceLROnPlateau, in validations; a brief noisy rise of healthy runs lasts a few).
+         */
+        @WithDefault("10")
+        int sustainedPatience();
     }
 
     /** {@code underfitting}. */
@@ -256,7 +293,7 @@ public interface MonitorConfig {
         @WithDefault("0.7")
         double lowAccuracy();
 
-        /** Train and validation accuracy this close are "nearly equal" (seed 004): AUTOTRAINER's smaller overfitting gap, 0.07 (recorded underfitting runs differ by 0.03-0.06; ours was 0.05). */
+        /** Train and validation accuracy this close are "nearly equal" (CS231n): AUTOTRAINER's smaller overfitting gap, 0.07 (recorded underfitting runs differ by 0.03-0.06; ours was 0.05). */
         @WithDefault("0.07")
         double maxGap();
 
@@ -264,11 +301,48 @@ public interface MonitorConfig {
         @WithDefault("3")
         int warmupValidations();
 
+        /**
+         * A plateau with no train/validation gap that lasts this many plateau patiences is underfitting whatever the
+         * accuracy: one patience makes the plateau (whose remedy is a decay), a second one of the same flat says the
+         * loss is where this model and regularisation hold it (ours: 2).
+         */
+        @WithDefault("2")
+        double flatPatiences();
+
+        /**
+         * No gap: the validation loss at most this fraction above the training loss (SageMaker Overfit's
+         * (val - train) / train > 0.1, inverted), and the accuracies within {@link #maxGap()} where reported.
+         */
+        @WithDefault("0.1")
+        double maxLossGap();
+
+        /**
+         * A flat loss whose output layer's update:parameter ratio (smoothed) is above this is the learning rate's
+         * plateau, not the model's limit: the DL4J UI's guidance, about 1e-3 healthy and above 1e-2 unstable (plus
+         * the share an announced L2 weight decay takes, learning rate x l2). Only a decay that does not help makes such
+         * a plateau underfitting.
+         */
+        @WithDefault("1e-2")
+        double maxUpdateRatio();
+
+        /** ... and below this, a rate too low to move the loss (the DL4J UI: below 1e-4 too slow). */
+        @WithDefault("1e-4")
+        double minUpdateRatio();
+
+        /**
+         * For cross-entropy, the flat loss must also be mediocre: exp(-loss), the geometric-mean probability the model
+         * gives the true class, below this (AUTOTRAINER's low accuracy 0.7, read as a probability as the plateau's
+         * converged-probability reads its high accuracy 0.9; a loss above 0.357). A model flat at a loss that gives
+         * the true class 0.85 has fitted what the data allows, it is not starved of capacity.
+         */
+        @WithDefault("0.7")
+        double lowProbability();
+
     }
 
     /** {@code bad-initialization}. */
     interface BadInitialization {
-        /** A first loss this many times ln(C) is far from it (seed 004 / CS231n: it must be about ln(C); ours 3x). */
+        /** A first loss this many times ln(C) is far from it (CS231n: it must be about ln(C); ours 3x). */
         @WithDefault("3.0")
         double initialLossFactor();
 
@@ -288,7 +362,7 @@ public interface MonitorConfig {
         @WithDefault("1e-7")
         double deadGradientNorm();
 
-        /** "Flat for long": steps the smoothed loss stayed within {@link #flatTolerance()} of its start (seed 004; ours). */
+        /** "Flat for long": steps the smoothed loss stayed within {@link #flatTolerance()} of its start (CS231n; ours). */
         @WithDefault("100")
         int flatSteps();
 

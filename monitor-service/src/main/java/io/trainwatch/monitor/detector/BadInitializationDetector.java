@@ -6,7 +6,7 @@ import io.trainwatch.monitor.config.MonitorConfig;
 import io.trainwatch.monitor.engine.RunState;
 
 /**
- * {@code bad-initialization}, three signatures (seed 004 / CS231n, SageMaker PoorWeightInitialization):
+ * {@code bad-initialization}, three signatures (CS231n, SageMaker PoorWeightInitialization):
  * the first loss far above ln(C) for softmax cross-entropy over C classes (until the smoothed loss falls
  * under ln(C)); the smoothed loss pinned at ln(C) with dead hidden-layer gradients (symmetric zero or
  * constant init), or pinned for long even with live ones; and "flat for long, then a sudden drop".

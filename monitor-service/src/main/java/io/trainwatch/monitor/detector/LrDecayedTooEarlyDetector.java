@@ -8,7 +8,7 @@ import io.trainwatch.monitor.engine.RunState;
 /**
  * {@code lr-decayed-too-early}: a plateau (as {@link PlateauDetector} defines it, progress before it not
  * required) whose last progress came within {@code afterDropSteps} of a learning-rate decay ("flat right
- * after a decay step", seed 004) made while the loss was still improving (the engine keeps a decay only if
+ * after a decay step", CS231n) made while the loss was still improving (the engine keeps a decay only if
  * the last progress came within {@code progressBeforeDropSteps} before it). Resolves when the loss improves again.
  */
 public final class LrDecayedTooEarlyDetector implements Detector {

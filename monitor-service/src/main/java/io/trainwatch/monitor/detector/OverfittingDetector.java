@@ -10,8 +10,9 @@ import io.trainwatch.monitor.engine.RunState;
  * for {@code patience} consecutive validations while the training loss is below its value at that
  * minimum (and, where accuracies are reported, train and validation accuracy differ by AUTOTRAINER's gap); or the train/validation accuracy gap is at least 0.1 (0.07 when train accuracy > 0.9,
  * AUTOTRAINER) for {@code patience} validations, wider than when the streak began while validation accuracy fell
- * (a steady gap with both rising is healthy, seed 004). Resolves when
- * neither holds.
+ * (a steady gap with both rising is healthy); or, whatever the accuracy gap, the validation loss risen for
+ * {@code sustainedPatience} validations, still above where the rise began, while the training loss kept falling
+ * (Keras EarlyStopping on val_loss, CS231n). Resolves when none holds.
  */
 public final class OverfittingDetector implements Detector {
 
@@ -82,6 +83,12 @@ public final class OverfittingDetector implements Detector {
                 s.trainLossAtMinValidation = trainLoss;
                 s.validationRiseRun = 0;
             } else if (risen(s, vl, config.validationRise())) {
+                if (s.validationRiseRun == 0) {
+                    s.riseStartValidationLoss = vl;
+                    s.riseStartTrainLoss = trainLoss;
+                } else if (Double.isNaN(s.riseStartTrainLoss)) {
+                    s.riseStartTrainLoss = trainLoss; // the first finite training loss of the rise
+                }
                 s.validationRiseRun++;
             } else {
                 s.validationRiseRun = 0;
@@ -94,9 +101,17 @@ public final class OverfittingDetector implements Detector {
         double gap = trainAcc - valAcc;
         double gapThreshold = trainAcc > config.highTrainAccuracy() ? config.accuracyGapHigh() : config.accuracyGap();
         // Overfitting is a generalisation gap ("train accuracy keeps rising while validation falls and the gap grows",
-        // seed 004): where both accuracies are reported and agree within AUTOTRAINER's gap, a validation loss up from
+        // CS231n): where both accuracies are reported and agree within AUTOTRAINER's gap, a validation loss up from
         // its minimum is the model's confidence on a few examples moving, not a gap. Without accuracies the loss decides.
         lossRising &= Double.isNaN(gap) || gap >= gapThreshold;
+        // Unless the rise is sustained: risen for sustainedPatience validations, still above where the rise began,
+        // while the training loss kept falling. That is overfitting by the validation loss alone (Keras
+        // EarlyStopping on val_loss, CS231n's curves), whatever the accuracy gap: the model grows confidently wrong
+        // on the validation examples it misses.
+        boolean sustained = Stats.finite(v.validationLoss()) && s.validationRiseRun >= config.sustainedPatience()
+                && v.validationLoss() > s.riseStartValidationLoss && Double.isFinite(trainLoss)
+                && trainLoss < s.trainLossAtMinValidation && trainLoss <= s.riseStartTrainLoss;
+        lossRising |= sustained;
         boolean gapGrowing = false;
         if (!Double.isNaN(gap)) {
             if (gap >= gapThreshold) {
@@ -133,7 +148,17 @@ public final class OverfittingDetector implements Detector {
         }
         if (lossRising || gapGrowing || gapAndLossUp) {
             evidence.and("validationsRising", Math.max(s.validationRiseRun, s.gapRun));
-            String why = lossRising
+            if (sustained) {
+                evidence.and("riseStartValidationLoss", s.riseStartValidationLoss)
+                        .and("riseStartTrainLoss", s.riseStartTrainLoss);
+            }
+            String why = sustained && !(Double.isNaN(gap) || gap >= gapThreshold)
+                    ? String.format("the validation loss %.4g is %.0f%% above its minimum %.4g (step %d) and has kept "
+                            + "rising for %d validations (from %.4g) while the training loss fell from %.4g to %.4g",
+                    v.validationLoss(), 100 * (v.validationLoss() / s.minValidationLoss - 1), s.minValidationLoss,
+                    s.minValidationStep, s.validationRiseRun, s.riseStartValidationLoss, s.riseStartTrainLoss,
+                    trainLoss)
+                    : lossRising
                     ? String.format("the validation loss %.4g is %.0f%% above its minimum %.4g (step %d) for %d "
                             + "validations while the training loss fell to %.4g", v.validationLoss(),
                     100 * (v.validationLoss() / s.minValidationLoss - 1), s.minValidationLoss, s.minValidationStep,

@@ -7,7 +7,7 @@ import io.trainwatch.monitor.engine.RunState;
 
 /**
  * {@code plateau}: the loss fell (by {@code minProgress} of its start, "falls, then levels off" in
- * seed 004), then its smoothed value has not improved by a relative {@code minDelta} for
+ * CS231n), then its smoothed value has not improved by a relative {@code minDelta} for
  * {@code patience} steps (restarted by a learning-rate decay, as ReduceLROnPlateau restarts its count)
  * while still above the converged level ({@code convergedFraction} of the start; for cross-entropy also
  * {@code convergedProbability}): ReduceLROnPlateau's rule on every step. Resolves when the smoothed loss improves again or converges.

@@ -6,10 +6,13 @@ import io.trainwatch.monitor.config.MonitorConfig;
 import io.trainwatch.monitor.engine.RunState;
 
 /**
- * {@code underfitting}, on validations after {@code warmupValidations}: training and validation accuracy
- * both below {@code lowAccuracy} and within {@code maxGap} of each other ("nearly equal and both
- * mediocre", seed 004) while the smoothed training loss has not improved for the plateau's patience.
- * Resolves when the accuracies rise or the loss improves.
+ * {@code underfitting}, after {@code warmupValidations} validations: training and validation accuracy both below
+ * {@code lowAccuracy} and within {@code maxGap} of each other ("nearly equal and both mediocre", CS231n) while the
+ * smoothed training loss has not improved for the plateau's patience; or, whatever the accuracy, a plateau that
+ * outlasts its remedy (stalled for {@code flatPatiences} plateau patiences with updates under {@code maxUpdateRatio} of
+ * the parameters, or one patience after a learning-rate decay)
+ * with no train/validation gap (validation loss within {@code maxLossGap} of the training loss, accuracies within
+ * {@code maxGap}) at a mediocre level (for cross-entropy, exp(-loss) under {@code lowProbability}). Resolves when the loss improves, or neither signature holds.
  */
 public final class UnderfittingDetector implements Detector {
 
@@ -39,8 +42,15 @@ public final class UnderfittingDetector implements Detector {
                 + "better features; train longer only if the loss still falls.";
     }
 
+    /** Weight of each step in the slow EMA of the output layer's update ratio (a ~40-step window, as the loss's). */
+    private static final double UPDATE_ALPHA = 0.05;
+
     @Override
     public Condition onStep(RunState s, io.trainwatch.events.StepEvent e) {
+        double update = Stats.last(e.updateRatios());
+        if (Double.isFinite(update) && update > 0) {
+            s.emaLogUpdateSlow = Stats.ema(s.emaLogUpdateSlow, Math.log10(update), UPDATE_ALPHA);
+        }
         return s.validations == 0 ? Condition.UNCHANGED : evaluate(s, s.trainAccuracy, s.validationAccuracy);
     }
 
@@ -52,11 +62,12 @@ public final class UnderfittingDetector implements Detector {
     }
 
     private Condition evaluate(RunState s, double trainAcc, double valAcc) {
-        if (Double.isNaN(trainAcc) || Double.isNaN(valAcc) || Double.isNaN(s.ema)) {
+        if (Double.isNaN(s.ema)) {
             return Condition.UNCHANGED;
         }
+        boolean accuracies = !Double.isNaN(trainAcc) && !Double.isNaN(valAcc);
         long flatFor = s.lastStep - s.bestStep;
-        boolean low = trainAcc < config.lowAccuracy() && valAcc < config.lowAccuracy()
+        boolean low = accuracies && trainAcc < config.lowAccuracy() && valAcc < config.lowAccuracy()
                 && Math.abs(trainAcc - valAcc) <= config.maxGap();
         boolean flat = flatFor >= plateau.patience(s);
         s.lowAccuracyRun = low ? s.lowAccuracyRun + 1 : 0;
@@ -65,8 +76,33 @@ public final class UnderfittingDetector implements Detector {
         // starts below chance (a linear model on standardised features) has learned too.
         boolean learned = plateau.progressed(s) || (Double.isFinite(s.chanceLoss) && s.chanceLoss > 0
                 && s.minEma <= (1 - LEARNED_BELOW_CHANCE) * s.chanceLoss);
-        boolean holds = s.validations >= config.warmupValidations() && low && flat && learned;
-        boolean clears = !low || !flat;
+        boolean byAccuracy = low && flat && learned;
+        // A plateau that outlasts its own remedy: stalled (not converged) for flatPatiences plateau patiences, or for
+        // one patience after a learning-rate decay that did not help, with no train/validation gap. A rate problem
+        // moves when the rate changes; a model that cannot fit the data better (too little capacity, too much
+        // regularisation) does not, and its train and validation figures agree.
+        // Updates above the DL4J UI's unstable line say the rate holds the loss up: that plateau is the rate's until a
+        // decay fails to move it.
+        long patience = plateau.patience(s);
+        // An announced weight decay shrinks every weight by lr x l2 of itself each step (SGD's update is
+        // lr x (gradient + l2 x w)): that share of the update ratio is the regulariser's, not the rate's noise.
+        double decayShare = s.l2 > 0 && s.learningRate > 0 ? s.learningRate * s.l2 : 0;
+        boolean rateBound = s.emaLogUpdateSlow > Math.log10(config.maxUpdateRatio() + decayShare)
+                || s.emaLogUpdateSlow < Math.log10(config.minUpdateRatio());
+        // A decay made while the loss still improved is lr-decayed-too-early's diagnosis, not the model's limit; a
+        // decay that answered the flat (the engine keeps no early decay for it) and did not move it is.
+        boolean earlyDecay = s.lrDropStep >= 0;
+        boolean outlasted = plateau.stalled(s) && !earlyDecay
+                && ((flatFor >= config.flatPatiences() * patience && !rateBound)
+                || (s.lastDecayStep > s.bestStep && s.lastStep - s.lastDecayStep >= patience));
+        double trainLoss = Double.isFinite(s.trainLoss) ? s.trainLoss : s.ema;
+        boolean noLossGap = Double.isFinite(s.validationLoss) && Double.isFinite(trainLoss) && trainLoss > 0
+                && s.validationLoss <= (1 + config.maxLossGap()) * trainLoss;
+        boolean noAccuracyGap = !accuracies || Math.abs(trainAcc - valAcc) <= config.maxGap();
+        boolean mediocre = !s.crossEntropy || Math.exp(-s.ema) < config.lowProbability();
+        boolean byFlat = outlasted && learned && mediocre && noLossGap && noAccuracyGap;
+        boolean holds = s.validations >= config.warmupValidations() && (byAccuracy || byFlat);
+        boolean clears = !flat || (!low && !byFlat);
         Condition unread = !holds && !clears ? Condition.UNCHANGED : Condition.unread(s, INDEX, holds);
         if (unread != null) {
             return unread;
@@ -74,15 +110,31 @@ public final class UnderfittingDetector implements Detector {
         Evidence evidence = Evidence.of("trainAccuracy", trainAcc).and("validationAccuracy", valAcc)
                 .and("accuracyGap", trainAcc - valAcc).and("smoothedLoss", s.ema)
                 .and("stepsWithoutProgress", flatFor);
-        if (holds) {
+        if (holds && byAccuracy) {
             evidence.and("lowAccuracyThreshold", config.lowAccuracy());
             return Condition.holds(Alert.WARNING, String.format("Underfitting: train and validation accuracy are "
                             + "both low (%.3f, %.3f) and the loss has been flat for %d steps.", trainAcc, valAcc, flatFor),
                     evidence.map(), remedy(), Alert.ACTION_STOP);
         }
-        if (!low || !flat) {
-            return Condition.cleared("Accuracy or loss improves again.", evidence.map());
+        if (holds) {
+            evidence.and("trainLoss", trainLoss).and("validationLoss", s.validationLoss)
+                    .and("plateauPatience", patience);
+            if (s.lastDecayStep > s.bestStep) {
+                evidence.and("decayStep", s.lastDecayStep);
+            }
+            String level = Double.isFinite(s.chanceLoss) && s.chanceLoss > 0
+                    ? String.format("%.0f%% of ln(C)", 100 * s.ema / s.chanceLoss)
+                    : String.format("%.0f%% of its start", 100 * s.ema / s.startLoss);
+            String after = s.lastDecayStep > s.bestStep
+                    ? String.format(", %d after a learning-rate decay at step %d that did not help", s.lastStep
+                    - s.lastDecayStep, s.lastDecayStep)
+                    : String.format(" (%.1f plateau patiences)", flatFor / (double) patience);
+            String accuracy = accuracies ? String.format("accuracy %.3f / %.3f, ", trainAcc, valAcc) : "";
+            return Condition.holds(Alert.WARNING, String.format("Underfitting: the loss has been flat at %.4g (%s) for "
+                            + "%d steps%s, with no train/validation gap (%sloss %.4g / %.4g): the model cannot fit the "
+                            + "data better, not a learning-rate plateau.", s.ema, level, flatFor, after, accuracy,
+                    trainLoss, s.validationLoss), evidence.map(), remedy(), Alert.ACTION_STOP);
         }
-        return Condition.UNCHANGED;
+        return Condition.cleared("Accuracy or loss improves again.", evidence.map());
     }
 }

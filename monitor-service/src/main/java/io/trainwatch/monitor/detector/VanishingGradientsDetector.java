@@ -53,6 +53,12 @@ public final class VanishingGradientsDetector implements Detector {
     static final String DEAD_REMEDY = "Dead ReLU units: lower the learning rate (a too-large step pushed every unit "
             + "negative), use leaky ReLU or ELU with He initialisation, and restart from a checkpoint before they died.";
 
+    /** The remedy for units killed by an explosion: the step was too large, so the rate is the cause. */
+    static final String EXPLOSION_DEAD_REMEDY = "The units died in a gradient explosion: lower the learning rate (10x), "
+            + "warm it up over the first steps, clip gradients by norm, normalise the inputs, and restart from "
+            + "scratch or from a checkpoint before the explosion (the dead units do not recover); leaky ReLU or ELU "
+            + "keep a gradient.";
+
     /**
      * Counts the steps with every hidden layer's gradient norm exactly 0 after some had been non-zero; -1 when
      * the step says nothing (no hidden layer, or a missing or non-finite norm).
@@ -95,6 +101,15 @@ public final class VanishingGradientsDetector implements Detector {
                 Evidence evidence = Evidence.of("deadHiddenLayers", e.layerGradientNorms().size() - 1)
                         .and("stepsDead", dead).and("lastLayerGradientNorm", Stats.last(e.layerGradientNorms()))
                         .and("loss", e.loss());
+                // Units that die after an explosion died of it: the cause is the learning rate, not the activation.
+                if (s.explosionStep >= 0 && s.explosionStep <= e.step()) {
+                    evidence.and("explosionStep", s.explosionStep).and("explosionGradientNorm", s.explosionGradientNorm);
+                    return Condition.holds(Alert.WARNING, String.format("Vanishing gradients: every hidden layer's "
+                                    + "gradient is exactly 0 (%s) for %d steps: dead after a gradient spike at step %d "
+                                    + "(gradient norm %.3g): the learning rate is too high.", names, dead,
+                            s.explosionStep, s.explosionGradientNorm), evidence.map(), EXPLOSION_DEAD_REMEDY,
+                            Alert.ACTION_STOP);
+                }
                 return Condition.holds(Alert.WARNING, String.format("Vanishing gradients: every hidden layer's "
                         + "gradient is exactly 0 (%s) for %d steps after it was not: dead ReLU units, the network "
                         + "can no longer learn.", names, dead), evidence.map(), DEAD_REMEDY, Alert.ACTION_STOP);

@@ -35,6 +35,8 @@ import java.util.Map;
 public final class RunMonitor {
 
     private static final String[] SEVERITIES = {Alert.INFO, Alert.WARNING, Alert.CRITICAL};
+    /** {@code config.schedule.type} of a learning-rate range test (the contract's geometric ramp). */
+    static final String RANGE_SCHEDULE = "range";
 
     private final MonitorConfig config;
     private final Detector[] detectors = new Detector[RunState.DETECTORS];
@@ -62,6 +64,26 @@ public final class RunMonitor {
         // A loss pinned at ln(C) behind a first layer that gets ~1e-10 of the gradient is the vanishing gradient
         // (recorded vanishing-gradients runs), whose remedy already names the initialisation.
         suppress(BadInitializationDetector.NAME, VanishingGradientsDetector.NAME);
+        // A learning-rate range test sweeps the rate from far too low to far too high: its flat start is the tiny
+        // rate and its blow-up at the end is its result (the rate where the loss turns is what the test measures).
+        // Its divergence and exploding gradients are reported as info with no action; the diagnoses of a flat or
+        // stalled loss, which the ramp makes by design, are not made at all.
+        rangeTestExpected = bits(DivergenceDetector.NAME, ExplodingGradientsDetector.NAME);
+        rangeTestSilent = bits(PlateauDetector.NAME, LrDecayedTooEarlyDetector.NAME, UnderfittingDetector.NAME,
+                BadInitializationDetector.NAME, OverfittingDetector.NAME);
+    }
+
+    /** Detectors whose alerts on a range test are its expected end: info, no action. */
+    private final int rangeTestExpected;
+    /** Detectors that make no diagnosis on a range test. */
+    private final int rangeTestSilent;
+
+    private static int bits(String... names) {
+        int mask = 0;
+        for (String n : names) {
+            mask |= 1 << index(n);
+        }
+        return mask;
     }
 
     private void put(Detector d) {
@@ -133,6 +155,9 @@ public final class RunMonitor {
         s.crossEntropy = LossFunctions.CROSS_ENTROPY.equals(loss);
         s.chanceLoss = LossFunctions.chanceLoss(loss, e.config().numClasses());
         s.scenario = e.config().scenario();
+        Map<String, Object> schedule = e.config().schedule();
+        s.rangeTest = schedule != null && RANGE_SCHEDULE.equals(schedule.get("type"));
+        s.l2 = e.config().l2() == null ? Double.NaN : e.config().l2();
         return List.of();
     }
 
@@ -194,6 +219,7 @@ public final class RunMonitor {
         if (lr != null && Double.isFinite(lr) && lr > 0) {
             if (Double.isFinite(s.previousLr)) {
                 if (lr <= config.lrDecayedTooEarly().dropFactor() * s.previousLr) {
+                    s.lastDecayStep = e.step();
                     // A decay made while a plateau is reported answers it (ReduceLROnPlateau, the tuner's policy): it
                     // came after the loss levelled off, so it is not "too early"; a later flat is a new plateau.
                     // The plateau may have resolved between the alert and the step the new rate took effect.
@@ -282,16 +308,37 @@ public final class RunMonitor {
         for (int i = 0; i < conditions.length; i++) {
             Condition c = conditions[i];
             Alert alert = null;
-            if (c.isHolding() && !s.active(i) && (suppressedBy[i] & blockers) == 0 && !reportedAsEarlyDecay(s, i)) {
+            if (c.isHolding() && !s.active(i) && (suppressedBy[i] & blockers) == 0 && !reportedAsEarlyDecay(s, i)
+                    && !(s.rangeTest && (rangeTestSilent & (1 << i)) != 0)) {
                 s.setActive(i, true);
                 s.episodeStart[i] = step;
                 if (i == index(PlateauDetector.NAME)) {
                     s.lastPlateauStep = step;
                 }
-                s.episodeSeverity[i] = (byte) severityCode(c.severity());
+                String severity = c.severity();
+                String summary = c.summary();
+                String action = c.suggestedAction();
+                if (s.rangeTest && (rangeTestExpected & (1 << i)) != 0) {
+                    severity = Alert.INFO;
+                    action = Alert.ACTION_NONE;
+                    summary = "The learning-rate range test reached its expected end (a range test ramps the rate until "
+                            + "the loss blows up; the rate to use is below where the loss turned): " + summary;
+                }
+                s.episodeSeverity[i] = (byte) severityCode(severity);
                 alert = new Alert(Contract.SCHEMA_VERSION, Alert.fingerprint(s.runId, detectors[i].name(), step),
-                        Alert.FIRING, s.runId, s.studyId, s.trialId, detectors[i].name(), c.severity(), step, epoch, at,
-                        c.summary(), c.evidence(), c.remedy(), c.suggestedAction());
+                        Alert.FIRING, s.runId, s.studyId, s.trialId, detectors[i].name(), severity, step, epoch, at,
+                        summary, c.evidence(), c.remedy(), action);
+                // The more specific diagnosis replaces the one it suppresses: a plateau that turns out to be
+                // underfitting (or a decay made too early, or a dead network) is resolved, not left open beside it.
+                for (int j = 0; j < conditions.length; j++) {
+                    if (j != i && s.active(j) && (suppressedBy[j] & (1 << i)) != 0) {
+                        if (out == null) {
+                            out = new ArrayList<>(2);
+                        }
+                        out.add(resolved(s, j, step, epoch, at, "Superseded by " + detectors[i].name() + ": "
+                                + summary, c.evidence()));
+                    }
+                }
             } else if (c.isCleared() && s.active(i)) {
                 alert = resolved(s, i, step, epoch, at, c.summary(), c.evidence());
             }

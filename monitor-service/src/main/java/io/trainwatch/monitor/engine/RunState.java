@@ -45,6 +45,10 @@ public final class RunState {
     /** ln(C) for softmax cross-entropy over C classes, else NaN. */
     public double chanceLoss = Double.NaN;
     public boolean crossEntropy;
+    /** The run announced a learning-rate range test ({@code config.schedule.type = range}): it is meant to diverge. */
+    public boolean rangeTest;
+    /** The announced L2 weight decay ({@code config.l2}; NaN: not announced). */
+    public double l2 = Double.NaN;
 
     // --- latest metrics (REST, gauges, evidence of resolved alerts)
     public double loss = Double.NaN;
@@ -82,6 +86,8 @@ public final class RunState {
     /** The step of the last plateau alert (-1: none): a decay soon after it answers it, it is not too early. */
     public long lastPlateauStep = -1;
     public double lrBeforeDrop = Double.NaN;
+    /** The step of the last learning-rate decay of any kind (-1: none), too early or not. */
+    public long lastDecayStep = -1;
 
     // --- vanishing gradients
     public double emaLogRatio = Double.NaN;
@@ -102,6 +108,12 @@ public final class RunState {
     public double emaLogLayerRatio = Double.NaN;
     public int layerRatioHold;
     public int explodingClear;
+    /** The first finite gradient norm, and the median of the first {@link #GRADIENT_WINDOW} (the run's early scale). */
+    public double firstGradientNorm = Double.NaN;
+    public double earlyGradientScale = Double.NaN;
+    /** The step of the last explosion seen (a spike or an early blow-up; -1: none) and its gradient norm. */
+    public long explosionStep = -1;
+    public double explosionGradientNorm = Double.NaN;
 
     // --- divergence
     public int divergenceHold;
@@ -125,10 +137,15 @@ public final class RunState {
     public double lastGap = Double.NaN;
     public int gapGrowingRun;
     public int lowAccuracyRun;
+    /** A slow EMA of log10 of the output layer's update:parameter ratio (NaN: never reported). */
+    public double emaLogUpdateSlow = Double.NaN;
     /** The last two finite validation losses and the EMA of |second difference| (the validation loss's noise). */
     public double lastValidationLoss = Double.NaN;
     public double previousValidationLoss = Double.NaN;
     public double validationNoise = Double.NaN;
+    /** The validation and training loss when the current validation-loss rise began. */
+    public double riseStartValidationLoss = Double.NaN;
+    public double riseStartTrainLoss = Double.NaN;
 
     // --- one alert episode per detector
     public int activeMask;
@@ -195,6 +212,15 @@ public final class RunState {
         ignored = o.ignored;
         chanceLoss = o.chanceLoss;
         crossEntropy = o.crossEntropy;
+        rangeTest = o.rangeTest;
+        l2 = o.l2;
+        lastDecayStep = o.lastDecayStep;
+        firstGradientNorm = o.firstGradientNorm;
+        earlyGradientScale = o.earlyGradientScale;
+        explosionStep = o.explosionStep;
+        explosionGradientNorm = o.explosionGradientNorm;
+        riseStartValidationLoss = o.riseStartValidationLoss;
+        riseStartTrainLoss = o.riseStartTrainLoss;
         loss = o.loss;
         accuracy = o.accuracy;
         learningRate = o.learningRate;
@@ -251,6 +277,7 @@ public final class RunState {
         lastGap = o.lastGap;
         gapGrowingRun = o.gapGrowingRun;
         lowAccuracyRun = o.lowAccuracyRun;
+        emaLogUpdateSlow = o.emaLogUpdateSlow;
         lastValidationLoss = o.lastValidationLoss;
         previousValidationLoss = o.previousValidationLoss;
         validationNoise = o.validationNoise;

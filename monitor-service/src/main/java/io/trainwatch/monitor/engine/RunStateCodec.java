@@ -107,6 +107,16 @@ public final class RunStateCodec {
         out.writeByte(s.hiddenGradientsSeen ? 1 : 0);
         out.writeInt(s.deadHiddenRun);
         out.writeLong(s.plateauFromStep);
+        out.writeDouble(s.firstGradientNorm);
+        out.writeDouble(s.earlyGradientScale);
+        out.writeLong(s.explosionStep);
+        out.writeDouble(s.explosionGradientNorm);
+        out.writeDouble(s.riseStartValidationLoss);
+        out.writeDouble(s.riseStartTrainLoss);
+        out.writeLong(s.lastDecayStep);
+        out.writeByte(s.rangeTest ? 1 : 0);
+        out.writeDouble(s.emaLogUpdateSlow);
+        out.writeDouble(s.l2);
         return out.toByteArray();
     }
 
@@ -205,6 +215,18 @@ public final class RunStateCodec {
             }
             // appended later: the plateau's count restarted by a decay (absent: from the last progress)
             s.plateauFromStep = in.remains(Long.BYTES) ? in.readLong() : s.bestStep;
+            if (in.remains(7 * Double.BYTES + 2 * Long.BYTES + 1)) { // appended later: early explosions, range tests
+                s.firstGradientNorm = in.readDouble();
+                s.earlyGradientScale = in.readDouble();
+                s.explosionStep = in.readLong();
+                s.explosionGradientNorm = in.readDouble();
+                s.riseStartValidationLoss = in.readDouble();
+                s.riseStartTrainLoss = in.readDouble();
+                s.lastDecayStep = in.readLong();
+                s.rangeTest = in.readByte() != 0;
+                s.emaLogUpdateSlow = in.readDouble();
+                s.l2 = in.readDouble();
+            }
             return s.runId == null ? null : s;
         } catch (BufferUnderflowException | IllegalArgumentException e) {
             return null;

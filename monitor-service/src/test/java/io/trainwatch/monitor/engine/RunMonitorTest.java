@@ -109,9 +109,48 @@ class RunMonitorTest {
         assertThat(s.bestStep).isBetween(60L, 179L);
         byte[] bytes = RunStateCodec.write(s);
         assertThat(RunStateCodec.read(bytes).plateauFromStep).isEqualTo(180);
-        // a state written before the field existed counts the plateau from the last progress
-        RunState old = RunStateCodec.read(java.util.Arrays.copyOf(bytes, bytes.length - Long.BYTES));
+        // a state written before the field existed (nor the ones appended after it) counts the plateau from the
+        // last progress
+        RunState old = RunStateCodec.read(java.util.Arrays.copyOf(bytes, bytes.length - Long.BYTES - LATER_BYTES));
         assertThat(old.plateauFromStep).isEqualTo(s.bestStep);
+    }
+
+    /** The fields appended after plateauFromStep: early explosions, the validation-loss rise, decays, range tests. */
+    static final int LATER_BYTES = 7 * Double.BYTES + 2 * Long.BYTES + 1;
+
+    @Test
+    void theFieldsOfExplosionsRisesDecaysAndRangeTestsSurviveTheCodecAndOldStatesReadAsNone() {
+        RunState s = monitor.newState("r");
+        s.firstGradientNorm = 2.5;
+        s.earlyGradientScale = 1.5;
+        s.explosionStep = 2;
+        s.explosionGradientNorm = Double.POSITIVE_INFINITY;
+        s.riseStartValidationLoss = 0.3;
+        s.riseStartTrainLoss = Double.NaN;
+        s.lastDecayStep = 400;
+        s.rangeTest = true;
+        s.emaLogUpdateSlow = -2.5;
+        s.l2 = 0.06;
+        byte[] bytes = RunStateCodec.write(s);
+        RunState back = RunStateCodec.read(bytes);
+        assertThat(back.firstGradientNorm).isEqualTo(2.5);
+        assertThat(back.earlyGradientScale).isEqualTo(1.5);
+        assertThat(back.explosionStep).isEqualTo(2);
+        assertThat(back.explosionGradientNorm).isEqualTo(Double.POSITIVE_INFINITY);
+        assertThat(back.riseStartValidationLoss).isEqualTo(0.3);
+        assertThat(back.riseStartTrainLoss).isNaN();
+        assertThat(back.lastDecayStep).isEqualTo(400);
+        assertThat(back.rangeTest).isTrue();
+        assertThat(back.emaLogUpdateSlow).isEqualTo(-2.5);
+        assertThat(back.l2).isEqualTo(0.06);
+        RunState old = RunStateCodec.read(java.util.Arrays.copyOf(bytes, bytes.length - LATER_BYTES));
+        assertThat(old).isNotNull();
+        assertThat(old.explosionStep).isEqualTo(-1);
+        assertThat(old.lastDecayStep).isEqualTo(-1);
+        assertThat(old.rangeTest).isFalse();
+        assertThat(old.firstGradientNorm).isNaN();
+        assertThat(old.emaLogUpdateSlow).isNaN();
+        assertThat(old.l2).isNaN();
     }
 
     @Test
@@ -248,6 +287,59 @@ class RunMonitorTest {
             assertThat(all(monitor.newState("h"), SyntheticRuns.healthy(seed).events())).as("seed " + seed).isEmpty();
             assertThat(all(monitor.newState("h"), SyntheticRuns.healthyWithDecay(seed).events())).as("decay seed " + seed)
                     .isEmpty();
+        }
+    }
+
+    private static io.trainwatch.events.RunStarted startedWith(Map<String, Object> schedule) {
+        return new io.trainwatch.events.RunStarted(Contract.SCHEMA_VERSION, "r", T0, null, null,
+                new io.trainwatch.events.RunConfig("range-test", "d", 10, "cross-entropy", List.of(), "sgd", 1e-5, 32,
+                        1, 0.0, 0.0, 1L, null, schedule, null), "t", "cpu");
+    }
+
+    /** A range test's curve: flat at ln(10) while the rate is tiny, falling, then blowing up to NaN at its end. */
+    private static List<TrainingEvent> rangeTest(Map<String, Object> schedule) {
+        List<TrainingEvent> events = new ArrayList<>();
+        events.add(startedWith(schedule));
+        double ln10 = Math.log(10);
+        for (int t = 0; t < 300; t++) {
+            double lr = 1e-5 * Math.pow(3e6, t / 299.0);
+            double loss = t < 150 ? ln10 : t < 240 ? ln10 * (1 - 0.6 * (t - 150) / 90.0)
+                    : t < 295 ? 0.4 * ln10 * Math.pow(1.15, t - 240) : Double.NaN;
+            double norm = t < 240 ? 0.5 : 0.5 * Math.pow(1.3, t - 240);
+            events.add(new StepEvent(Contract.SCHEMA_VERSION, "r", T0.plusMillis(10L * t), null, null, t, 0, loss, null,
+                    lr, norm, Map.of("l0", norm / 2, "l1", norm / 2), null, null, null, null));
+        }
+        return events;
+    }
+
+    @Test
+    void aRangeTestsDivergentEndIsInfoWithNoActionAndItsFlatStartNoDiagnosis() {
+        RunState s = monitor.newState("r");
+        List<Alert> alerts = all(s, rangeTest(Map.of("type", "range", "from", 1e-5, "to", 30.0, "steps", 300)));
+        assertThat(s.rangeTest).isTrue();
+        List<Alert> firing = alerts.stream().filter(a -> a.status().equals(Alert.FIRING)).toList();
+        assertThat(firing).extracting(Alert::detector).contains("divergence")
+                .doesNotContain("bad-initialization", "plateau", "underfitting", "lr-decayed-too-early");
+        assertThat(firing).allSatisfy(a -> {
+            assertThat(a.severity()).isEqualTo(Alert.INFO);
+            assertThat(a.suggestedAction()).isEqualTo(Alert.ACTION_NONE);
+            assertThat(a.summary()).startsWith("The learning-rate range test reached its expected end");
+        });
+        assertThat(RunStateCodec.read(RunStateCodec.write(s)).rangeTest).isTrue();
+    }
+
+    @Test
+    void theSameCurveWithoutARangeScheduleIsDiagnosedAsUsual() {
+        for (Map<String, Object> schedule : java.util.Arrays.<Map<String, Object>>asList(null, Map.of("type", "step"),
+                Map.of("type", "RANGE"), Map.of("kind", "range"))) {
+            RunState s = monitor.newState("r");
+            List<Alert> alerts = all(s, rangeTest(schedule));
+            assertThat(s.rangeTest).as("%s", schedule).isFalse();
+            assertThat(alerts).as("%s", schedule).anySatisfy(a -> {
+                assertThat(a.detector()).isEqualTo("divergence");
+                assertThat(a.severity()).isEqualTo(Alert.CRITICAL);
+                assertThat(a.suggestedAction()).isEqualTo(Alert.ACTION_STOP);
+            });
         }
     }
 }

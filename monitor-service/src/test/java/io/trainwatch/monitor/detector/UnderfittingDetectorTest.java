@@ -1,0 +1,221 @@
+package io.trainwatch.monitor.detector;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trainwatch.events.Alert;
+import io.trainwatch.events.Contract;
+import io.trainwatch.events.LayerInfo;
+import io.trainwatch.events.RunConfig;
+import io.trainwatch.events.RunStarted;
+import io.trainwatch.events.StepEvent;
+import io.trainwatch.events.TrainingEvent;
+import io.trainwatch.events.ValidationEvent;
+import io.trainwatch.monitor.engine.RunMonitor;
+import io.trainwatch.monitor.engine.RunState;
+import io.trainwatch.monitor.support.TestConfig;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.LongToDoubleFunction;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Underfitting that looks like a plateau: a flat loss with no train/validation gap that outlasts the plateau's
+ * patience (or a decay), at a mediocre level, with updates in the healthy range, moves from plateau to underfitting.
+ */
+class UnderfittingDetectorTest {
+
+    private static final Instant T0 = Instant.parse("2026-12-01T10:00:00Z");
+    private static final double LN10 = Math.log(10);
+
+    private final RunMonitor monitor = new RunMonitor(TestConfig.defaults());
+
+    /** A 10-class run: the loss, the learning rate, the output layer's update ratio, and the validation's gap. */
+    private record Run(LongToDoubleFunction loss, LongToDoubleFunction lr, double updateRatio, double valLossFactor,
+                       double trainAcc, double valAcc) {
+    }
+
+    private static List<TrainingEvent> events(Run r, int steps) {
+        List<TrainingEvent> events = new ArrayList<>();
+        events.add(new RunStarted(Contract.SCHEMA_VERSION, "r", T0, null, null, new RunConfig("t", "d", 10,
+                "cross-entropy", List.of(new LayerInfo("fc1", "dense", 64, 64, "relu", "he"),
+                new LayerInfo("fc2", "output", 64, 10, "softmax", "he")), "sgd", 0.1, 32, 10, 0.06, 0.0, 1L),
+                "t", "cpu"));
+        Random random = new Random(3);
+        for (long t = 0; t < steps; t++) {
+            double loss = r.loss.applyAsDouble(t) * Math.exp(0.05 * random.nextGaussian());
+            Map<String, Double> grads = new LinkedHashMap<>();
+            grads.put("fc1", 0.3);
+            grads.put("fc2", 0.4);
+            Map<String, Double> ratios = new LinkedHashMap<>();
+            ratios.put("fc1", r.updateRatio);
+            ratios.put("fc2", Double.isNaN(r.updateRatio) ? null : r.updateRatio);
+            if (Double.isNaN(r.updateRatio)) {
+                ratios = null;
+            }
+            events.add(new StepEvent(Contract.SCHEMA_VERSION, "r", T0.plusMillis(10 * t), null, null, t, (int) (t / 50),
+                    loss, null, r.lr.applyAsDouble(t), 0.5, grads, null, ratios, null, null));
+            if ((t + 1) % 50 == 0) {
+                double train = r.loss.applyAsDouble(t);
+                events.add(new ValidationEvent(Contract.SCHEMA_VERSION, "r", T0.plusMillis(10 * t + 5), null, null, t,
+                        (int) (t / 50), train, r.trainAcc, train * r.valLossFactor, r.valAcc));
+            }
+        }
+        return events;
+    }
+
+    private Map<String, Long> firings(Run r, int steps) {
+        return firings(monitor, events(r, steps));
+    }
+
+    private static Map<String, Long> firings(RunMonitor monitor, List<TrainingEvent> events) {
+        RunState s = monitor.newState("r");
+        Map<String, Long> first = new java.util.TreeMap<>();
+        for (TrainingEvent e : events) {
+            for (Alert a : monitor.process(s, e)) {
+                if (Alert.FIRING.equals(a.status())) {
+                    first.putIfAbsent(a.detector(), a.step());
+                }
+            }
+        }
+        return first;
+    }
+
+    /** Falls from ln(10) to {@code level} x ln(10) by step ~300, then flat. */
+    private static LongToDoubleFunction flatAt(double level) {
+        return t -> LN10 * (level + (1 - level) * Math.exp(-t / 60.0));
+    }
+
+    @Test
+    void aStronglyRegularisedModelFlatAt40PercentOfLnCIsUnderfittingAfterItsPlateau() {
+        // weight decay holding the loss at ~40 % of ln(C), train and validation figures equal, accuracy 0.89
+        Run run = new Run(flatAt(0.4), t -> 0.1, 3e-3, 1.0, 0.89, 0.89);
+        Map<String, Long> first = firings(run, 1200);
+        assertThat(first).containsKeys(PlateauDetector.NAME, UnderfittingDetector.NAME);
+        assertThat(first.get(UnderfittingDetector.NAME)).isGreaterThan(first.get(PlateauDetector.NAME));
+        assertThat(first).doesNotContainKeys(OverfittingDetector.NAME, BadInitializationDetector.NAME);
+    }
+
+    @Test
+    void theUnderfittingAlertResolvesThePlateauAndExplainsItself() {
+        Run run = new Run(flatAt(0.4), t -> 0.1, 3e-3, 1.0, 0.89, 0.89);
+        RunState s = monitor.newState("r");
+        List<Alert> alerts = new ArrayList<>();
+        for (TrainingEvent e : events(run, 1200)) {
+            alerts.addAll(monitor.process(s, e));
+        }
+        Alert under = alerts.stream().filter(a -> a.detector().equals(UnderfittingDetector.NAME)).findFirst()
+                .orElseThrow();
+        assertThat(under.severity()).isEqualTo(Alert.WARNING);
+        assertThat(under.suggestedAction()).isEqualTo(Alert.ACTION_STOP);
+        assertThat(under.summary()).containsPattern("\\((39|40|41)% of ln\\(C\\)\\)").contains("no train/validation gap")
+                .contains("not a learning-rate plateau");
+        assertThat(under.remedy()).contains("bigger model").contains("less regularisation");
+        assertThat(alerts).anySatisfy(a -> {
+            assertThat(a.detector()).isEqualTo(PlateauDetector.NAME);
+            assertThat(a.status()).isEqualTo(Alert.RESOLVED);
+            assertThat(a.summary()).startsWith("Superseded by underfitting");
+            assertThat(a.step()).isEqualTo(under.step());
+        });
+        assertThat(s.active(RunMonitor.index(PlateauDetector.NAME))).isFalse();
+    }
+
+    @Test
+    void aFlatLossWithAValidationGapStaysAPlateau() {
+        // the model fits its training set better than the validation set: capacity is not what limits it
+        Run run = new Run(flatAt(0.4), t -> 0.1, 3e-3, 1.3, 0.95, 0.85);
+        assertThat(firings(run, 1200)).containsKey(PlateauDetector.NAME).doesNotContainKey(UnderfittingDetector.NAME);
+    }
+
+    @Test
+    void aConfidentFlatLossIsNotMediocre() {
+        // flat at 0.16 (exp(-0.16) = 0.85): the model fits what the data allows
+        Run run = new Run(t -> 0.16 + (LN10 - 0.16) * Math.exp(-t / 60.0), t -> 0.1, 3e-3, 1.05, 0.95, 0.94);
+        assertThat(firings(run, 1500)).doesNotContainKey(UnderfittingDetector.NAME);
+    }
+
+    @Test
+    void updatesAboveTheUnstableLineMakeItTheRatesPlateauUntilADecayFails() {
+        Run rateBound = new Run(flatAt(0.4), t -> 0.1, 2e-2, 1.0, 0.89, 0.89);
+        assertThat(firings(rateBound, 1500)).containsKey(PlateauDetector.NAME)
+                .doesNotContainKey(UnderfittingDetector.NAME);
+        // updates below the slow line: a rate too low to move the loss is the rate's plateau too
+        Run tooSlow = new Run(flatAt(0.4), t -> 0.1, 3e-5, 1.0, 0.89, 0.89);
+        assertThat(firings(tooSlow, 1500)).doesNotContainKey(UnderfittingDetector.NAME);
+        // the same flat after a decay (at 700, once the plateau was reported) that did not move it: underfitting
+        Run decayed = new Run(flatAt(0.4), t -> t < 700 ? 0.1 : 0.01, 2e-2, 1.0, 0.89, 0.89);
+        Map<String, Long> first = firings(decayed, 1500);
+        assertThat(first).containsKey(UnderfittingDetector.NAME);
+        assertThat(first.get(UnderfittingDetector.NAME)).isGreaterThanOrEqualTo(700 + 100);
+    }
+
+    @Test
+    void aDecayMadeWhileTheLossStillImprovedIsNeverTheModelsLimit() {
+        // cut 100x at step 40 while the loss was falling fast, then flat at 60 % of ln(C) with accuracies of 0.8
+        Run early = new Run(t -> t < 40 ? LN10 * (1 - 0.01 * t) : LN10 * 0.6, t -> t < 40 ? 0.1 : 0.001, 3e-3, 1.0,
+                0.8, 0.8);
+        RunState s = monitor.newState("r");
+        Map<String, Long> first = firings(monitor, events(early, 1200));
+        for (TrainingEvent e : events(early, 1200)) {
+            monitor.process(s, e);
+        }
+        assertThat(s.lrDropStep).isEqualTo(40);
+        assertThat(first).doesNotContainKey(UnderfittingDetector.NAME);
+    }
+
+    @Test
+    void withoutUpdateRatiosOrAccuraciesTheFlatAndTheLossesDecide() {
+        Run bare = new Run(flatAt(0.4), t -> 0.1, Double.NaN, 1.0, Double.NaN, Double.NaN);
+        assertThat(firings(bare, 1200)).containsKey(UnderfittingDetector.NAME);
+    }
+
+    @Test
+    void nonFiniteValidationFiguresNeverHoldAndNeverThrow() {
+        Run nan = new Run(flatAt(0.4), t -> 0.1, 3e-3, Double.NaN, Double.NaN, Double.POSITIVE_INFINITY);
+        assertThat(firings(nan, 1200)).doesNotContainKey(UnderfittingDetector.NAME);
+        Run inf = new Run(flatAt(0.4), t -> 0.1, 3e-3, Double.POSITIVE_INFINITY, 0.9, 0.9);
+        assertThat(firings(inf, 1200)).doesNotContainKey(UnderfittingDetector.NAME);
+    }
+
+    @Test
+    void aNonFiniteUpdateRatioIsIgnored() {
+        Run infRatio = new Run(flatAt(0.4), t -> 0.1, Double.POSITIVE_INFINITY, 1.0, 0.89, 0.89);
+        RunState s = monitor.newState("r");
+        for (TrainingEvent e : events(infRatio, 300)) {
+            monitor.process(s, e);
+        }
+        assertThat(s.emaLogUpdateSlow).isNaN();
+    }
+
+    @Test
+    void aLossStillFallingIsNeitherPlateauNorUnderfitting() {
+        Run falling = new Run(t -> LN10 * Math.exp(-t / 400.0), t -> 0.1, 3e-3, 1.0, 0.89, 0.89);
+        assertThat(firings(falling, 1200)).doesNotContainKeys(UnderfittingDetector.NAME, PlateauDetector.NAME);
+    }
+
+    @Test
+    void theWeightDecaysOwnShareOfTheUpdatesIsNotTheRatesNoise() {
+        // SGD at 0.1 with l2 0.06: the decay alone shrinks the weights by 6e-3 a step; an update ratio of 1.3e-2 is
+        // under 1e-2 + 6e-3, so the flat is the model's (as the recorded weight-decay run)
+        Run run = new Run(flatAt(0.4), t -> 0.1, 1.3e-2, 1.0, 0.89, 0.89);
+        assertThat(firings(run, 1200)).containsKey(UnderfittingDetector.NAME);
+        // the same updates with no weight decay announced are above the unstable line: the rate's plateau
+        List<TrainingEvent> noDecay = new ArrayList<>(events(run, 1200));
+        RunStarted started = (RunStarted) noDecay.get(0);
+        RunConfig c = started.config();
+        noDecay.set(0, new RunStarted(Contract.SCHEMA_VERSION, "r", T0, null, null, new RunConfig(c.scenario(),
+                c.dataset(), c.numClasses(), c.lossFunction(), c.layers(), c.optimizer(), c.learningRate(),
+                c.batchSize(), c.epochs(), 0.0, c.dropout(), c.seed()), "t", "cpu"));
+        assertThat(firings(monitor, noDecay)).containsKey(PlateauDetector.NAME)
+                .doesNotContainKey(UnderfittingDetector.NAME);
+        // a NaN or negative l2 counts as none
+        RunState s = monitor.newState("r");
+        monitor.process(s, new RunStarted(Contract.SCHEMA_VERSION, "r", T0, null, null, new RunConfig(c.scenario(),
+                c.dataset(), c.numClasses(), c.lossFunction(), c.layers(), c.optimizer(), c.learningRate(),
+                c.batchSize(), c.epochs(), Double.NaN, c.dropout(), c.seed()), "t", "cpu"));
+        assertThat(s.l2).isNaN();
+    }
+}
