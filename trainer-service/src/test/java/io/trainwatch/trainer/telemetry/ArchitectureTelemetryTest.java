@@ -1,5 +1,6 @@
 package io.trainwatch.trainer.telemetry;
 
+import io.trainwatch.dl4j.StepTelemetry;
 import io.trainwatch.trainer.data.SyntheticImages;
 import io.trainwatch.trainer.model.TestConfigs;
 import org.deeplearning4j.nn.api.Model;
@@ -59,7 +60,7 @@ class ArchitectureTelemetryTest {
     void convolutionLayersAreSlicedAsTheirParamTableSaysAndPoolingIsLeftOut() {
         MultiLayerNetwork net = new MultiLayerNetwork(TestConfigs.cnn(12, 1, 3));
         net.init();
-        StepTelemetry telemetry = StepTelemetry.forModel(net);
+        StepTelemetry telemetry = new StepTelemetry(net);
         assertThat(telemetry.layerNames()).containsExactly("layer0", "layer2", "layer3");
         Probe probe = new Probe();
         net.setListeners(probe, telemetry);
@@ -88,7 +89,7 @@ class ArchitectureTelemetryTest {
     void aGraphIsMeasuredPerLayerInTopologicalOrder() {
         ComputationGraph net = new ComputationGraph(TestConfigs.twoBranches(4, 3));
         net.init();
-        StepTelemetry telemetry = StepTelemetry.forModel(net);
+        StepTelemetry telemetry = new StepTelemetry(net);
         assertThat(telemetry.layerNames()).containsExactly("left", "right", "out");
         Probe probe = new Probe();
         net.setListeners(probe, telemetry);
