@@ -134,6 +134,28 @@ class TunerRestartTest {
         }
     }
 
+    /** Whether the tuners of this test's group have committed everything now on the topics they read. */
+    private boolean caughtUp() throws Exception {
+        try (Admin admin = Admin.create(kafka.admin("caught-up"))) {
+            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> committed =
+                    admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> ends = new java.util.HashMap<>();
+            for (String topic : List.of(Topics.TRAINING_EVENTS, Topics.TRAINING_ALERTS)) {
+                admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().forEach(p ->
+                        ends.put(new org.apache.kafka.common.TopicPartition(topic, p.partition()),
+                                org.apache.kafka.clients.admin.OffsetSpec.latest()));
+            }
+            for (var e : admin.listOffsets(ends).all().get().entrySet()) {
+                long end = e.getValue().offset();
+                var c = committed.get(e.getKey());
+                if (end > 0 && (c == null || c.offset() < end)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
     private static long commandsOf(String runId) {
         return TopicReader.readAll(Topics.TUNER_COMMANDS).stream().filter(r -> runId.equals(r.key())).count();
     }
@@ -150,6 +172,9 @@ class TunerRestartTest {
         String run = "steer-b-" + suffix;
         SteerSettings one = new SteerSettings(1, Duration.ofHours(1), 8);
         TunerRuntime first = tuner(one);
+        // The shared test broker holds the runs of earlier tests (some declare auto): with room for one run, this
+        // tuner must have read them all before ours come, or one of them evicts ours.
+        await().atMost(Duration.ofSeconds(60)).until(this::caughtUp);
         publish(Topics.TRAINING_EVENTS, evicted, started(evicted));
         await().atMost(Duration.ofSeconds(30)).until(() -> first.read(e -> e.runs().run(evicted).isPresent()));
         publish(Topics.TRAINING_EVENTS, run, started(run));
