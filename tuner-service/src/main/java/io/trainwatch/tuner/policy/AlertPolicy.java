@@ -237,7 +237,32 @@ public final class AlertPolicy {
         }
         String detail = alert.detector() + " at step " + alert.step()
                 + (adjustments.isEmpty() ? "; the space has no ReLU-family activation or He/Xavier init to favour" : "");
-        return stop(alert.detector(), detail, adjustments, changed ? remedy : null);
+        String clipped = changed ? intoCurrentRanges(remedy, study) : "";
+        return stop(alert.detector(), detail + clipped, adjustments, changed ? remedy : null);
+    }
+
+    /**
+     * Brings the numeric parameters of a remedy point back into the study's current ranges: a remedy keeps the
+     * trial's other values, and the study may have learned since the trial was drawn that some of them fail (a
+     * learning rate above the ceiling that a divergence lowered: ReLU at that rate would only diverge in turn).
+     * Returns what was changed, for the decision's detail ("" when nothing).
+     */
+    static String intoCurrentRanges(Map<String, Object> remedy, StudyState study) {
+        StringBuilder changes = new StringBuilder();
+        for (Map.Entry<String, Object> e : remedy.entrySet()) {
+            ParamSpec p = study.space.get(e.getKey());
+            Double v = number(e.getValue());
+            if (p == null || !p.isNumeric() || v == null) {
+                continue;
+            }
+            double c = clip(p, v);
+            if (c != v) {
+                e.setValue(e.getValue() instanceof Integer || e.getValue() instanceof Long ? (Object) Math.round(c) : c);
+                changes.append(changes.length() == 0 ? "; the remedy also brings " : ", ").append(e.getKey()).append(' ')
+                        .append(Ranges.fmt(v)).append(" -> ").append(Ranges.fmt(c));
+            }
+        }
+        return changes.length() == 0 ? "" : changes.append(" (inside the study's current range)").toString();
     }
 
     private Reaction overfitting(Alert alert, TrialState trial, StudyState study) {

@@ -154,6 +154,20 @@ class AlertPolicyTest {
     }
 
     @Test
+    void aVanishingRemedyAlsoComesBackUnderALearningRateCeilingTheStudyLearnedSinceTheTrialWasDrawn() {
+        // Drawn at 11.15 while the range went up to 20; divergences since then lowered the ceiling to 0.5.
+        trial.params.put("learningRate", 11.15);
+        study.space.put("learningRate", ParamSpec.logUniform(1e-4, 0.5));
+        Reaction r = policy.react(alert("s-t000", "vanishing-gradients", 30), trial, study);
+        assertThat(r.remedy()).containsEntry("activation", "relu").containsEntry("learningRate", 0.5);
+        assertThat(r.detail()).contains("learningRate 11.15 -> 0.5");
+        // Inside the range: kept as it was.
+        trial.params.put("learningRate", 0.2);
+        assertThat(policy.react(alert("s-t000", "vanishing-gradients", 30), trial, study).remedy())
+                .containsEntry("learningRate", 0.2);
+    }
+
+    @Test
     void vanishingWhereTheSpaceAllowsNothingOnlyStops() {
         study.space.put("activation", ParamSpec.categorical(List.of("sigmoid", "tanh")));
         study.space.remove("weightInit");
