@@ -104,7 +104,9 @@ class LivePrometheusTest {
         // A run that diverges at once (divergence alerts), then a long plateau run (gradient norms while
         // it runs, a plateau alert), then a one-trial study (trials, best value, a tuner decision).
         runIds.add(startRun("{\"scenario\": \"exploding-gradients\"}"));
-        runIds.add(startRun("{\"scenario\": \"plateau\", \"steps\": 100000}"));
+        // control off: the tuner would steer a plateau run that declares auto (the default) and stop it in the end,
+        // and its per-run gauges must stay for the whole test.
+        runIds.add(startRun("{\"scenario\": \"plateau\", \"steps\": 100000, \"control\": {\"mode\": \"off\"}}"));
         studyId = "dashboards-" + Long.toString(System.currentTimeMillis(), 36);
         HttpResponse<String> study = stack.postJson(Service.TUNER, "/studies", """
                 {"id": "%s", "name": "dashboards check", "objective": "maximize-validation-accuracy",
