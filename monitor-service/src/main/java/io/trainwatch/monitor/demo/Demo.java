@@ -31,7 +31,7 @@ import java.util.Optional;
 
 /**
  * {@code ./trainwatch demo}'s driver, run against a stack that is up: starts every trainer scenario as a one-trial
- * study, a small search and a study that runs seed 004's procedure (preflight checks, then the search) on the tuner,
+ * study, a small search and a study that runs CS231n's tuning procedure (preflight checks, then the search) on the tuner,
  * prints runs, alerts, tuner actions and preflight results as they happen (read from Kafka and the tuner),
  * then a summary table. Exit status 0 only when every scenario got its expected diagnosis and no healthy run got an
  * alert; 1 otherwise (or on timeout); 2 for bad arguments or an unreachable stack. A plain main: no Quarkus start-up.
@@ -111,7 +111,7 @@ public final class Demo {
         try (KafkaConsumer<String, byte[]> consumer = kafka) {
             long scenarioCount = plan.stream().filter(s -> s.expected() != null).count();
             say("starting %d scenario runs (one-trial studies, so the tuner steers them)%s; live page: %s/",
-                    scenarioCount, studies ? ", a search of 6 trials and seed 004's procedure (preflight checks, then"
+                    scenarioCount, studies ? ", a search of 6 trials and CS231n's tuning procedure (preflight checks, then"
                             + " a search)" : "", monitor);
             List<String> rejected = new ArrayList<>();
             for (DemoPlan.Study s : plan) {

@@ -23,7 +23,7 @@ public final class DemoPlan {
     static final int VALIDATE_EVERY_STEPS = 25;
     /** The label of the search study in the summary. */
     public static final String SEARCH = "search";
-    /** The label of the study that runs seed 004's procedure (preflight checks, then the search). */
+    /** The label of the study that runs CS231n's tuning procedure (preflight checks, then the search). */
     public static final String PROCEDURE = "procedure";
 
     /**
@@ -122,7 +122,7 @@ public final class DemoPlan {
     static Study procedureStudy(String suffix) {
         String id = "demo-procedure-" + suffix;
         return new Study(id, PROCEDURE, null, parse("""
-                {"id": "%s", "name": "demo: seed 004's procedure, then the search",
+                {"id": "%s", "name": "demo: CS231n's tuning procedure, then the search",
                  "objective": "maximize-validation-accuracy",
                  "space": {"learningRate": {"type": "log-uniform", "min": 1e-5, "max": 1}},
                  "budget": {"trials": 4, "concurrentTrials": 1, "stepsPerTrial": 150, "rounds": 2, "refineStepsFactor": 1},

@@ -122,7 +122,7 @@ public final class StudyEngine {
             List<String> steps = new ArrayList<>();
             s.preflight.steps().stream().filter(x -> !x.isOver()).forEach(x -> steps.add(x.number() + " " + x.name()));
             studyDecision(s, fx, new Decision(now, null, PREFLIGHT, null, null, null, "start", "preflight before the "
-                    + "search (seed 004): " + String.join(", ", steps), null));
+                    + "search (CS231n's tuning procedure): " + String.join(", ", steps), null));
         }
         studyDecision(s, fx, new Decision(now, null, "search", null, null, null, "start", "round 0: " + perRound[0]
                 + " random trials of " + spec.budget().stepsForRound(0) + " steps over " + describe(s.space)
