@@ -616,5 +616,19 @@ public final class StepTelemetry extends BaseTrainingListener {
      */
     public record Measurement(double accuracy, double gradientNorm, double[] layerGradientNorms,
                               double[] parameterNorms, double[] updateRatios) {
+
+        /** The accuracy, or null when unknown (a step event leaves it out). */
+        public Double accuracyOrNull() {
+            return Double.isNaN(accuracy) ? null : accuracy;
+        }
+
+        /** {@code values} (one of the per-layer arrays) keyed by the layers' names, input side first. */
+        public static java.util.Map<String, Double> byLayer(String[] names, double[] values) {
+            java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
+            for (int l = 0; l < names.length; l++) {
+                m.put(names[l], values[l]);
+            }
+            return m;
+        }
     }
 }

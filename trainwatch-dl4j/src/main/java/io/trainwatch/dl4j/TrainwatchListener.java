@@ -232,15 +232,10 @@ public final class TrainwatchListener extends BaseTrainingListener implements Au
         Double gradNorm = null;
         if (m != null) {
             String[] names = telemetry.layerNames();
-            grads = new LinkedHashMap<>();
-            params = new LinkedHashMap<>();
-            ratios = new LinkedHashMap<>();
-            for (int l = 0; l < names.length; l++) {
-                grads.put(names[l], m.layerGradientNorms()[l]);
-                params.put(names[l], m.parameterNorms()[l]);
-                ratios.put(names[l], m.updateRatios()[l]);
-            }
-            acc = Double.isNaN(m.accuracy()) ? null : m.accuracy();
+            grads = StepTelemetry.Measurement.byLayer(names, m.layerGradientNorms());
+            params = StepTelemetry.Measurement.byLayer(names, m.parameterNorms());
+            ratios = StepTelemetry.Measurement.byLayer(names, m.updateRatios());
+            acc = m.accuracyOrNull();
             gradNorm = m.gradientNorm();
         }
         double ms = (now - stepStartNanos) / 1e6;

@@ -336,15 +336,10 @@ public final class TrainingRun implements Runnable {
         Double acc = null;
         Double gradNorm = null;
         if (m != null) {
-            grads = new LinkedHashMap<>();
-            params = new LinkedHashMap<>();
-            ratios = new LinkedHashMap<>();
-            for (int l = 0; l < layerNames.length; l++) {
-                grads.put(layerNames[l], m.layerGradientNorms()[l]);
-                params.put(layerNames[l], m.parameterNorms()[l]);
-                ratios.put(layerNames[l], m.updateRatios()[l]);
-            }
-            acc = Double.isNaN(m.accuracy()) ? null : m.accuracy();
+            grads = StepTelemetry.Measurement.byLayer(layerNames, m.layerGradientNorms());
+            params = StepTelemetry.Measurement.byLayer(layerNames, m.parameterNorms());
+            ratios = StepTelemetry.Measurement.byLayer(layerNames, m.updateRatios());
+            acc = m.accuracyOrNull();
             gradNorm = m.gradientNorm();
         }
         double eps = ms > 0 ? batch / (ms / 1000.0) : Double.POSITIVE_INFINITY;
