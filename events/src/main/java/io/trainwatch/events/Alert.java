@@ -45,10 +45,8 @@ public record Alert(
     public static final String CRITICAL = "critical";
     public static final Set<String> SEVERITIES = Set.of(INFO, WARNING, CRITICAL);
 
-    /** The detectors every service and document names; more may be added. */
-    public static final List<String> DETECTORS = List.of(
-            "vanishing-gradients", "exploding-gradients", "divergence", "plateau", "lr-decayed-too-early",
-            "overfitting", "underfitting", "bad-initialization");
+    /** The ids of the contract's detectors ({@link DetectorName}); events may name others added later. */
+    public static final List<String> DETECTORS = DetectorName.ids();
 
     /** Suggested actions a tuner may take; free text is allowed too. */
     public static final String ACTION_DECAY_LR = "decay-learning-rate";
