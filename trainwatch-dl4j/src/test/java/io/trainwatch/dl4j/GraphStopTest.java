@@ -35,7 +35,7 @@ class GraphStopTest {
         TrainwatchListener tw = Trainwatch.listener().bootstrapServers("127.0.0.1:1").numClasses(3).build();
         graph.addListeners(tw);
         MultiDataSetIteratorAdapter data = new MultiDataSetIteratorAdapter(
-                new ListDataSetIterator<>(ListenerKafkaIntegrationTest.batches(20, 8), 8)) {
+                new ListDataSetIterator<>(ListenerKafkaIT.batches(20, 8), 8)) {
             @Override
             public MultiDataSet next() {
                 if (tw.steps() == 3) {

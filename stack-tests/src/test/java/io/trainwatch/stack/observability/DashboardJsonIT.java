@@ -15,7 +15,7 @@ import java.util.Set;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The dashboards are valid Grafana JSON with stable uids and the three template variables; provisioning matches. */
-class DashboardJsonTest {
+class DashboardJsonIT {
 
     private final Path repo = Stack.repoRoot();
 

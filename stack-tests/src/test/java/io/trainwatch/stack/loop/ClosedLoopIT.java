@@ -30,7 +30,7 @@ import static org.awaitility.Awaitility.await;
  * those early, for the right reasons, and spends its budget on the others. The tuner steers only trials of its
  * studies, so the plateau run is the single trial of a one-point study.
  */
-class ClosedLoopTest {
+class ClosedLoopIT {
 
     /** Generous for a loaded 2-core machine: both studies take 20-100 s there. */
     private static final Duration STUDY_TIMEOUT = Duration.ofSeconds(240);

@@ -42,7 +42,7 @@ import static org.hamcrest.Matchers.equalTo;
  */
 @QuarkusTest
 @QuarkusTestResource(value = KafkaTestResource.class, restrictToAnnotatedClass = false)
-class StudyApiTest {
+class StudyApiIT {
 
     static KafkaProducer<String, String> alerts;
 

@@ -29,7 +29,7 @@ import static org.awaitility.Awaitility.await;
  * scenario) stops at step 2. Trials are kept short: the class takes ~35 s with the stack's start (measured
  * 2026-11-23: studies of 14, 3 and 4 s).
  */
-class PreflightStudyTest {
+class PreflightStudyIT {
 
     private static final Duration STUDY_TIMEOUT = Duration.ofSeconds(120);
     private final Stack stack = Stack.get();

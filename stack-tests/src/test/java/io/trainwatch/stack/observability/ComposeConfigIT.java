@@ -13,7 +13,7 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** docker-compose.yml is valid for docker-compose (no engine needed) and names every part of the stack. */
-class ComposeConfigTest {
+class ComposeConfigIT {
 
     private static final List<String> SERVICES =
             List.of("kafka", "trainer-service", "monitor-service", "tuner-service", "prometheus", "grafana");

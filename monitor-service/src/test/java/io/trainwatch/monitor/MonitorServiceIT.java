@@ -40,7 +40,7 @@ import static org.hamcrest.Matchers.hasItem;
  */
 @QuarkusTest
 @QuarkusTestResource(value = KafkaTestResource.class, restrictToAnnotatedClass = false)
-class MonitorServiceIntegrationTest {
+class MonitorServiceIT {
 
     @Test
     void aReplayedRunIsDiagnosedOnTheTopicInRestAndInMetrics() throws Exception {

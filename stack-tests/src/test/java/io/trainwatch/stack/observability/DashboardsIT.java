@@ -5,7 +5,7 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** How the checks read PromQL out of the dashboards: variable substitution and metric names. */
-class DashboardsTest {
+class DashboardsIT {
 
     @Test
     void substitutesGrafanaVariablesWithValuesPrometheusAccepts() {

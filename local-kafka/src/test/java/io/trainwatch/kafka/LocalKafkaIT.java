@@ -35,7 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Runs {@link LocalKafka} as a real child process, the way the launcher does. */
-class LocalKafkaTest {
+class LocalKafkaIT {
 
     private static final String HOST = "127.0.0.1";
 
@@ -135,7 +135,7 @@ class LocalKafkaTest {
     /** A LocalKafka child process whose stdout is read line by line. */
     private record Broker(Process process, Thread reader, List<String> output, String readyLine) {
 
-        static Broker start(LocalKafkaTest test, Path dataDir, int port, int controllerPort) throws Exception {
+        static Broker start(LocalKafkaIT test, Path dataDir, int port, int controllerPort) throws Exception {
             Process process = test.launch(dataDir, port, controllerPort);
             List<String> output = new CopyOnWriteArrayList<>();
             CompletableFuture<String> ready = new CompletableFuture<>();

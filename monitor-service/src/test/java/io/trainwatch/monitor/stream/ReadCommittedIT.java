@@ -24,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * alert of an aborted transaction, which a killed monitor leaves on the topic and its successor writes again, is
  * never delivered.
  */
-class ReadCommittedTest {
+class ReadCommittedIT {
 
     @Test
     void anAbortedAlertIsNotDelivered() throws Exception {

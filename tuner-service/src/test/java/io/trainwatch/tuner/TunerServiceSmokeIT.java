@@ -12,7 +12,7 @@ import static org.hamcrest.Matchers.equalTo;
 /** The service starts against the real test broker and answers health and Prometheus metrics. */
 @QuarkusTest
 @QuarkusTestResource(value = KafkaTestResource.class, restrictToAnnotatedClass = false)
-class TunerServiceSmokeTest {
+class TunerServiceSmokeIT {
 
     @Test
     void readyWithTheBrokerAndExposesMetrics() {

@@ -23,7 +23,7 @@ import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class TestKafkaTest {
+class TestKafkaIT {
 
     @Test
     void oneBrokerPerJvm() {

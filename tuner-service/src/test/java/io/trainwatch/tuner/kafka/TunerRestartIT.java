@@ -47,7 +47,7 @@ import static org.awaitility.Awaitility.await;
  * trial and publishes none twice; a steered run outside the studies is reloaded the same way, and an evicted
  * one stays deleted.
  */
-class TunerRestartTest {
+class TunerRestartIT {
 
     final String suffix = UUID.randomUUID().toString().substring(0, 8);
     final String studiesTopic = "tuner.studies.test-" + suffix;

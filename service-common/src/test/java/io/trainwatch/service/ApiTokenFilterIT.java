@@ -9,7 +9,7 @@ import static org.hamcrest.Matchers.equalTo;
 
 /** With {@code trainwatch.api-token} set, writes need the bearer token and reads stay open. */
 @QuarkusTest
-class ApiTokenFilterTest {
+class ApiTokenFilterIT {
 
     @Test
     void readsStayOpen() {

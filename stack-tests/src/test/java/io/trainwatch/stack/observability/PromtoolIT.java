@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** promtool accepts the Prometheus configuration and the alert rules. */
-class PromtoolTest {
+class PromtoolIT {
 
     private final Path prometheusDir = Stack.repoRoot().resolve("dashboards/prometheus");
 

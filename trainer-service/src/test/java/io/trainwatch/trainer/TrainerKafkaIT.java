@@ -51,7 +51,7 @@ import static org.hamcrest.Matchers.equalTo;
 @QuarkusTest
 @QuarkusTestResource(value = KafkaTestResource.class, restrictToAnnotatedClass = false)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class TrainerKafkaIntegrationTest {
+class TrainerKafkaIT {
 
     @Inject
     CommandListener commands;

@@ -30,7 +30,7 @@ import static org.awaitility.Awaitility.await;
  * validations; a run whose learning rate makes it diverge gets its diagnosis from the monitor and, as it declared
  * {@code control: auto}, a {@code stop} from the tuner, which it applies, confirms and ends on.
  */
-class OwnDl4jProgramTest {
+class OwnDl4jProgramIT {
 
     private final Stack stack = Stack.get();
     private final String prefix = "own-cnn-" + Long.toString(System.currentTimeMillis(), 36) + "-";

@@ -40,7 +40,7 @@ import static org.awaitility.Awaitility.await;
  * finishes; the alerts on the topic (read committed) are exactly those of an uninterrupted run, none
  * missing, none duplicated.
  */
-class ExactlyOnceTest {
+class ExactlyOnceIT {
 
     @Test
     void killingAnInstanceMidRunLosesAndDuplicatesNothing() throws Exception {

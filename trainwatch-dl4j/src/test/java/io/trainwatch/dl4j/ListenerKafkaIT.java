@@ -48,7 +48,7 @@ import static org.awaitility.Awaitility.await;
  * by {@code command-applied}; a suggestion is handed to the suggestion listener and not applied; a {@code stop}
  * ends {@code fit(iterator, epochs)} after the step in progress, and {@code close()} reports {@code stopped}.
  */
-class ListenerKafkaIntegrationTest {
+class ListenerKafkaIT {
 
     @Test
     void aCommandChangesTheRateAtTheNextStepAndAStopEndsFit() throws Exception {

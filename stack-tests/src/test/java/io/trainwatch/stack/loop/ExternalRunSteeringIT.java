@@ -31,7 +31,7 @@ import static org.awaitility.Awaitility.await;
  * it and its loss falls again; the one that declares {@code suggest} gets the same decay as a suggestion and keeps
  * its rate; the one that declares nothing gets the alert and no command at all.
  */
-class ExternalRunSteeringTest {
+class ExternalRunSteeringIT {
 
     private static final int MAX_STEPS = 2_500;
     private static final long STEP_MILLIS = 4;
@@ -90,7 +90,7 @@ class ExternalRunSteeringTest {
             double before = meanLoss(autoRun.steps(), applied.step() - 50, applied.step() - 1);
             double after = meanLoss(autoRun.steps(), applied.step() + 100, applied.step() + 200);
             assertThat(after).as("mean loss 100-200 steps after the decay vs the 50 before").isLessThan(before * 0.8);
-            System.out.printf("ExternalRunSteeringTest: plateau alert at step %d, set-learning-rate %s applied at step %d,"
+            System.out.printf("ExternalRunSteeringIT: plateau alert at step %d, set-learning-rate %s applied at step %d,"
                     + " mean loss %.3f before, %.3f 100-200 steps after%n", plateau.step(), decay.learningRate(),
                     applied.step(), before, after);
             await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
@@ -116,10 +116,10 @@ class ExternalRunSteeringTest {
             assertThat(suggestion.reason()).startsWith("plateau:").contains("learning rate 0.01000 -> 0.001000");
             assertThat(suggestRun.applied()).isEmpty();
             assertThat(suggestRun.steps()).allSatisfy(x -> assertThat(x.learningRate()).isEqualTo(ExternalTrainer.START_RATE));
-            System.out.println("ExternalRunSteeringTest: GET /runs/" + auto + " -> " + run(auto));
+            System.out.println("ExternalRunSteeringIT: GET /runs/" + auto + " -> " + run(auto));
             JsonNode suggestView = run(suggest);
-            System.out.println("ExternalRunSteeringTest: GET /runs/" + suggest + " -> " + suggestView);
-            System.out.println("ExternalRunSteeringTest: suggestion " + new String(EventCodec.write(suggestion),
+            System.out.println("ExternalRunSteeringIT: GET /runs/" + suggest + " -> " + suggestView);
+            System.out.println("ExternalRunSteeringIT: suggestion " + new String(EventCodec.write(suggestion),
                     java.nio.charset.StandardCharsets.UTF_8));
             assertThat(suggestView.path("control").path("mode").asText()).isEqualTo("suggest");
             assertThat(suggestView.path("suggestions").asInt()).isGreaterThanOrEqualTo(1);

@@ -6,7 +6,7 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The three services start from their jars over the test broker and answer health and metrics. */
-class StackSmokeTest {
+class StackSmokeIT {
 
     @Test
     void everyServiceIsReadyAndExposesPrometheusMetrics() {

@@ -1,4 +1,4 @@
-package io.trainwatch.monitor;
+package io.trainwatch.trainer;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -12,7 +12,7 @@ import static org.hamcrest.Matchers.equalTo;
 /** The service starts against the real test broker and answers health and Prometheus metrics. */
 @QuarkusTest
 @QuarkusTestResource(value = KafkaTestResource.class, restrictToAnnotatedClass = false)
-class MonitorServiceSmokeTest {
+class TrainerServiceSmokeIT {
 
     @Test
     void readyWithTheBrokerAndExposesMetrics() {

@@ -40,7 +40,7 @@ import static org.awaitility.Awaitility.await;
  */
 @QuarkusTest
 @QuarkusTestResource(value = KafkaTestResource.class, restrictToAnnotatedClass = false)
-class LivePageBrowserTest {
+class LivePageBrowserIT {
 
     private static final String RECORDED_RUN = "loop-plateau-1-t000";
     private static final String RECORDED_STUDY = "loop-plateau-1";
@@ -153,7 +153,7 @@ class LivePageBrowserTest {
     private static List<String> fixture(String runId, String studyId) throws Exception {
         List<String> lines = new ArrayList<>();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(new GZIPInputStream(
-                LivePageBrowserTest.class.getResourceAsStream("/fixtures/trainer-plateau-tuned-s1.jsonl.gz")),
+                LivePageBrowserIT.class.getResourceAsStream("/fixtures/trainer-plateau-tuned-s1.jsonl.gz")),
                 StandardCharsets.UTF_8))) {
             for (String line = r.readLine(); line != null; line = r.readLine()) {
                 if (!line.isBlank()) {

@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * it prints the runs, the alerts and the tuner's actions as they happen, then a summary whose verdicts it enforces
  * with its exit status. The full demo (every scenario and a search) is {@code ./trainwatch demo}.
  */
-class DemoDriverTest {
+class DemoDriverIT {
 
     private final Stack stack = Stack.get();
 

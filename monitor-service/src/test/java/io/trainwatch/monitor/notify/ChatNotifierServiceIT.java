@@ -40,7 +40,7 @@ import static org.awaitility.Awaitility.await;
 @QuarkusTest
 @TestProfile(ChatNotifierProfile.class)
 @QuarkusTestResource(value = KafkaTestResource.class, restrictToAnnotatedClass = false)
-class ChatNotifierServiceTest {
+class ChatNotifierServiceIT {
 
     static final ObjectMapper JSON = new ObjectMapper();
 

@@ -37,7 +37,7 @@ import static org.hamcrest.Matchers.containsString;
 /** The live page's HTTP side over the real test broker, no browser: JSON a browser can parse, 404s, the event stream. */
 @QuarkusTest
 @QuarkusTestResource(value = KafkaTestResource.class, restrictToAnnotatedClass = false)
-class LiveResourceTest {
+class LiveResourceIT {
 
     /** Strict: a bare NaN token would fail it, as it fails JSON.parse. */
     private static final ObjectMapper STRICT = new ObjectMapper();

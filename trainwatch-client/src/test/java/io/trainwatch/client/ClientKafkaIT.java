@@ -34,7 +34,7 @@ import static org.awaitility.Awaitility.await;
  * {@code tuner.commands} applied at the next step boundary and confirmed, a duplicate and a suggestion not
  * applied, a stop, run-finished.
  */
-class ClientKafkaIntegrationTest {
+class ClientKafkaIT {
 
     @Test
     void aRunReportsItselfAndObeysItsCommands() throws Exception {
@@ -106,8 +106,9 @@ class ClientKafkaIntegrationTest {
                 worst = Math.max(worst, System.nanoTime() - t0);
             }
             run.close();
-            // A call that waited for the broker would take max.block; the bound leaves room for a loaded machine.
-            assertThat(worst).isLessThan(1_000_000_000L);
+            System.out.printf("ClientKafkaIT: worst step() call with a dead broker %.1f ms%n", worst / 1e6);
+            // A call that waited for the broker would leave room in the queue and drop nothing: the drops show
+            // that the calls returned without waiting.
             assertThat(client.buffer().droppedTotal()).isGreaterThanOrEqualTo(2800);
             assertThat(run.isFinished()).isTrue();
             client.close(Duration.ofMillis(300));
