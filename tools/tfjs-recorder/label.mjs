@@ -91,7 +91,7 @@ for (const file of readdirSync(OUT).filter((n) => n.endsWith('.jsonl') && !n.inc
       why = `loss ${loss[0].toFixed(3)} -> tail mean ${tailMean.toFixed(3)}; val acc ${lastVal?.validationAccuracy?.toFixed(3)} train acc ${lastVal?.trainAccuracy?.toFixed(3)}`;
       break;
     case 'lr-decayed-too-early': {
-      // "flat right after a decay step" (seed 004): the first decay (a rate <= 0.5x the one before) came while the loss
+      // the loss stays flat right after a decay step (decayed too early): the first decay (a rate <= 0.5x the one before) came while the loss
       // was still falling (its 20-step mean before the decay >= 5 % below the 20 steps before those) and the loss never
       // got far below where the decay left it (the last 150 steps' mean >= 0.7x the 20-step mean after the decay)
       const rates = steps.map((s) => f(s.learningRate));

@@ -3,7 +3,7 @@
 The training thread only appends a dict to a bounded deque (a full one drops the event and counts it): no
 lock, no wake-up. The producer thread wakes every ``interval`` seconds (0.1), encodes what has accumulated
 and hands it to confluent-kafka, whose own buffer is also bounded. Waking per event instead (a
-``queue.Queue``) cost the training thread ~170 us per step on a busy 2-core machine: every ``put`` handed
+``queue.Queue``) cost the training thread ~170 us per step on a busy 2-CPU machine: every ``put`` handed
 the GIL to the producer thread, which then held up the next PyTorch op. Drops: a full producer buffer or a failed delivery (broker down longer than ``message.timeout.ms``)
 counts as a drop too. ``close(timeout)`` drains what it can within the timeout and reports what it could not
 send. librdkafka's connection errors go to the ``trainwatch.kafka`` logger at DEBUG instead of stderr.

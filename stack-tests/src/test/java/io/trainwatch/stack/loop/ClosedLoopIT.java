@@ -24,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Issue 5's closed loop over the real broker and the three real services (see {@link Stack}): the monitor's
+ * The closed loop over the real broker and the three real services (see {@link Stack}): the monitor's
  * plateau alert makes the tuner send {@code set-learning-rate}, the trainer confirms it, the next steps run at the
  * new rate and the loss falls again; and a study whose space holds diverging and vanishing configurations stops
  * those early, for the right reasons, and spends its budget on the others. The tuner steers only trials of its
@@ -32,7 +32,7 @@ import static org.awaitility.Awaitility.await;
  */
 class ClosedLoopIT {
 
-    /** Generous for a loaded 2-core machine: both studies take 20-100 s there. */
+    /** Generous: both studies take 20-100 s on a small, busy machine. */
     private static final Duration STUDY_TIMEOUT = Duration.ofSeconds(240);
     private final Stack stack = Stack.get();
     private final String suffix = Long.toString(System.currentTimeMillis(), 36);

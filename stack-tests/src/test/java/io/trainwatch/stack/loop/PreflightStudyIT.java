@@ -21,8 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Issue 8 over the real broker and the three real services (see {@link Stack}): a study runs seed 004's procedure
- * before its search. A healthy configuration passes the three preflight steps and searches the range the range
+ * Preflight checks over the real broker and the three real services (see {@link Stack}): a study runs CS231n's
+ * tuning procedure (check the initial loss, overfit a tiny subset, find the learning-rate range) before its search. A healthy configuration passes the three preflight steps and searches the range the range
  * test chose (which holds the best trial's rate), followed by the launcher, which prints each step as it completes;
  * a badly initialised model (the trainer's {@code bad-initialization-huge} scenario) stops at step 1 with the cause
  * named; a model with too little capacity (no hidden layer on spirals, the trainer's {@code underfitting}
