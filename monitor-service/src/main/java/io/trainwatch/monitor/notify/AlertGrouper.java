@@ -19,7 +19,9 @@ import java.util.Optional;
  *
  * <p>Deduplication by {@code alertId} and status: an alert already announced with that status, or a firing
  * that arrives after its own resolution (a replay or a redelivery), is not announced again. A resolved alert
- * whose firing was never announced (it flapped within the wait) is dropped silently. State is bounded: at
+ * whose firing was never announced (it flapped within the wait) is dropped silently, unless it is critical: then
+ * one "fired and resolved" message still goes out, so that a short critical episode (a run that diverged and
+ * ended within the wait) is never silent. State is bounded: at
  * most {@code maxGroups} groups (the least recently active is evicted), {@code maxAlertsPerGroup} alerts per
  * group, and {@code remembered} announced ids. Time comes from the caller; not thread-safe (one channel
  * thread owns it).
@@ -91,6 +93,10 @@ public final class AlertGrouper {
         Alert pending = group.alerts.get(id);
         if (pending != null && (pending.status().equals(alert.status()) || (firing && !Alert.FIRING.equals(pending.status())))) {
             return new Admission(Outcome.DEDUPLICATED, evicted); // same status again, or a firing after its resolution
+        }
+        if (!firing && pending != null && !announced.contains(id + '|' + Alert.FIRING)
+                && Severity.of(pending) == Severity.CRITICAL) {
+            group.firedAndResolved.put(id, alert); // a critical episode shorter than the wait is still announced, once
         }
         group.alerts.remove(id);
         group.alerts.put(id, alert); // re-insert: the map's order is arrival order
@@ -171,6 +177,8 @@ public final class AlertGrouper {
                 resolved.add(a);
             }
         }
+        List<Alert> firedAndResolved = new ArrayList<>(g.firedAndResolved.values());
+        g.firedAndResolved.clear();
         for (Alert a : g.alerts.values()) {
             announced.add(a.alertId() + '|' + a.status());
         }
@@ -180,16 +188,18 @@ public final class AlertGrouper {
         if (g.alerts.isEmpty()) {
             groups.remove(g.key);
         }
-        if (firing.isEmpty() && resolved.isEmpty()) {
+        if (firing.isEmpty() && resolved.isEmpty() && firedAndResolved.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new Notification(channel, g.key, repeat, firing, resolved));
+        return Optional.of(new Notification(channel, g.key, repeat, firing, resolved, firedAndResolved));
     }
 
     private static final class Group {
         final String key;
         final Instant created;
         final LinkedHashMap<String, Alert> alerts = new LinkedHashMap<>();
+        /** Critical alerts that resolved before their firing was announced. */
+        final LinkedHashMap<String, Alert> firedAndResolved = new LinkedHashMap<>();
         Instant lastFlush;
         boolean dirty;
 

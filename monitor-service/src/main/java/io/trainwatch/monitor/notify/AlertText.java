@@ -64,7 +64,7 @@ public final class AlertText {
 
     /** The first line: status with counts, detectors and runs of the group. */
     public static String header(Notification n, Markup m) {
-        String icon = n.firing().isEmpty() ? "✅" : switch (n.severity()) {
+        String icon = n.firing().isEmpty() && n.firedAndResolved().isEmpty() ? "✅" : switch (n.severity()) {
             case CRITICAL -> "🔴";
             case WARNING -> "🟠";
             case INFO -> "🔵";
@@ -74,6 +74,15 @@ public final class AlertText {
             status.append("FIRING");
             if (n.size() > 1) {
                 status.append(':').append(n.firing().size());
+            }
+        }
+        if (!n.firedAndResolved().isEmpty()) {
+            if (!status.isEmpty()) {
+                status.append(' ');
+            }
+            status.append("FIRED AND RESOLVED");
+            if (n.size() > 1) {
+                status.append(':').append(n.firedAndResolved().size());
             }
         }
         if (!n.resolved().isEmpty()) {

@@ -2,10 +2,13 @@ package io.trainwatch.monitor.notify;
 
 import io.quarkus.logging.Log;
 import io.trainwatch.events.Alert;
+import io.trainwatch.events.TunerCommand;
 
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CountDownLatch;
@@ -13,13 +16,20 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One channel's own thread: takes alerts from a bounded queue (a full queue drops and counts, so the Kafka
- * consumer never waits), groups them with an {@link AlertGrouper}, and delivers the due messages with the
- * webhook's rate limit and the {@link RetryPolicy}. A dead or slow chat server holds only this thread.
+ * consumer never waits), groups them with an {@link AlertGrouper}, and delivers the due messages through an
+ * {@link Outbox} with the webhook's rate limit and the {@link RetryPolicy}. Delivery never holds the thread: a
+ * failed attempt schedules the next one and the thread goes on grouping. A message that uses up its attempts is
+ * kept and tried again every {@code maxBackoff} until the server recovers; only a definitive answer (a 4xx other
+ * than 429: a bad payload or a deleted webhook) or the outbox's bound gives a message up, and then the resolution
+ * of an alert whose firing never reached the chat is not sent either. A dead or slow chat server holds only this
+ * channel.
  */
 public final class ChannelWorker implements AutoCloseable {
 
     /** The longest the thread sleeps without looking at the queue and the clock. */
     static final Duration MAX_IDLE = Duration.ofSeconds(1);
+    /** Messages kept for delivery by default (beyond it the oldest non-critical one is dropped). */
+    static final int DEFAULT_OUTBOX = 1000;
 
     private final Channel channel;
     private final AlertGrouper grouper;
@@ -29,13 +39,22 @@ public final class ChannelWorker implements AutoCloseable {
     private final NotifyMetrics metrics;
     private final ArrayBlockingQueue<Alert> inbox;
     /** Suggestions to send as they come: one message each, no grouping (nothing resolves a suggestion). */
-    private final ArrayBlockingQueue<io.trainwatch.events.TunerCommand> suggestions;
+    private final ArrayBlockingQueue<TunerCommand> suggestions;
+    private final Outbox outbox;
+    /** Alerts whose firing message was given up: their resolution is not announced. */
+    private final AlertGrouper.BoundedSet undelivered = new AlertGrouper.BoundedSet(10_000);
     private final CountDownLatch stop = new CountDownLatch(1);
     private volatile boolean running = true;
     private final Thread thread;
+    private Instant outageSince;
 
     public ChannelWorker(Channel channel, AlertGrouper grouper, RetryPolicy retry, WebhookClient http, Clock clock,
                          NotifyMetrics metrics, int queueCapacity) {
+        this(channel, grouper, retry, http, clock, metrics, queueCapacity, DEFAULT_OUTBOX);
+    }
+
+    public ChannelWorker(Channel channel, AlertGrouper grouper, RetryPolicy retry, WebhookClient http, Clock clock,
+                         NotifyMetrics metrics, int queueCapacity, int outboxCapacity) {
         this.channel = channel;
         this.grouper = grouper;
         this.retry = retry;
@@ -44,9 +63,11 @@ public final class ChannelWorker implements AutoCloseable {
         this.metrics = metrics;
         this.inbox = new ArrayBlockingQueue<>(Math.max(1, queueCapacity));
         this.suggestions = new ArrayBlockingQueue<>(Math.max(1, queueCapacity));
+        this.outbox = new Outbox(outboxCapacity);
         this.thread = new Thread(this::run, "trainwatch-notify-" + channel.name());
         this.thread.setDaemon(true);
         metrics.queueGauge(channel, inbox::size);
+        metrics.outboxGauge(channel, outbox::size);
     }
 
     public ChannelWorker start() {
@@ -71,7 +92,7 @@ public final class ChannelWorker implements AutoCloseable {
      * Queues a tuner's suggestion without waiting (sent within {@link #MAX_IDLE}); false (and counted as dropped)
      * when the queue is full.
      */
-    public boolean offerSuggestion(io.trainwatch.events.TunerCommand suggestion) {
+    public boolean offerSuggestion(TunerCommand suggestion) {
         if (!running || !suggestions.offer(suggestion)) {
             metrics.count(channel, NotifyMetrics.DROPPED, 1);
             return false;
@@ -79,7 +100,7 @@ public final class ChannelWorker implements AutoCloseable {
         return true;
     }
 
-    /** Stops the thread, waiting at most {@code timeout}; a message being retried is given up. */
+    /** Stops the thread, waiting at most {@code timeout}; messages not yet delivered are logged and lost. */
     public void close(Duration timeout) {
         signalStop();
         try {
@@ -104,22 +125,7 @@ public final class ChannelWorker implements AutoCloseable {
     private void run() {
         while (running) {
             try {
-                for (Notification n : grouper.due(clock.instant())) {
-                    deliver(n);
-                }
-                io.trainwatch.events.TunerCommand s;
-                while ((s = suggestions.poll()) != null) {
-                    deliver(s);
-                }
-                Duration wait = grouper.nextDue().map(t -> Duration.between(clock.instant(), t)).orElse(MAX_IDLE);
-                if (wait.compareTo(MAX_IDLE) > 0) {
-                    wait = MAX_IDLE;
-                }
-                Alert alert = wait.isNegative() || wait.isZero() ? inbox.poll() : inbox.poll(wait.toNanos(), TimeUnit.NANOSECONDS);
-                while (alert != null) {
-                    admit(alert);
-                    alert = inbox.poll();
-                }
+                turn();
             } catch (InterruptedException e) {
                 if (!running) {
                     break;
@@ -132,8 +138,36 @@ public final class ChannelWorker implements AutoCloseable {
                 }
             }
         }
-        if (!inbox.isEmpty()) {
-            Log.infof("Chat channel %s stopped with %d alert(s) still queued", channel.name(), inbox.size());
+        if (!inbox.isEmpty() || !outbox.isEmpty()) {
+            Log.infof("Chat channel %s stopped with %d alert(s) queued and %d message(s) not delivered", channel.name(),
+                    inbox.size(), outbox.size());
+        }
+    }
+
+    /** One turn of the thread: due messages into the outbox, at most one delivery attempt, then wait for alerts. */
+    void turn() throws InterruptedException {
+        Instant now = clock.instant();
+        for (Notification n : grouper.due(now)) {
+            enqueue(Outbox.Entry.of(n, now));
+        }
+        TunerCommand s;
+        while ((s = suggestions.poll()) != null) {
+            enqueue(Outbox.Entry.of(s, now));
+        }
+        attemptHead(now);
+        Duration wait = MAX_IDLE;
+        for (Optional<Instant> next : List.of(grouper.nextDue(), outbox.nextAttempt())) {
+            if (next.isPresent()) {
+                Duration d = Duration.between(clock.instant(), next.get());
+                if (d.compareTo(wait) < 0) {
+                    wait = d;
+                }
+            }
+        }
+        Alert alert = wait.isNegative() || wait.isZero() ? inbox.poll() : inbox.poll(wait.toNanos(), TimeUnit.NANOSECONDS);
+        while (alert != null) {
+            admit(alert);
+            alert = inbox.poll();
         }
     }
 
@@ -148,78 +182,121 @@ public final class ChannelWorker implements AutoCloseable {
         }
     }
 
-    /** Sends one suggestion as its own message. */
-    void deliver(io.trainwatch.events.TunerCommand s) {
-        byte[] body;
-        try {
-            body = channel.notifier().suggestion(s);
-        } catch (RuntimeException e) {
-            metrics.count(channel, NotifyMetrics.FAILED, 1);
-            Log.errorf("Chat channel %s: cannot render suggestion %s: %s", channel.name(), s.commandId(), e);
-            return;
-        }
-        send(body, "suggestion", "[" + s.runId() + "]");
+    private void enqueue(Outbox.Entry e) {
+        outbox.add(e).ifPresent(dropped -> {
+            metrics.count(channel, NotifyMetrics.DROPPED, dropped.notification == null ? 1 : dropped.notification.size());
+            giveUp(dropped);
+            Log.warnf("Chat channel %s: %d message(s) wait for delivery; dropped the oldest %s one (%s)", channel.name(),
+                    outbox.size(), dropped.critical() ? "critical" : "non-critical", what(dropped));
+        });
     }
 
-    /** Sends one message: rate limit, then attempts with backoff until success, a final answer or stop. */
-    void deliver(Notification n) {
-        byte[] body;
-        try {
-            body = channel.notifier().payload(n);
-        } catch (RuntimeException e) {
-            metrics.count(channel, NotifyMetrics.FAILED, 1);
-            Log.errorf("Chat channel %s: cannot render the message of group %s: %s", channel.name(), printable(n), e);
+    /** Tries the oldest message once if its time has come; schedules the next try when it fails. */
+    void attemptHead(Instant now) {
+        Outbox.Entry e = outbox.head().orElse(null);
+        if (e == null || now.isBefore(e.notBefore)) {
             return;
         }
-        send(body, n.status(), printable(n));
-    }
-
-    private void send(byte[] body, String kind, String what) {
-        for (int attempt = 1; running; attempt++) {
-            Duration wait;
-            while (!(wait = channel.bucket().tryAcquire(clock.instant())).isZero()) {
-                if (!pause(wait)) {
-                    metrics.count(channel, NotifyMetrics.FAILED, 1);
-                    return;
+        byte[] body = render(e);
+        if (body == null) {
+            outbox.removeHead();
+            return;
+        }
+        Duration limited = channel.bucket().tryAcquire(now);
+        if (!limited.isZero()) {
+            e.notBefore = now.plus(limited);
+            return;
+        }
+        e.attempts++;
+        e.cycleAttempts++;
+        int status;
+        String retryAfter = null;
+        String problem;
+        try {
+            WebhookClient.Response r = http.post(channel.url(), body);
+            if (RetryPolicy.success(r.status())) {
+                outbox.removeHead();
+                metrics.count(channel, NotifyMetrics.SENT, 1);
+                if (outageSince != null) {
+                    Log.infof("Chat channel %s delivers again after %d s; %d message(s) still wait", channel.name(),
+                            Duration.between(outageSince, clock.instant()).toSeconds(), outbox.size());
+                    outageSince = null;
                 }
-            }
-            int status;
-            String retryAfter = null;
-            String problem;
-            try {
-                WebhookClient.Response r = http.post(channel.url(), body);
-                if (RetryPolicy.success(r.status())) {
-                    metrics.count(channel, NotifyMetrics.SENT, 1);
-                    Log.debugf("Chat channel %s: sent %s %s (attempt %d)", channel.name(), kind, what, attempt);
-                    return;
-                }
-                status = r.status();
-                retryAfter = r.retryAfter();
-                problem = "HTTP " + r.status() + " " + channel.url().scrub(r.body().replace('\n', ' '));
-            } catch (IOException e) {
-                status = -1;
-                problem = channel.url().scrub(e.toString());
-            } catch (InterruptedException e) {
-                metrics.count(channel, NotifyMetrics.FAILED, 1);
-                Thread.currentThread().interrupt();
+                Log.debugf("Chat channel %s: sent %s (attempt %d)", channel.name(), what(e), e.attempts);
                 return;
             }
-            Optional<Duration> delay = retry.nextDelay(attempt, status, retryAfter, clock.instant());
-            if (delay.isEmpty()) {
-                metrics.count(channel, NotifyMetrics.FAILED, 1);
-                Log.warnf("Chat channel %s (%s): gave up the %s message of %s after %d attempt(s): %s",
-                        channel.name(), channel.url().redacted(), kind, what, attempt, problem);
-                return;
-            }
-            metrics.retry(channel);
-            Log.debugf("Chat channel %s: attempt %d failed (%s), retrying in %d ms", channel.name(), attempt, problem,
+            status = r.status();
+            retryAfter = r.retryAfter();
+            problem = "HTTP " + r.status() + " " + channel.url().scrub(r.body().replace('\n', ' '));
+        } catch (IOException ex) {
+            status = -1;
+            problem = channel.url().scrub(ex.toString());
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            return; // stopping: the message stays where it is
+        }
+        Instant after = clock.instant();
+        if (status >= 0 && !RetryPolicy.retryable(status)) {
+            outbox.removeHead();
+            metrics.count(channel, NotifyMetrics.FAILED, 1);
+            giveUp(e);
+            Log.warnf("Chat channel %s (%s): the server refused the %s; not retried: %s", channel.name(),
+                    channel.url().redacted(), what(e), problem);
+            return;
+        }
+        metrics.retry(channel);
+        Optional<Duration> delay = retry.nextDelay(e.cycleAttempts, status, retryAfter, after);
+        if (delay.isPresent()) {
+            e.notBefore = after.plus(delay.get());
+            Log.debugf("Chat channel %s: attempt %d failed (%s), retrying in %d ms", channel.name(), e.attempts, problem,
                     delay.get().toMillis());
-            if (!pause(delay.get())) {
-                metrics.count(channel, NotifyMetrics.FAILED, 1);
-                return;
-            }
+            return;
         }
-        metrics.count(channel, NotifyMetrics.FAILED, 1);
+        Duration hold = retry.maxBackoff();
+        Optional<Duration> asked = RetryPolicy.parseRetryAfter(retryAfter, after);
+        if (asked.isPresent() && asked.get().compareTo(hold) > 0) {
+            hold = asked.get();
+        }
+        e.cycleAttempts = 0;
+        e.notBefore = after.plus(hold);
+        if (outageSince == null) {
+            outageSince = e.queuedAt;
+        }
+        Log.warnf("Chat channel %s (%s): %d attempt(s) of the %s failed (%s); %d message(s) kept, next try in %d s",
+                channel.name(), channel.url().redacted(), e.attempts, what(e), problem, outbox.size(), hold.toSeconds());
+    }
+
+    /** The body of a message, or null when it cannot be rendered or has nothing left to say. */
+    private byte[] render(Outbox.Entry e) {
+        try {
+            if (e.suggestion != null) {
+                return channel.notifier().suggestion(e.suggestion);
+            }
+            Optional<Notification> n = e.notification.withoutResolved(a -> undelivered.contains(a.alertId()));
+            if (n.isEmpty()) {
+                metrics.count(channel, NotifyMetrics.SUPPRESSED, 1);
+                Log.debugf("Chat channel %s: not announcing the resolution of %s, whose firing never reached the chat",
+                        channel.name(), what(e));
+                return null;
+            }
+            return channel.notifier().payload(n.get());
+        } catch (RuntimeException ex) {
+            metrics.count(channel, NotifyMetrics.FAILED, 1);
+            Log.errorf("Chat channel %s: cannot render %s: %s", channel.name(), what(e), ex);
+            return null;
+        }
+    }
+
+    /** Remembers that the firing alerts of a message given up never reached the chat. */
+    private void giveUp(Outbox.Entry e) {
+        for (Alert a : e.firing()) {
+            undelivered.add(a.alertId());
+        }
+    }
+
+    private static String what(Outbox.Entry e) {
+        return e.suggestion != null ? "suggestion [" + e.suggestion.runId() + "]"
+                : e.notification.status() + " message [" + e.notification.groupKey().replace('\u0000', '/') + "]";
     }
 
     /** Waits, or returns false at once when the worker is stopping. */
@@ -233,9 +310,5 @@ public final class ChannelWorker implements AutoCloseable {
             Thread.currentThread().interrupt();
             return false;
         }
-    }
-
-    private static String printable(Notification n) {
-        return "[" + n.groupKey().replace('\u0000', '/') + "]";
     }
 }

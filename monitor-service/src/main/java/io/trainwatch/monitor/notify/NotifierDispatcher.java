@@ -54,7 +54,8 @@ public final class NotifierDispatcher implements AutoCloseable {
         for (Channel c : channels) {
             AlertGrouper grouper = new AlertGrouper(c.name(), groupBy, timing, c.sendResolved(), config.maxGroups(),
                     config.rememberedAlerts());
-            workers.add(new ChannelWorker(c, grouper, retry, http, clock, metrics, config.queueCapacity()).start());
+            workers.add(new ChannelWorker(c, grouper, retry, http, clock, metrics, config.queueCapacity(),
+                    config.outboxCapacity()).start());
         }
         return new NotifierDispatcher(workers, config.maxAlertAge(), clock, metrics);
     }

@@ -66,6 +66,13 @@ public interface NotifyConfig {
     @WithDefault("1000")
     int queueCapacity();
 
+    /**
+     * Messages per channel kept for delivery while the chat server fails (tried again until it recovers); beyond
+     * it the oldest non-critical message is dropped first, counted as {@code dropped}.
+     */
+    @WithDefault("1000")
+    int outboxCapacity();
+
     /** Groups kept per channel (bounded state); the least recently active group is evicted beyond it. */
     @WithDefault("1000")
     int maxGroups();

@@ -10,8 +10,10 @@ import java.util.function.Supplier;
 
 /**
  * The notifier's Micrometer meters: {@code monitor.notifications} by {@code channel}, {@code platform} and
- * {@code outcome} (messages {@code sent} and {@code failed}; alerts {@code dropped} for a full queue or
- * evicted, {@code deduplicated}, {@code stale}), {@code monitor.notifications.retries}, the queue depth, and
+ * {@code outcome} (messages {@code sent}, {@code failed} (refused for good) and {@code suppressed} (a resolution
+ * whose firing never reached the chat); alerts {@code dropped} for a full queue or outbox or evicted,
+ * {@code deduplicated}, {@code stale}), {@code monitor.notifications.retries}, the queue depth, the messages
+ * waiting for delivery ({@code monitor.notifications.outbox}), and
  * unreadable records on {@code training.alerts}. Tags are bounded by the configured channels.
  */
 public final class NotifyMetrics {
@@ -19,6 +21,7 @@ public final class NotifyMetrics {
     public static final String NOTIFICATIONS = "monitor.notifications";
     public static final String RETRIES = "monitor.notifications.retries";
     public static final String QUEUED = "monitor.notifications.queued";
+    public static final String OUTBOX = "monitor.notifications.outbox";
     public static final String INVALID = "monitor.notifications.invalid.records";
 
     public static final String SENT = "sent";
@@ -26,6 +29,7 @@ public final class NotifyMetrics {
     public static final String DROPPED = "dropped";
     public static final String DEDUPLICATED = "deduplicated";
     public static final String STALE = "stale";
+    public static final String SUPPRESSED = "suppressed";
 
     private final MeterRegistry registry;
     private final ConcurrentMap<String, Counter> counters = new ConcurrentHashMap<>();
@@ -39,7 +43,7 @@ public final class NotifyMetrics {
             return;
         }
         counters.computeIfAbsent(c.name() + '|' + outcome, k -> Counter.builder(NOTIFICATIONS)
-                .description("Chat notifications by outcome: messages sent/failed, alerts dropped/deduplicated/stale")
+                .description("Chat notifications by outcome: messages sent/failed/suppressed, alerts dropped/deduplicated/stale")
                 .tag("channel", c.name()).tag("platform", c.platform().id()).tag("outcome", outcome)
                 .register(registry)).increment(n);
     }
@@ -59,6 +63,11 @@ public final class NotifyMetrics {
 
     public void queueGauge(Channel c, Supplier<Number> depth) {
         Gauge.builder(QUEUED, depth).description("Alerts waiting in a chat channel's queue")
+                .tag("channel", c.name()).tag("platform", c.platform().id()).strongReference(true).register(registry);
+    }
+
+    public void outboxGauge(Channel c, Supplier<Number> depth) {
+        Gauge.builder(OUTBOX, depth).description("Chat messages waiting for delivery (kept while the chat server fails)")
                 .tag("channel", c.name()).tag("platform", c.platform().id()).strongReference(true).register(registry);
     }
 

@@ -83,6 +83,11 @@ public final class RetryPolicy {
         return maxAttempts;
     }
 
+    /** The longest backoff; also how long a message that used up its attempts waits before the next round. */
+    public Duration maxBackoff() {
+        return maxBackoff;
+    }
+
     /**
      * A Retry-After value: delay-seconds (integer, or decimal as Discord sends) or an HTTP date; empty when
      * absent or unreadable. A date in the past is zero.

@@ -121,6 +121,25 @@ class AlertGrouperTest {
     }
 
     @Test
+    void aCriticalAlertThatFlapsWithinTheWaitIsAnnouncedOnceAsFiredAndResolved() {
+        AlertGrouper g = grouper();
+        Alert a = firing("r1", "divergence", Alert.CRITICAL, 100);
+        g.add(a, at(0));
+        g.add(resolved(a), at(3));
+        List<Notification> due = g.due(at(10));
+        assertThat(due).hasSize(1);
+        Notification n = due.get(0);
+        assertThat(n.firing()).isEmpty();
+        assertThat(n.resolved()).isEmpty();
+        assertThat(n.firedAndResolved()).extracting(Alert::alertId).containsExactly(a.alertId());
+        assertThat(n.severity()).isEqualTo(Severity.CRITICAL);
+        assertThat(AlertText.header(n, AlertText.Markup.PLAIN)).contains("FIRED AND RESOLVED", "divergence", "r1");
+        assertThat(g.add(a, at(11)).outcome()).isEqualTo(AlertGrouper.Outcome.DEDUPLICATED);
+        assertThat(g.add(resolved(a), at(12)).outcome()).isEqualTo(AlertGrouper.Outcome.DEDUPLICATED);
+        assertThat(g.due(at(100))).isEmpty();
+    }
+
+    @Test
     void aNewEpisodeOfAResolvedDetectorIsANewAlert() {
         AlertGrouper g = grouper();
         Alert first = firing("r1", "plateau", 100);
