@@ -11,7 +11,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The reference rules of DOMAIN.md, implemented as their tools document them, to compare against: each
+ * Reference rules of other tools (Keras callbacks, Amazon SageMaker Debugger's built-in rules, AUTOTRAINER),
+ * implemented as their tools document them, to compare against: each
  * returns, per detector name it covers, the first step it fires on a run (absent when it never does).
  */
 final class Baselines {
