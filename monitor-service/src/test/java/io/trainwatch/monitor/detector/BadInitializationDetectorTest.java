@@ -26,9 +26,9 @@ class BadInitializationDetectorTest {
     void aFirstLossFarAboveChanceFiresAtOnce() {
         for (long seed : SEEDS) {
             List<Alert> alerts = DetectorRuns.firing(monitor, SyntheticRuns.hugeInit(seed).events(), NAME);
-            assertThat(alerts).as("seed " + seed).isNotEmpty();
+            assertThat(alerts).as("synthetic run " + seed).isNotEmpty();
             Alert a = alerts.get(0);
-            assertThat(a.step()).as("seed " + seed).isLessThan(20);
+            assertThat(a.step()).as("synthetic run " + seed).isLessThan(20);
             assertThat(a.summary()).contains("first loss");
             assertThat(a.evidence().get("firstLossOverChance")).isGreaterThan(5.0);
             assertThat(a.suggestedAction()).isEqualTo(Alert.ACTION_STOP);
@@ -39,7 +39,7 @@ class BadInitializationDetectorTest {
     void aLossPinnedAtChanceWithDeadHiddenGradientsFires() {
         for (long seed : SEEDS) {
             List<Alert> alerts = DetectorRuns.firing(monitor, SyntheticRuns.zeroInit(seed).events(), NAME);
-            assertThat(alerts).as("seed " + seed).isNotEmpty();
+            assertThat(alerts).as("synthetic run " + seed).isNotEmpty();
             assertThat(alerts.get(0).summary()).contains("pinned at ln(C)").contains("dead hidden-layer gradients");
         }
     }
@@ -49,8 +49,8 @@ class BadInitializationDetectorTest {
         for (long seed : SEEDS) {
             SyntheticRuns.Labelled run = SyntheticRuns.flatThenDrop(seed);
             List<Alert> alerts = DetectorRuns.firing(monitor, run.events(), NAME);
-            assertThat(alerts).as("seed " + seed).isNotEmpty();
-            assertThat(alerts.get(0).step()).as("seed " + seed).isGreaterThanOrEqualTo(run.onsetStep());
+            assertThat(alerts).as("synthetic run " + seed).isNotEmpty();
+            assertThat(alerts.get(0).step()).as("synthetic run " + seed).isGreaterThanOrEqualTo(run.onsetStep());
             assertThat(alerts.get(0).summary()).contains("flat").contains("dropped");
         }
     }
@@ -58,10 +58,10 @@ class BadInitializationDetectorTest {
     @Test
     void aHealthyRunNeverFires() {
         for (long seed : SEEDS) {
-            assertThat(DetectorRuns.alerts(monitor, SyntheticRuns.healthy(seed).events(), NAME)).as("seed " + seed)
+            assertThat(DetectorRuns.alerts(monitor, SyntheticRuns.healthy(seed).events(), NAME)).as("synthetic run " + seed)
                     .isEmpty();
             assertThat(DetectorRuns.alerts(monitor, SyntheticRuns.healthyWithDecay(seed).events(), NAME))
-                    .as("seed " + seed).isEmpty();
+                    .as("synthetic run " + seed).isEmpty();
         }
     }
 }

@@ -27,9 +27,9 @@ class LrDecayedTooEarlyDetectorTest {
         for (long seed : SEEDS) {
             SyntheticRuns.Labelled run = SyntheticRuns.lrDecayedTooEarly(seed);
             List<Alert> alerts = DetectorRuns.firing(monitor, run.events(), NAME);
-            assertThat(alerts).as("seed " + seed).isNotEmpty();
+            assertThat(alerts).as("synthetic run " + seed).isNotEmpty();
             Alert a = alerts.get(0);
-            assertThat(a.step()).as("seed " + seed).isGreaterThan(run.onsetStep());
+            assertThat(a.step()).as("synthetic run " + seed).isGreaterThan(run.onsetStep());
             assertThat(a.evidence().get("decayStep")).isEqualTo((double) run.onsetStep());
             assertThat(a.evidence().get("learningRateBefore")).isEqualTo(0.1);
             assertThat(a.suggestedAction()).isEqualTo(Alert.ACTION_RAISE_LR);
@@ -40,11 +40,11 @@ class LrDecayedTooEarlyDetectorTest {
     void aDecayAfterTheLossLevelledAndARunWithoutDecayNeverFire() {
         for (long seed : SEEDS) {
             assertThat(DetectorRuns.alerts(monitor, SyntheticRuns.healthyWithDecay(seed).events(), NAME))
-                    .as("seed " + seed).isEmpty();
-            assertThat(DetectorRuns.alerts(monitor, SyntheticRuns.healthy(seed).events(), NAME)).as("seed " + seed)
+                    .as("synthetic run " + seed).isEmpty();
+            assertThat(DetectorRuns.alerts(monitor, SyntheticRuns.healthy(seed).events(), NAME)).as("synthetic run " + seed)
                     .isEmpty();
             // A plateau with a constant rate is a plateau, not a decay made too early.
-            assertThat(DetectorRuns.alerts(monitor, SyntheticRuns.plateau(seed).events(), NAME)).as("seed " + seed)
+            assertThat(DetectorRuns.alerts(monitor, SyntheticRuns.plateau(seed).events(), NAME)).as("synthetic run " + seed)
                     .isEmpty();
         }
     }
