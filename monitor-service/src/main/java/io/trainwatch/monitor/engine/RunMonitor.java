@@ -102,12 +102,6 @@ public final class RunMonitor {
         return RunState.index(detector);
     }
 
-    /** The index of a detector named as in alerts; an unknown name is an error. */
-    public static int index(String detector) {
-        return index(DetectorName.fromId(detector)
-                .orElseThrow(() -> new IllegalArgumentException("unknown detector " + detector)));
-    }
-
     public MonitorConfig config() {
         return config;
     }
