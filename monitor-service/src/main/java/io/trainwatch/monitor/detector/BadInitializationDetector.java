@@ -1,6 +1,7 @@
 package io.trainwatch.monitor.detector;
 
 import io.trainwatch.events.Alert;
+import io.trainwatch.events.DetectorName;
 import io.trainwatch.events.StepEvent;
 import io.trainwatch.monitor.config.MonitorConfig;
 import io.trainwatch.monitor.engine.RunState;
@@ -13,9 +14,8 @@ import io.trainwatch.monitor.engine.RunState;
  */
 public final class BadInitializationDetector implements Detector {
 
-    public static final String NAME = "bad-initialization";
     /** This detector's bit in {@link RunState#active(int)}. */
-    private static final int INDEX = Alert.DETECTORS.indexOf(NAME);
+    private static final int INDEX = RunState.index(DetectorName.BAD_INITIALIZATION);
 
     /** The pinned streak must begin within this many steps of the run's start (ours: the 10 start steps + slack). */
     static final int PINNED_FROM_START = 20;
@@ -27,8 +27,8 @@ public final class BadInitializationDetector implements Detector {
     }
 
     @Override
-    public String name() {
-        return NAME;
+    public DetectorName detector() {
+        return DetectorName.BAD_INITIALIZATION;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.trainwatch.monitor.detector;
 
+import io.trainwatch.events.DetectorName;
 import io.trainwatch.events.StepEvent;
 import io.trainwatch.events.ValidationEvent;
 import io.trainwatch.monitor.engine.RunState;
@@ -11,8 +12,13 @@ import io.trainwatch.monitor.engine.RunState;
  */
 public interface Detector {
 
-    /** The detector's name as in {@code Alert.DETECTORS}. */
-    String name();
+    /** Which of the contract's detectors this is. */
+    DetectorName detector();
+
+    /** The detector's name in alerts ({@link DetectorName#id()}). */
+    default String name() {
+        return detector().id();
+    }
 
     /** The remedy shown with every alert of this detector. */
     String remedy();

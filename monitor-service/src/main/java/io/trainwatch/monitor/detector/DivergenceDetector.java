@@ -1,6 +1,7 @@
 package io.trainwatch.monitor.detector;
 
 import io.trainwatch.events.Alert;
+import io.trainwatch.events.DetectorName;
 import io.trainwatch.events.StepEvent;
 import io.trainwatch.monitor.config.MonitorConfig;
 import io.trainwatch.monitor.engine.RunState;
@@ -14,9 +15,8 @@ import io.trainwatch.monitor.engine.RunState;
  */
 public final class DivergenceDetector implements Detector {
 
-    public static final String NAME = "divergence";
     /** This detector's bit in {@link RunState#active(int)}. */
-    private static final int INDEX = Alert.DETECTORS.indexOf(NAME);
+    private static final int INDEX = RunState.index(DetectorName.DIVERGENCE);
 
     private final MonitorConfig.Divergence config;
 
@@ -25,8 +25,8 @@ public final class DivergenceDetector implements Detector {
     }
 
     @Override
-    public String name() {
-        return NAME;
+    public DetectorName detector() {
+        return DetectorName.DIVERGENCE;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.trainwatch.monitor.detector;
 
 import io.trainwatch.events.Alert;
+import io.trainwatch.events.DetectorName;
 import io.trainwatch.events.StepEvent;
 import io.trainwatch.monitor.config.MonitorConfig;
 import io.trainwatch.monitor.engine.RunState;
@@ -19,9 +20,8 @@ import java.util.Map;
  */
 public final class ExplodingGradientsDetector implements Detector {
 
-    public static final String NAME = "exploding-gradients";
     /** This detector's bit in {@link RunState#active(int)}. */
-    private static final int INDEX = Alert.DETECTORS.indexOf(NAME);
+    private static final int INDEX = RunState.index(DetectorName.EXPLODING_GRADIENTS);
     private static final double ALPHA = 0.2;
 
     private final MonitorConfig.ExplodingGradients config;
@@ -33,8 +33,8 @@ public final class ExplodingGradientsDetector implements Detector {
     }
 
     @Override
-    public String name() {
-        return NAME;
+    public DetectorName detector() {
+        return DetectorName.EXPLODING_GRADIENTS;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.trainwatch.monitor.detector;
 
 import io.trainwatch.events.Alert;
+import io.trainwatch.events.DetectorName;
 import io.trainwatch.events.StepEvent;
 import io.trainwatch.monitor.config.MonitorConfig;
 import io.trainwatch.monitor.engine.RunState;
@@ -13,9 +14,8 @@ import io.trainwatch.monitor.engine.RunState;
  */
 public final class LrDecayedTooEarlyDetector implements Detector {
 
-    public static final String NAME = "lr-decayed-too-early";
     /** This detector's bit in {@link RunState#active(int)}. */
-    private static final int INDEX = Alert.DETECTORS.indexOf(NAME);
+    private static final int INDEX = RunState.index(DetectorName.LR_DECAYED_TOO_EARLY);
 
     private final MonitorConfig.LrDecayedTooEarly config;
     private final PlateauDetector plateau;
@@ -26,8 +26,8 @@ public final class LrDecayedTooEarlyDetector implements Detector {
     }
 
     @Override
-    public String name() {
-        return NAME;
+    public DetectorName detector() {
+        return DetectorName.LR_DECAYED_TOO_EARLY;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.trainwatch.monitor.detector;
 
 import io.trainwatch.events.Alert;
+import io.trainwatch.events.DetectorName;
 import io.trainwatch.events.ValidationEvent;
 import io.trainwatch.monitor.config.MonitorConfig;
 import io.trainwatch.monitor.engine.RunState;
@@ -16,7 +17,6 @@ import io.trainwatch.monitor.engine.RunState;
  */
 public final class OverfittingDetector implements Detector {
 
-    public static final String NAME = "overfitting";
 
     private final MonitorConfig.Overfitting config;
 
@@ -25,8 +25,8 @@ public final class OverfittingDetector implements Detector {
     }
 
     @Override
-    public String name() {
-        return NAME;
+    public DetectorName detector() {
+        return DetectorName.OVERFITTING;
     }
 
     @Override

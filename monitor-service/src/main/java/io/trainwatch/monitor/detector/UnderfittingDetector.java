@@ -1,6 +1,7 @@
 package io.trainwatch.monitor.detector;
 
 import io.trainwatch.events.Alert;
+import io.trainwatch.events.DetectorName;
 import io.trainwatch.events.ValidationEvent;
 import io.trainwatch.monitor.config.MonitorConfig;
 import io.trainwatch.monitor.engine.RunState;
@@ -16,9 +17,8 @@ import io.trainwatch.monitor.engine.RunState;
  */
 public final class UnderfittingDetector implements Detector {
 
-    public static final String NAME = "underfitting";
     /** This detector's bit in {@link RunState#active(int)}. */
-    private static final int INDEX = Alert.DETECTORS.indexOf(NAME);
+    private static final int INDEX = RunState.index(DetectorName.UNDERFITTING);
 
     private final MonitorConfig.Underfitting config;
     private final PlateauDetector plateau;
@@ -29,8 +29,8 @@ public final class UnderfittingDetector implements Detector {
     }
 
     @Override
-    public String name() {
-        return NAME;
+    public DetectorName detector() {
+        return DetectorName.UNDERFITTING;
     }
 
     /** A smoothed loss this fraction below ln(C) has learned something, whatever its start (ours: 20 %, the plateau's progress). */

@@ -1,6 +1,7 @@
 package io.trainwatch.monitor.detector;
 
 import io.trainwatch.events.Alert;
+import io.trainwatch.events.DetectorName;
 import io.trainwatch.events.StepEvent;
 import io.trainwatch.monitor.config.MonitorConfig;
 import io.trainwatch.monitor.engine.RunState;
@@ -17,9 +18,8 @@ import io.trainwatch.monitor.engine.RunState;
  */
 public final class VanishingGradientsDetector implements Detector {
 
-    public static final String NAME = "vanishing-gradients";
     /** This detector's bit in {@link RunState#active(int)}. */
-    private static final int INDEX = Alert.DETECTORS.indexOf(NAME);
+    private static final int INDEX = RunState.index(DetectorName.VANISHING_GRADIENTS);
     private static final double ALPHA = 0.2;
     /** Every hidden layer at or below this (SageMaker: 1e-7) is symmetric init, which bad-initialization reports. */
     private static final double DEAD = 1e-7;
@@ -39,8 +39,8 @@ public final class VanishingGradientsDetector implements Detector {
     }
 
     @Override
-    public String name() {
-        return NAME;
+    public DetectorName detector() {
+        return DetectorName.VANISHING_GRADIENTS;
     }
 
     @Override

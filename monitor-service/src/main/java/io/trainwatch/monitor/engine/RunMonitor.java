@@ -2,6 +2,7 @@ package io.trainwatch.monitor.engine;
 
 import io.trainwatch.events.Alert;
 import io.trainwatch.events.Contract;
+import io.trainwatch.events.DetectorName;
 import io.trainwatch.events.LossFunctions;
 import io.trainwatch.events.RunFinished;
 import io.trainwatch.events.RunStarted;
@@ -56,21 +57,21 @@ public final class RunMonitor {
         put(new BadInitializationDetector(config.badInitialization()));
         // The more specific diagnosis wins: a plateau after a decay is lr-decayed-too-early, a flat run at
         // chance is bad initialisation, a flat run with low accuracy is underfitting, a NaN run diverged.
-        suppress(PlateauDetector.NAME, LrDecayedTooEarlyDetector.NAME, UnderfittingDetector.NAME,
-                BadInitializationDetector.NAME, DivergenceDetector.NAME, VanishingGradientsDetector.NAME);
-        suppress(UnderfittingDetector.NAME, BadInitializationDetector.NAME, LrDecayedTooEarlyDetector.NAME,
-                DivergenceDetector.NAME, VanishingGradientsDetector.NAME);
-        suppress(LrDecayedTooEarlyDetector.NAME, BadInitializationDetector.NAME, DivergenceDetector.NAME);
+        suppress(DetectorName.PLATEAU, DetectorName.LR_DECAYED_TOO_EARLY, DetectorName.UNDERFITTING,
+                DetectorName.BAD_INITIALIZATION, DetectorName.DIVERGENCE, DetectorName.VANISHING_GRADIENTS);
+        suppress(DetectorName.UNDERFITTING, DetectorName.BAD_INITIALIZATION, DetectorName.LR_DECAYED_TOO_EARLY,
+                DetectorName.DIVERGENCE, DetectorName.VANISHING_GRADIENTS);
+        suppress(DetectorName.LR_DECAYED_TOO_EARLY, DetectorName.BAD_INITIALIZATION, DetectorName.DIVERGENCE);
         // A loss pinned at ln(C) behind a first layer that gets ~1e-10 of the gradient is the vanishing gradient
         // (recorded vanishing-gradients runs), whose remedy already names the initialisation.
-        suppress(BadInitializationDetector.NAME, VanishingGradientsDetector.NAME);
+        suppress(DetectorName.BAD_INITIALIZATION, DetectorName.VANISHING_GRADIENTS);
         // A learning-rate range test sweeps the rate from far too low to far too high: its flat start is the tiny
         // rate and its blow-up at the end is its result (the rate where the loss turns is what the test measures).
         // Its divergence and exploding gradients are reported as info with no action; the diagnoses of a flat or
         // stalled loss, which the ramp makes by design, are not made at all.
-        rangeTestExpected = bits(DivergenceDetector.NAME, ExplodingGradientsDetector.NAME);
-        rangeTestSilent = bits(PlateauDetector.NAME, LrDecayedTooEarlyDetector.NAME, UnderfittingDetector.NAME,
-                BadInitializationDetector.NAME, OverfittingDetector.NAME);
+        rangeTestExpected = bits(DetectorName.DIVERGENCE, DetectorName.EXPLODING_GRADIENTS);
+        rangeTestSilent = bits(DetectorName.PLATEAU, DetectorName.LR_DECAYED_TOO_EARLY, DetectorName.UNDERFITTING,
+                DetectorName.BAD_INITIALIZATION, DetectorName.OVERFITTING);
     }
 
     /** Detectors whose alerts on a range test are its expected end: info, no action. */
@@ -78,31 +79,27 @@ public final class RunMonitor {
     /** Detectors that make no diagnosis on a range test. */
     private final int rangeTestSilent;
 
-    private static int bits(String... names) {
+    private static int bits(DetectorName... names) {
         int mask = 0;
-        for (String n : names) {
+        for (DetectorName n : names) {
             mask |= 1 << index(n);
         }
         return mask;
     }
 
     private void put(Detector d) {
-        detectors[index(d.name())] = d;
+        detectors[index(d.detector())] = d;
     }
 
-    private void suppress(String detector, String... by) {
-        for (String b : by) {
+    private void suppress(DetectorName detector, DetectorName... by) {
+        for (DetectorName b : by) {
             suppressedBy[index(detector)] |= 1 << index(b);
         }
     }
 
-    /** The index of a detector in {@code Alert.DETECTORS} and in {@link RunState}'s episodes. */
-    public static int index(String detector) {
-        int i = Alert.DETECTORS.indexOf(detector);
-        if (i < 0) {
-            throw new IllegalArgumentException("unknown detector " + detector);
-        }
-        return i;
+    /** The index of a detector in {@link RunState}'s episodes. */
+    public static int index(DetectorName detector) {
+        return RunState.index(detector);
     }
 
     public MonitorConfig config() {
@@ -223,7 +220,7 @@ public final class RunMonitor {
                     // A decay made while a plateau is reported answers it (ReduceLROnPlateau, the tuner's policy): it
                     // came after the loss levelled off, so it is not "too early"; a later flat is a new plateau.
                     // The plateau may have resolved between the alert and the step the new rate took effect.
-                    boolean plateauActive = s.active(index(PlateauDetector.NAME));
+                    boolean plateauActive = s.active(index(DetectorName.PLATEAU));
                     boolean answersPlateau = plateauActive || (s.lastPlateauStep >= 0
                             && e.step() - s.lastPlateauStep <= config.lrDecayedTooEarly().afterDropSteps());
                     // Too early means the loss was still improving when the rate was cut; a decay after a stall
@@ -312,7 +309,7 @@ public final class RunMonitor {
                     && !(s.rangeTest && (rangeTestSilent & (1 << i)) != 0)) {
                 s.setActive(i, true);
                 s.episodeStart[i] = step;
-                if (i == index(PlateauDetector.NAME)) {
+                if (i == index(DetectorName.PLATEAU)) {
                     s.lastPlateauStep = step;
                 }
                 String severity = c.severity();
@@ -354,8 +351,8 @@ public final class RunMonitor {
 
     /** A plateau after a decay that lr-decayed-too-early already reported is the same diagnosis, not a new one. */
     private static boolean reportedAsEarlyDecay(RunState s, int detector) {
-        int lr = index(LrDecayedTooEarlyDetector.NAME);
-        return detector == index(PlateauDetector.NAME) && s.lrDropStep >= 0 && s.episodeStart[lr] >= s.lrDropStep;
+        int lr = index(DetectorName.LR_DECAYED_TOO_EARLY);
+        return detector == index(DetectorName.PLATEAU) && s.lrDropStep >= 0 && s.episodeStart[lr] >= s.lrDropStep;
     }
 
     private Alert resolved(RunState s, int i, long step, int epoch, Instant at, String why, Map<String, Double> ev) {

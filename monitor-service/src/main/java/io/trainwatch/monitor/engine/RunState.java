@@ -1,6 +1,6 @@
 package io.trainwatch.monitor.engine;
 
-import io.trainwatch.events.Alert;
+import io.trainwatch.events.DetectorName;
 
 import java.util.Arrays;
 
@@ -14,8 +14,11 @@ import java.util.Arrays;
  */
 public final class RunState {
 
-    /** The detectors in a fixed order: an episode's index in {@link #episodeStart}. */
-    public static final int DETECTORS = Alert.DETECTORS.size();
+    /**
+     * The number of detectors: an episode's index in {@link #episodeStart} is {@link #index}. The order lives
+     * in memory only; {@link RunStateCodec} keys stored episodes by {@link DetectorName#code()}.
+     */
+    public static final int DETECTORS = DetectorName.values().length;
     /** Gradient norms kept for the running median. */
     public static final int GRADIENT_WINDOW = 32;
 
@@ -155,6 +158,11 @@ public final class RunState {
     public RunState(String runId) {
         this.runId = runId;
         Arrays.fill(episodeStart, -1);
+    }
+
+    /** The index of a detector in {@link #episodeStart}, {@link #episodeSeverity} and {@link #activeMask}. */
+    public static int index(DetectorName detector) {
+        return detector.ordinal();
     }
 
     public boolean active(int detector) {

@@ -1,19 +1,36 @@
 package io.trainwatch.monitor.engine;
 
+import io.trainwatch.events.DetectorName;
+
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The compact binary form of a {@link RunState} for the changelogged state store: a version byte,
  * then every field in a fixed order (doubles as 8 bytes, the gradient window as floats). About 700
  * bytes per run, whatever its length; bytes it cannot read give an empty state rather than an exception.
+ *
+ * <p>Per-detector data (alert episodes) is keyed by {@link DetectorName#code()}, never by a position in a
+ * list: version 2 writes a count, then for each detector its code, episode start, severity and whether it is
+ * active; codes it does not know are skipped. Version 1, which wrote the episodes and the active bits in the
+ * order of {@link #VERSION_1_ORDER}, is still read.
  */
 public final class RunStateCodec {
 
-    /** Bumped when the layout changes; older bytes are then dropped and the run starts afresh. */
-    public static final byte VERSION = 1;
+    /** The layout written; bumped when it changes. */
+    public static final byte VERSION = 2;
+    /** The layout before per-detector data was keyed by code: read, never written. */
+    static final byte VERSION_1 = 1;
+    /** The detectors in the order version 1 wrote them (the contract's order when it was written). */
+    static final List<DetectorName> VERSION_1_ORDER = List.of(DetectorName.VANISHING_GRADIENTS,
+            DetectorName.EXPLODING_GRADIENTS, DetectorName.DIVERGENCE, DetectorName.PLATEAU,
+            DetectorName.LR_DECAYED_TOO_EARLY, DetectorName.OVERFITTING, DetectorName.UNDERFITTING,
+            DetectorName.BAD_INITIALIZATION);
+    /** Bytes after a detector's code: episode start (long), severity (byte), active (byte). */
+    private static final int DETECTOR_FIELDS_BYTES = Long.BYTES + 2;
 
     private static final ThreadLocal<Writer> WRITERS = ThreadLocal.withInitial(Writer::new);
 
@@ -92,13 +109,17 @@ public final class RunStateCodec {
         out.writeDouble(s.lastGap);
         out.writeInt(s.gapGrowingRun);
         out.writeInt(s.lowAccuracyRun);
-        out.writeInt(s.activeMask);
         for (float g : s.gradientWindow) {
             out.writeFloat(g);
         }
-        for (int i = 0; i < RunState.DETECTORS; i++) {
+        DetectorName[] detectors = DetectorName.values();
+        out.writeByte(detectors.length);
+        for (DetectorName d : detectors) {
+            int i = RunState.index(d);
+            out.writeByte(d.code());
             out.writeLong(s.episodeStart[i]);
             out.writeByte(s.episodeSeverity[i]);
+            out.writeByte(s.active(i) ? 1 : 0);
         }
         out.writeLong(s.lastPlateauStep);
         out.writeDouble(s.lastValidationLoss);
@@ -120,11 +141,12 @@ public final class RunStateCodec {
         return out.toByteArray();
     }
 
-    /** The state in {@code bytes}, or null when they are not a state of this version. */
+    /** The state in {@code bytes}, or null when they are not a state of a version this codec reads. */
     public static RunState read(byte[] bytes) {
-        if (bytes == null || bytes.length < 2 || bytes[0] != VERSION) {
+        if (bytes == null || bytes.length < 2 || (bytes[0] != VERSION && bytes[0] != VERSION_1)) {
             return null;
         }
+        boolean version1 = bytes[0] == VERSION_1;
         try {
             Reader in = new Reader(ByteBuffer.wrap(bytes, 1, bytes.length - 1));
             RunState s = new RunState(in.readString());
@@ -194,13 +216,14 @@ public final class RunStateCodec {
         s.lastGap = in.readDouble();
         s.gapGrowingRun = in.readInt();
         s.lowAccuracyRun = in.readInt();
-        s.activeMask = in.readInt();
+            int version1Mask = version1 ? in.readInt() : 0;
             for (int i = 0; i < RunState.GRADIENT_WINDOW; i++) {
                 s.gradientWindow[i] = in.readFloat();
             }
-            for (int i = 0; i < RunState.DETECTORS; i++) {
-                s.episodeStart[i] = in.readLong();
-                s.episodeSeverity[i] = in.readByte();
+            if (version1) {
+                readVersion1Detectors(in, s, version1Mask);
+            } else {
+                readDetectors(in, s);
             }
             // Appended later: a state written before it has none (no plateau remembered).
             s.lastPlateauStep = in.remains(Long.BYTES) ? in.readLong() : -1;
@@ -230,6 +253,33 @@ public final class RunStateCodec {
             return s.runId == null ? null : s;
         } catch (BufferUnderflowException | IllegalArgumentException e) {
             return null;
+        }
+    }
+
+    /** Version 2: a count, then (code, episode start, severity, active) per detector; unknown codes skipped. */
+    private static void readDetectors(Reader in, RunState s) {
+        int count = Byte.toUnsignedInt(in.readByte());
+        for (int k = 0; k < count; k++) {
+            int code = Byte.toUnsignedInt(in.readByte());
+            DetectorName d = DetectorName.fromCode(code).orElse(null);
+            if (d == null) {
+                in.skip(DETECTOR_FIELDS_BYTES);
+                continue;
+            }
+            int i = RunState.index(d);
+            s.episodeStart[i] = in.readLong();
+            s.episodeSeverity[i] = in.readByte();
+            s.setActive(i, in.readByte() != 0);
+        }
+    }
+
+    /** Version 1: the active bits and the episodes by position in {@link #VERSION_1_ORDER}. */
+    private static void readVersion1Detectors(Reader in, RunState s, int mask) {
+        for (int position = 0; position < VERSION_1_ORDER.size(); position++) {
+            int i = RunState.index(VERSION_1_ORDER.get(position));
+            s.episodeStart[i] = in.readLong();
+            s.episodeSeverity[i] = in.readByte();
+            s.setActive(i, (mask & (1 << position)) != 0);
         }
     }
 
@@ -310,6 +360,13 @@ public final class RunStateCodec {
 
         float readFloat() {
             return in.getFloat();
+        }
+
+        void skip(int n) {
+            if (n > in.remaining()) {
+                throw new BufferUnderflowException();
+            }
+            in.position(in.position() + n);
         }
 
         boolean remains(int n) {

@@ -10,8 +10,6 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import org.jboss.resteasy.reactive.RestStreamElementType;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * The live page's API (the page itself is {@code META-INF/resources/index.html}, served at {@code /}):
@@ -38,7 +36,7 @@ public class LiveResource {
     @GET
     @Path("runs/{id}")
     public String run(@PathParam("id") String id) {
-        Map<String, Object> run = feed.store().run(id);
+        LiveViews.RunDetail run = feed.store().run(id);
         if (run == null) {
             throw new NotFoundException("no run '" + id + "' on the live page");
         }
@@ -54,9 +52,7 @@ public class LiveResource {
     @GET
     @Path("stats")
     public String stats() {
-        Map<String, Object> m = new LinkedHashMap<>(feed.store().stats());
-        m.put("caughtUp", feed.caughtUp());
-        return LiveJson.write(m);
+        return LiveJson.write(feed.store().stats().withCaughtUp(feed.caughtUp()));
     }
 
     @GET

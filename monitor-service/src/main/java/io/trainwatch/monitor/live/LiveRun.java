@@ -28,14 +28,14 @@ final class LiveRun {
     String studyId;
     String trialId;
     String scenario;
-    Map<String, Object> config;
+    LiveViews.RunConfigView config;
     /** Whether the next push must carry the config (it is left out of pushes otherwise). */
     boolean configChanged;
     String backend;
     String device;
     Instant startedAt;
     String status = RUNNING;
-    Map<String, Object> finished;
+    LiveViews.Finished finished;
     long updatedMillis;
     Instant lastEventAt;
 
@@ -59,7 +59,7 @@ final class LiveRun {
     final Map<String, Alert> active = new LinkedHashMap<>();
     int firingTotal;
     /** Tuner actions by command id, oldest first. */
-    final LinkedHashMap<String, Map<String, Object>> actions = new LinkedHashMap<>();
+    final LinkedHashMap<String, LiveAction> actions = new LinkedHashMap<>();
 
     LiveRun(String runId) {
         this.runId = runId;
@@ -67,31 +67,15 @@ final class LiveRun {
 
     void started(RunConfig c) {
         scenario = c.scenario();
-        Map<String, Object> m = new LinkedHashMap<>();
-        put(m, "dataset", c.dataset());
-        put(m, "numClasses", c.numClasses());
-        put(m, "lossFunction", c.lossFunction());
-        put(m, "optimizer", c.optimizer());
-        put(m, "learningRate", c.learningRate());
-        put(m, "batchSize", c.batchSize());
-        put(m, "epochs", c.epochs());
-        put(m, "l2", c.l2());
-        put(m, "dropout", c.dropout());
-        put(m, "seed", c.seed());
+        List<String> ls = new ArrayList<>();
         if (c.layers() != null) {
-            List<String> ls = new ArrayList<>();
             c.layers().stream().limit(64).forEach(l -> ls.add(l.name() + " " + l.type() + " " + l.nIn() + "->" + l.nOut()
                     + (l.activation() == null ? "" : " " + l.activation())));
-            m.put("layers", ls);
         }
-        config = m;
+        config = new LiveViews.RunConfigView(c.dataset(), c.numClasses(), c.lossFunction(), c.optimizer(),
+                c.learningRate(), c.batchSize(), c.epochs(), c.l2(), c.dropout(), c.seed(),
+                c.layers() == null ? null : List.copyOf(ls));
         configChanged = true;
-    }
-
-    private static void put(Map<String, Object> m, String k, Object v) {
-        if (v != null) {
-            m.put(k, v);
-        }
     }
 
     /** Heap held by the series (the bulk of a run); the rest is a few hundred bytes plus alerts and actions. */
@@ -99,37 +83,10 @@ final class LiveRun {
         return series.values().stream().mapToLong(Series::bytes).sum();
     }
 
-    Map<String, Object> summary() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("runId", runId);
-        put(m, "studyId", studyId);
-        put(m, "trialId", trialId);
-        put(m, "scenario", scenario);
-        m.put("status", status);
-        m.put("step", step);
-        m.put("epoch", epoch);
-        Map<String, Object> latest = new LinkedHashMap<>();
-        latest.put("loss", loss);
-        latest.put("accuracy", accuracy);
-        latest.put("learningRate", learningRate);
-        latest.put("gradientNorm", gradientNorm);
-        latest.put("validationLoss", validationLoss);
-        latest.put("validationAccuracy", validationAccuracy);
-        m.put("latest", latest);
-        Map<String, Object> a = new LinkedHashMap<>();
-        a.put("firing", active.size());
-        a.put("total", firingTotal);
-        a.put("active", List.copyOf(active.keySet()));
-        m.put("alerts", a);
-        m.put("actions", actions.size());
-        put(m, "startedAt", startedAt);
-        put(m, "lastEventAt", lastEventAt);
-        m.put("updatedAt", Instant.ofEpochMilli(updatedMillis));
-        put(m, "finished", finished);
-        put(m, "config", config);
-        put(m, "backend", backend);
-        put(m, "device", device);
-        m.put("ignoredEvents", ignored);
-        return m;
+    LiveViews.RunSummary summary() {
+        return new LiveViews.RunSummary(runId, studyId, trialId, scenario, status, step, epoch,
+                new LiveViews.Latest(loss, accuracy, learningRate, gradientNorm, validationLoss, validationAccuracy),
+                new LiveViews.AlertCounts(active.size(), firingTotal, List.copyOf(active.keySet())), actions.size(),
+                startedAt, lastEventAt, Instant.ofEpochMilli(updatedMillis), finished, config, backend, device, ignored);
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trainwatch.events.Alert;
 import io.trainwatch.events.Contract;
+import io.trainwatch.events.DetectorName;
 import io.trainwatch.events.StepEvent;
 import io.trainwatch.monitor.engine.RunMonitor;
 import io.trainwatch.monitor.engine.RunState;
@@ -33,7 +34,7 @@ class DivergenceDetectorTest {
     private List<Alert> divergence(RunState s, double... losses) {
         List<Alert> out = new ArrayList<>();
         for (int i = 0; i < losses.length; i++) {
-            monitor.process(s, step(i, losses[i])).stream().filter(a -> a.detector().equals(DivergenceDetector.NAME))
+            monitor.process(s, step(i, losses[i])).stream().filter(a -> a.detector().equals(DetectorName.DIVERGENCE.id()))
                     .forEach(out::add);
         }
         return out;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trainwatch.events.Alert;
 import io.trainwatch.events.Contract;
+import io.trainwatch.events.DetectorName;
 import io.trainwatch.events.LayerInfo;
 import io.trainwatch.events.RunConfig;
 import io.trainwatch.events.RunStarted;
@@ -66,7 +67,7 @@ class ExplodingGradientsDetectorTest {
         return alerts.stream().filter(a -> a.detector().equals(detector) && a.status().equals(Alert.FIRING)).toList();
     }
 
-    /** The explosion of the example: 2.6 -> 82 -> 2,700 with norms 2.3 -> 60 -> 665, then dead ReLUs. */
+    /** A reported explosion: 2.6 -> 82 -> 2,700 with norms 2.3 -> 60 -> 665, then dead ReLUs. */
     private static List<TrainingEvent> explodeThenDie(int deadSteps) {
         List<TrainingEvent> events = new ArrayList<>();
         events.add(started(10));
@@ -83,7 +84,7 @@ class ExplodingGradientsDetectorTest {
     void anExplosionInTheFirstStepsFiresAtOnceWithoutARunningMedian() {
         RunState s = monitor.newState("r");
         List<Alert> alerts = run(s, explodeThenDie(0));
-        List<Alert> exploding = firing(alerts, ExplodingGradientsDetector.NAME);
+        List<Alert> exploding = firing(alerts, DetectorName.EXPLODING_GRADIENTS.id());
         assertThat(exploding).hasSize(1);
         assertThat(exploding.get(0).step()).isEqualTo(1);
         assertThat(exploding.get(0).summary()).contains("at step 1").contains("first loss").contains("26x");
@@ -95,7 +96,7 @@ class ExplodingGradientsDetectorTest {
     @Test
     void theDeadReluAlertAfterAnExplosionNamesItAsTheCause() {
         RunState s = monitor.newState("r");
-        List<Alert> vanishing = firing(run(s, explodeThenDie(60)), VanishingGradientsDetector.NAME);
+        List<Alert> vanishing = firing(run(s, explodeThenDie(60)), DetectorName.VANISHING_GRADIENTS.id());
         assertThat(vanishing).hasSize(1);
         assertThat(vanishing.get(0).summary()).contains("dead after a gradient spike at step 2")
                 .contains("learning rate is too high");
@@ -115,7 +116,7 @@ class ExplodingGradientsDetectorTest {
         for (int t = 10; t < 50; t++) {
             events.add(dead(t, LN10));
         }
-        List<Alert> vanishing = firing(run(s, events), VanishingGradientsDetector.NAME);
+        List<Alert> vanishing = firing(run(s, events), DetectorName.VANISHING_GRADIENTS.id());
         assertThat(vanishing).hasSize(1);
         assertThat(vanishing.get(0).summary()).doesNotContain("gradient spike");
         assertThat(vanishing.get(0).remedy()).isEqualTo(VanishingGradientsDetector.DEAD_REMEDY);
@@ -125,14 +126,14 @@ class ExplodingGradientsDetectorTest {
     void aLossThatJumpsWithoutTheGradientIsNotAnEarlyExplosion() {
         RunState s = monitor.newState("r");
         List<TrainingEvent> events = List.of(started(10), step(0, 2.3, 2.0), step(1, 30, 2.5), step(2, 40, 2.4));
-        assertThat(firing(run(s, events), ExplodingGradientsDetector.NAME)).isEmpty();
+        assertThat(firing(run(s, events), DetectorName.EXPLODING_GRADIENTS.id())).isEmpty();
     }
 
     @Test
     void growingGradientsWithAFallingLossAreNotAnEarlyExplosion() {
         RunState s = monitor.newState("r");
         List<TrainingEvent> events = List.of(started(10), step(0, 2.3, 0.1), step(1, 2.0, 1.0), step(2, 1.7, 5.0));
-        assertThat(firing(run(s, events), ExplodingGradientsDetector.NAME)).isEmpty();
+        assertThat(firing(run(s, events), DetectorName.EXPLODING_GRADIENTS.id())).isEmpty();
         assertThat(s.explosionStep).isEqualTo(-1);
     }
 
@@ -145,7 +146,7 @@ class ExplodingGradientsDetectorTest {
         for (int t = 0; t < 30; t++) {
             events.add(step(t, 5000 * Math.pow(0.8, t) + 2, 100 * Math.pow(0.9, t)));
         }
-        assertThat(firing(run(s, events), ExplodingGradientsDetector.NAME)).isEmpty();
+        assertThat(firing(run(s, events), DetectorName.EXPLODING_GRADIENTS.id())).isEmpty();
     }
 
     @Test
@@ -168,7 +169,7 @@ class ExplodingGradientsDetectorTest {
         RunState s = monitor.newState("r");
         List<TrainingEvent> events = List.of(started(10), step(0, Double.NaN, Double.NaN), step(1, 2.3, 1.0),
                 step(2, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY), step(3, 2.3, 1.0));
-        List<Alert> exploding = firing(run(s, events), ExplodingGradientsDetector.NAME);
+        List<Alert> exploding = firing(run(s, events), DetectorName.EXPLODING_GRADIENTS.id());
         assertThat(exploding).extracting(Alert::severity).containsExactly(Alert.CRITICAL);
         assertThat(s.firstLoss).isEqualTo(2.3);
         assertThat(s.firstGradientNorm).isEqualTo(1.0);
@@ -178,14 +179,14 @@ class ExplodingGradientsDetectorTest {
     void aZeroOrMissingFirstGradientLeavesTheEarlyRuleSilent() {
         RunState s = monitor.newState("r");
         List<TrainingEvent> events = List.of(started(10), step(0, 2.3, 0.0), step(1, 80, 0.0), step(2, 900, 0.0));
-        assertThat(firing(run(s, events), ExplodingGradientsDetector.NAME)).isEmpty();
+        assertThat(firing(run(s, events), DetectorName.EXPLODING_GRADIENTS.id())).isEmpty();
         assertThat(s.firstGradientNorm).isNaN();
     }
 
     @Test
     void aMiniBatchBumpOfAConvergedRunIsNoExplosion() {
         // converged: norm ~6e-4 after starting at ~2; a hard batch bumps it 2,000x the median for 4 steps and moves the
-        // tiny loss by 3x (the 20,000-step trainer run)
+        // tiny loss by 3x (a 20,000-step trainer run)
         RunState s = monitor.newState("r");
         List<TrainingEvent> events = new ArrayList<>();
         events.add(started(10));
@@ -195,7 +196,7 @@ class ExplodingGradientsDetectorTest {
             boolean bump = t >= 2500 && t < 2504;
             events.add(step(t, bump ? 3 * loss : loss, bump ? 2000 * norm : norm));
         }
-        assertThat(firing(run(s, events), ExplodingGradientsDetector.NAME)).isEmpty();
+        assertThat(firing(run(s, events), DetectorName.EXPLODING_GRADIENTS.id())).isEmpty();
     }
 
     @Test
@@ -213,7 +214,7 @@ class ExplodingGradientsDetectorTest {
             }
             events.add(step(t, loss, norm));
         }
-        List<Alert> exploding = firing(run(s, events), ExplodingGradientsDetector.NAME);
+        List<Alert> exploding = firing(run(s, events), DetectorName.EXPLODING_GRADIENTS.id());
         assertThat(exploding).isNotEmpty();
         assertThat(exploding.get(0).step()).isBetween(2500L, 2530L);
     }
@@ -230,9 +231,9 @@ class ExplodingGradientsDetectorTest {
             RunState ungatedState = ungated.newState(f.file());
             for (TrainingEvent e : f.events()) {
                 assertThat(monitor.process(gatedState, e))
-                        .noneMatch(a -> a.detector().equals(ExplodingGradientsDetector.NAME));
+                        .noneMatch(a -> a.detector().equals(DetectorName.EXPLODING_GRADIENTS.id()));
                 ungatedFirings += (int) ungated.process(ungatedState, e).stream()
-                        .filter(a -> a.detector().equals(ExplodingGradientsDetector.NAME)
+                        .filter(a -> a.detector().equals(DetectorName.EXPLODING_GRADIENTS.id())
                                 && a.status().equals(Alert.FIRING)).count();
             }
         }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trainwatch.events.Alert;
 import io.trainwatch.events.Contract;
+import io.trainwatch.events.DetectorName;
 import io.trainwatch.events.RunConfig;
 import io.trainwatch.events.RunStarted;
 import io.trainwatch.events.StepEvent;
@@ -72,19 +73,19 @@ class PlateauDetectorTest {
     @Test
     void aCrossEntropyThatReachedNinetyPercentIsConvergedEvenAfterABounce() {
         assertThat(firings("cross-entropy", 600, PlateauDetectorTest::convergedThenBouncing)).doesNotContainKey(
-                PlateauDetector.NAME);
+                DetectorName.PLATEAU.id());
         // without the rule (a probability of 1 is never reached) the bounce is reported as a plateau
         RunMonitor without = new RunMonitor(TestConfig.with(Map.of(
                 "trainwatch.monitor.plateau.converged-probability", "1.0")));
         assertThat(firings(without, "cross-entropy", 600, PlateauDetectorTest::convergedThenBouncing)).containsKey(
-                PlateauDetector.NAME);
+                DetectorName.PLATEAU.id());
     }
 
     @Test
     void theSameCurveOfAnotherLossIsAPlateauAboveFivePercentOfItsStart() {
         // exp(-loss) means nothing for a mean squared error: only converged-fraction (5 % of the start) applies
-        assertThat(firings("mse", 600, PlateauDetectorTest::convergedThenBouncing)).containsKey(PlateauDetector.NAME);
-        assertThat(firings(null, 600, PlateauDetectorTest::convergedThenBouncing)).containsKey(PlateauDetector.NAME);
+        assertThat(firings("mse", 600, PlateauDetectorTest::convergedThenBouncing)).containsKey(DetectorName.PLATEAU.id());
+        assertThat(firings(null, 600, PlateauDetectorTest::convergedThenBouncing)).containsKey(DetectorName.PLATEAU.id());
     }
 
     @Test
@@ -92,8 +93,8 @@ class PlateauDetectorTest {
         // falls from ln 3 to 0.4 (exp(-0.4) = 0.67) by step 150 and stays there
         Map<String, Long> first = firings("cross-entropy", 600,
                 t -> t < 150 ? 1.1 - 0.7 * t / 150.0 : 0.4);
-        assertThat(first).containsKey(PlateauDetector.NAME);
-        assertThat(first.get(PlateauDetector.NAME)).isBetween(250L, 350L);
+        assertThat(first).containsKey(DetectorName.PLATEAU.id());
+        assertThat(first.get(DetectorName.PLATEAU.id())).isBetween(250L, 350L);
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trainwatch.events.Alert;
 import io.trainwatch.events.Contract;
+import io.trainwatch.events.DetectorName;
 import io.trainwatch.events.LayerInfo;
 import io.trainwatch.events.RunConfig;
 import io.trainwatch.events.RunStarted;
@@ -94,9 +95,9 @@ class UnderfittingDetectorTest {
         // weight decay holding the loss at ~40 % of ln(C), train and validation figures equal, accuracy 0.89
         Run run = new Run(flatAt(0.4), t -> 0.1, 3e-3, 1.0, 0.89, 0.89);
         Map<String, Long> first = firings(run, 1200);
-        assertThat(first).containsKeys(PlateauDetector.NAME, UnderfittingDetector.NAME);
-        assertThat(first.get(UnderfittingDetector.NAME)).isGreaterThan(first.get(PlateauDetector.NAME));
-        assertThat(first).doesNotContainKeys(OverfittingDetector.NAME, BadInitializationDetector.NAME);
+        assertThat(first).containsKeys(DetectorName.PLATEAU.id(), DetectorName.UNDERFITTING.id());
+        assertThat(first.get(DetectorName.UNDERFITTING.id())).isGreaterThan(first.get(DetectorName.PLATEAU.id()));
+        assertThat(first).doesNotContainKeys(DetectorName.OVERFITTING.id(), DetectorName.BAD_INITIALIZATION.id());
     }
 
     @Test
@@ -107,7 +108,7 @@ class UnderfittingDetectorTest {
         for (TrainingEvent e : events(run, 1200)) {
             alerts.addAll(monitor.process(s, e));
         }
-        Alert under = alerts.stream().filter(a -> a.detector().equals(UnderfittingDetector.NAME)).findFirst()
+        Alert under = alerts.stream().filter(a -> a.detector().equals(DetectorName.UNDERFITTING.id())).findFirst()
                 .orElseThrow();
         assertThat(under.severity()).isEqualTo(Alert.WARNING);
         assertThat(under.suggestedAction()).isEqualTo(Alert.ACTION_STOP);
@@ -115,41 +116,41 @@ class UnderfittingDetectorTest {
                 .contains("not a learning-rate plateau");
         assertThat(under.remedy()).contains("bigger model").contains("less regularisation");
         assertThat(alerts).anySatisfy(a -> {
-            assertThat(a.detector()).isEqualTo(PlateauDetector.NAME);
+            assertThat(a.detector()).isEqualTo(DetectorName.PLATEAU.id());
             assertThat(a.status()).isEqualTo(Alert.RESOLVED);
             assertThat(a.summary()).startsWith("Superseded by underfitting");
             assertThat(a.step()).isEqualTo(under.step());
         });
-        assertThat(s.active(RunMonitor.index(PlateauDetector.NAME))).isFalse();
+        assertThat(s.active(RunMonitor.index(DetectorName.PLATEAU))).isFalse();
     }
 
     @Test
     void aFlatLossWithAValidationGapStaysAPlateau() {
         // the model fits its training set better than the validation set: capacity is not what limits it
         Run run = new Run(flatAt(0.4), t -> 0.1, 3e-3, 1.3, 0.95, 0.85);
-        assertThat(firings(run, 1200)).containsKey(PlateauDetector.NAME).doesNotContainKey(UnderfittingDetector.NAME);
+        assertThat(firings(run, 1200)).containsKey(DetectorName.PLATEAU.id()).doesNotContainKey(DetectorName.UNDERFITTING.id());
     }
 
     @Test
     void aConfidentFlatLossIsNotMediocre() {
         // flat at 0.16 (exp(-0.16) = 0.85): the model fits what the data allows
         Run run = new Run(t -> 0.16 + (LN10 - 0.16) * Math.exp(-t / 60.0), t -> 0.1, 3e-3, 1.05, 0.95, 0.94);
-        assertThat(firings(run, 1500)).doesNotContainKey(UnderfittingDetector.NAME);
+        assertThat(firings(run, 1500)).doesNotContainKey(DetectorName.UNDERFITTING.id());
     }
 
     @Test
     void updatesAboveTheUnstableLineMakeItTheRatesPlateauUntilADecayFails() {
         Run rateBound = new Run(flatAt(0.4), t -> 0.1, 2e-2, 1.0, 0.89, 0.89);
-        assertThat(firings(rateBound, 1500)).containsKey(PlateauDetector.NAME)
-                .doesNotContainKey(UnderfittingDetector.NAME);
+        assertThat(firings(rateBound, 1500)).containsKey(DetectorName.PLATEAU.id())
+                .doesNotContainKey(DetectorName.UNDERFITTING.id());
         // updates below the slow line: a rate too low to move the loss is the rate's plateau too
         Run tooSlow = new Run(flatAt(0.4), t -> 0.1, 3e-5, 1.0, 0.89, 0.89);
-        assertThat(firings(tooSlow, 1500)).doesNotContainKey(UnderfittingDetector.NAME);
+        assertThat(firings(tooSlow, 1500)).doesNotContainKey(DetectorName.UNDERFITTING.id());
         // the same flat after a decay (at 700, once the plateau was reported) that did not move it: underfitting
         Run decayed = new Run(flatAt(0.4), t -> t < 700 ? 0.1 : 0.01, 2e-2, 1.0, 0.89, 0.89);
         Map<String, Long> first = firings(decayed, 1500);
-        assertThat(first).containsKey(UnderfittingDetector.NAME);
-        assertThat(first.get(UnderfittingDetector.NAME)).isGreaterThanOrEqualTo(700 + 100);
+        assertThat(first).containsKey(DetectorName.UNDERFITTING.id());
+        assertThat(first.get(DetectorName.UNDERFITTING.id())).isGreaterThanOrEqualTo(700 + 100);
     }
 
     @Test
@@ -163,21 +164,21 @@ class UnderfittingDetectorTest {
             monitor.process(s, e);
         }
         assertThat(s.lrDropStep).isEqualTo(40);
-        assertThat(first).doesNotContainKey(UnderfittingDetector.NAME);
+        assertThat(first).doesNotContainKey(DetectorName.UNDERFITTING.id());
     }
 
     @Test
     void withoutUpdateRatiosOrAccuraciesTheFlatAndTheLossesDecide() {
         Run bare = new Run(flatAt(0.4), t -> 0.1, Double.NaN, 1.0, Double.NaN, Double.NaN);
-        assertThat(firings(bare, 1200)).containsKey(UnderfittingDetector.NAME);
+        assertThat(firings(bare, 1200)).containsKey(DetectorName.UNDERFITTING.id());
     }
 
     @Test
     void nonFiniteValidationFiguresNeverHoldAndNeverThrow() {
         Run nan = new Run(flatAt(0.4), t -> 0.1, 3e-3, Double.NaN, Double.NaN, Double.POSITIVE_INFINITY);
-        assertThat(firings(nan, 1200)).doesNotContainKey(UnderfittingDetector.NAME);
+        assertThat(firings(nan, 1200)).doesNotContainKey(DetectorName.UNDERFITTING.id());
         Run inf = new Run(flatAt(0.4), t -> 0.1, 3e-3, Double.POSITIVE_INFINITY, 0.9, 0.9);
-        assertThat(firings(inf, 1200)).doesNotContainKey(UnderfittingDetector.NAME);
+        assertThat(firings(inf, 1200)).doesNotContainKey(DetectorName.UNDERFITTING.id());
     }
 
     @Test
@@ -193,7 +194,7 @@ class UnderfittingDetectorTest {
     @Test
     void aLossStillFallingIsNeitherPlateauNorUnderfitting() {
         Run falling = new Run(t -> LN10 * Math.exp(-t / 400.0), t -> 0.1, 3e-3, 1.0, 0.89, 0.89);
-        assertThat(firings(falling, 1200)).doesNotContainKeys(UnderfittingDetector.NAME, PlateauDetector.NAME);
+        assertThat(firings(falling, 1200)).doesNotContainKeys(DetectorName.UNDERFITTING.id(), DetectorName.PLATEAU.id());
     }
 
     @Test
@@ -201,7 +202,7 @@ class UnderfittingDetectorTest {
         // SGD at 0.1 with l2 0.06: the decay alone shrinks the weights by 6e-3 a step; an update ratio of 1.3e-2 is
         // under 1e-2 + 6e-3, so the flat is the model's (as the recorded weight-decay run)
         Run run = new Run(flatAt(0.4), t -> 0.1, 1.3e-2, 1.0, 0.89, 0.89);
-        assertThat(firings(run, 1200)).containsKey(UnderfittingDetector.NAME);
+        assertThat(firings(run, 1200)).containsKey(DetectorName.UNDERFITTING.id());
         // the same updates with no weight decay announced are above the unstable line: the rate's plateau
         List<TrainingEvent> noDecay = new ArrayList<>(events(run, 1200));
         RunStarted started = (RunStarted) noDecay.get(0);
@@ -209,8 +210,8 @@ class UnderfittingDetectorTest {
         noDecay.set(0, new RunStarted(Contract.SCHEMA_VERSION, "r", T0, null, null, new RunConfig(c.scenario(),
                 c.dataset(), c.numClasses(), c.lossFunction(), c.layers(), c.optimizer(), c.learningRate(),
                 c.batchSize(), c.epochs(), 0.0, c.dropout(), c.seed()), "t", "cpu"));
-        assertThat(firings(monitor, noDecay)).containsKey(PlateauDetector.NAME)
-                .doesNotContainKey(UnderfittingDetector.NAME);
+        assertThat(firings(monitor, noDecay)).containsKey(DetectorName.PLATEAU.id())
+                .doesNotContainKey(DetectorName.UNDERFITTING.id());
         // a NaN or negative l2 counts as none
         RunState s = monitor.newState("r");
         monitor.process(s, new RunStarted(Contract.SCHEMA_VERSION, "r", T0, null, null, new RunConfig(c.scenario(),

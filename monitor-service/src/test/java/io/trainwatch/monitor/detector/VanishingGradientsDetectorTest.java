@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trainwatch.events.Alert;
 import io.trainwatch.events.Contract;
+import io.trainwatch.events.DetectorName;
 import io.trainwatch.events.StepEvent;
 import io.trainwatch.monitor.engine.RunMonitor;
 import io.trainwatch.monitor.engine.RunState;
@@ -49,7 +50,7 @@ class VanishingGradientsDetectorTest {
             double loss = i == 0 ? firstLoss : isDead ? 1.24 : 0.9;
             Map<String, Double> n = isDead ? norms(0.0, 0.0, 0.05) : norms(0.4, 0.5, 0.6);
             monitor.process(s, step(t, loss, n)).stream()
-                    .filter(a -> a.detector().equals(VanishingGradientsDetector.NAME)).forEach(out::add);
+                    .filter(a -> a.detector().equals(DetectorName.VANISHING_GRADIENTS.id())).forEach(out::add);
         }
         return out;
     }

@@ -123,7 +123,7 @@ class LiveStoreTest {
         assertThat(store.records()).isEqualTo(LiveFeed.TOPICS.size() + 6);
         assertThat(store.runs()).isEmpty();
         assertThat(store.studies()).isEmpty();
-        assertThat(store.stats().get("lastSkipReason")).isNotNull();
+        assertThat(store.stats().lastSkipReason()).isNotNull();
     }
 
     @Test
@@ -233,6 +233,8 @@ class LiveStoreTest {
     void aStopCommandAndTheRunsOutcome() throws Exception {
         LiveStore store = new LiveStore(config(Map.of("maxActions", 2)), clock);
         store.apply(Topics.TRAINING_EVENTS, "r1", EventCodec.write(step("r1", 50, 0.3)));
+        // The commands name no alert: their detector is the one whose alert fired at the step they were issued.
+        store.apply(Topics.TRAINING_ALERTS, "r1", EventCodec.write(alert("of", Alert.FIRING, "overfitting", 50)));
         for (int i = 0; i < 3; i++) {
             store.apply(Topics.TUNER_COMMANDS, "r1", EventCodec.write(new TunerCommand(1, "c" + i, "r1", TunerCommand.STOP,
                     null, "overfitting: stop", null, null, null, null)));
@@ -249,6 +251,24 @@ class LiveStoreTest {
     }
 
     @Test
+    void anActionsDetectorComesFromTheAlertItAnswersNeverFromItsReasonText() throws Exception {
+        LiveStore store = new LiveStore(config(Map.of()), clock);
+        store.apply(Topics.TRAINING_EVENTS, "r1", EventCodec.write(step("r1", 50, 0.3)));
+        store.apply(Topics.TRAINING_ALERTS, "r1", EventCodec.write(alert("old", Alert.FIRING, "plateau", 20)));
+        // A reason that starts with a detector's name, no alert id, no alert at the step: no detector.
+        store.apply(Topics.TUNER_COMMANDS, "r1", EventCodec.write(new TunerCommand(1, "c1", "r1", TunerCommand.STOP,
+                null, "overfitting: stop", null, null, null, null)));
+        // An alert id wins over the reason text.
+        store.apply(Topics.TRAINING_ALERTS, "r1", EventCodec.write(alert("u", Alert.FIRING, "underfitting", 40)));
+        store.apply(Topics.TUNER_COMMANDS, "r1", EventCodec.write(new TunerCommand(1, "c2", "r1", TunerCommand.STOP,
+                null, "overfitting: stop", "u", null, null, null)));
+        JsonNode actions = STRICT.readTree(LiveJson.write(store.run("r1"))).get("actions");
+        assertThat(actions.get(0).has("detector")).isFalse();
+        assertThat(actions.get(1).get("detector").asText()).isEqualTo("underfitting");
+        assertThat(actions.get(1).get("issuedStep").asLong()).isEqualTo(40);
+    }
+
+    @Test
     void theLeastRecentlyUpdatedRunIsEvictedAndThePushSaysSo() throws Exception {
         LiveStore store = new LiveStore(config(Map.of("maxRuns", 3)), clock);
         for (String id : List.of("a", "b", "c")) {
@@ -259,7 +279,7 @@ class LiveStoreTest {
         clock.advance(Duration.ofSeconds(1));
         store.drain();
         store.apply(Topics.TRAINING_EVENTS, "d", EventCodec.write(step("d", 0, 1)));
-        assertThat(store.runs()).extracting(m -> m.get("runId")).containsExactly("d", "a", "c");
+        assertThat(store.runs()).extracting(LiveViews.RunSummary::runId).containsExactly("d", "a", "c");
         assertThat(store.run("b")).isNull();
         JsonNode push = STRICT.readTree(store.drain().json(null));
         assertThat(push.get("evicted")).extracting(JsonNode::asText).containsExactly("b");

@@ -1,5 +1,6 @@
 package io.trainwatch.monitor.quality;
 
+import io.trainwatch.events.DetectorName;
 import io.trainwatch.events.StepEvent;
 import io.trainwatch.events.TrainingEvent;
 import io.trainwatch.events.ValidationEvent;
@@ -11,7 +12,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The reference rules of DOMAIN.md, implemented as their tools document them, to compare against: each
+ * Reference rules of other tools (Keras callbacks, Amazon SageMaker Debugger's built-in rules, AUTOTRAINER),
+ * implemented as their tools document them, to compare against: each
  * returns, per detector name it covers, the first step it fires on a run (absent when it never does).
  */
 final class Baselines {
@@ -43,7 +45,7 @@ final class Baselines {
         }
 
         public java.util.Set<String> covers() {
-            return java.util.Set.of("divergence", "plateau");
+            return java.util.Set.of(DetectorName.DIVERGENCE.id(), DetectorName.PLATEAU.id());
         }
 
         public Map<String, Long> firstFirings(List<TrainingEvent> events) {
@@ -52,13 +54,13 @@ final class Baselines {
             int wait = 0;
             for (TrainingEvent e : events) {
                 if (e instanceof StepEvent s && !Double.isFinite(s.loss())) {
-                    fire(out, "divergence", s.step());
+                    fire(out, DetectorName.DIVERGENCE.id(), s.step());
                 } else if (e instanceof ValidationEvent v && v.validationLoss() != null) {
                     if (v.validationLoss() < best - 1e-4) {
                         best = v.validationLoss();
                         wait = 0;
                     } else if (++wait >= 10) {
-                        fire(out, "plateau", v.step());
+                        fire(out, DetectorName.PLATEAU.id(), v.step());
                     }
                 }
             }
@@ -78,8 +80,8 @@ final class Baselines {
         }
 
         public java.util.Set<String> covers() {
-            return java.util.Set.of("vanishing-gradients", "exploding-gradients", "divergence", "plateau", "overfitting",
-                    "bad-initialization");
+            return java.util.Set.of(DetectorName.VANISHING_GRADIENTS.id(), DetectorName.EXPLODING_GRADIENTS.id(), DetectorName.DIVERGENCE.id(), DetectorName.PLATEAU.id(), DetectorName.OVERFITTING.id(),
+                    DetectorName.BAD_INITIALIZATION.id());
         }
 
         public Map<String, Long> firstFirings(List<TrainingEvent> events) {
@@ -90,32 +92,32 @@ final class Baselines {
             for (TrainingEvent e : events) {
                 if (e instanceof StepEvent s) {
                     if (!Double.isFinite(s.loss()) || (s.gradientNorm() != null && !Double.isFinite(s.gradientNorm()))) {
-                        fire(out, "exploding-gradients", s.step());
-                        fire(out, "divergence", s.step());
+                        fire(out, DetectorName.EXPLODING_GRADIENTS.id(), s.step());
+                        fire(out, DetectorName.DIVERGENCE.id(), s.step());
                         continue;
                     }
                     if (s.layerGradientNorms() != null && !s.layerGradientNorms().isEmpty()) {
                         double mean = s.layerGradientNorms().values().stream().mapToDouble(Double::doubleValue)
                                 .average().orElse(1);
                         if (mean < 1e-7) {
-                            fire(out, "vanishing-gradients", s.step());
+                            fire(out, DetectorName.VANISHING_GRADIENTS.id(), s.step());
                         }
                     }
                     if (Double.isNaN(firstLoss)) {
                         firstLoss = s.loss();
                     } else if (s.step() == 5 && s.loss() >= firstLoss) {
-                        fire(out, "bad-initialization", s.step());
+                        fire(out, DetectorName.BAD_INITIALIZATION.id(), s.step());
                     }
                     if (s.step() % 10 == 0) {
                         if (!Double.isNaN(lossTenAgo) && s.loss() >= lossTenAgo && s.step() - lastCheck == 10) {
-                            fire(out, "plateau", s.step());
+                            fire(out, DetectorName.PLATEAU.id(), s.step());
                         }
                         lossTenAgo = s.loss();
                         lastCheck = s.step();
                     }
                 } else if (e instanceof ValidationEvent v && v.trainLoss() != null && v.validationLoss() != null
                         && v.trainLoss() > 0 && (v.validationLoss() - v.trainLoss()) / v.trainLoss() > 0.1) {
-                    fire(out, "overfitting", v.step());
+                    fire(out, DetectorName.OVERFITTING.id(), v.step());
                 }
             }
             return out;
@@ -133,7 +135,7 @@ final class Baselines {
         }
 
         public java.util.Set<String> covers() {
-            return java.util.Set.of("vanishing-gradients", "exploding-gradients", "divergence", "overfitting");
+            return java.util.Set.of(DetectorName.VANISHING_GRADIENTS.id(), DetectorName.EXPLODING_GRADIENTS.id(), DetectorName.DIVERGENCE.id(), DetectorName.OVERFITTING.id());
         }
 
         public Map<String, Long> firstFirings(List<TrainingEvent> events) {
@@ -146,7 +148,7 @@ final class Baselines {
                         bestAcc = Math.max(bestAcc, s.accuracy());
                     }
                     if (!Double.isFinite(s.loss()) || s.loss() >= 1e3) {
-                        fire(out, "divergence", s.step());
+                        fire(out, DetectorName.DIVERGENCE.id(), s.step());
                     }
                     Map<String, Double> g = s.layerGradientNorms();
                     if (g == null || g.size() < 2) {
@@ -155,20 +157,20 @@ final class Baselines {
                     double first = g.values().iterator().next();
                     double last = g.values().stream().reduce((a, b) -> b).orElse(1.0);
                     if (!Double.isFinite(first) || !Double.isFinite(last)) {
-                        fire(out, "exploding-gradients", s.step());
+                        fire(out, DetectorName.EXPLODING_GRADIENTS.id(), s.step());
                         continue;
                     }
                     double ratio = first / Math.max(last, 1e-30);
                     if (ratio <= 1e-3 && first <= 1e-4 && bestAcc <= 0.7) {
-                        fire(out, "vanishing-gradients", s.step());
+                        fire(out, DetectorName.VANISHING_GRADIENTS.id(), s.step());
                     }
                     if (ratio >= 70) {
-                        fire(out, "exploding-gradients", s.step());
+                        fire(out, DetectorName.EXPLODING_GRADIENTS.id(), s.step());
                     }
                 } else if (e instanceof ValidationEvent v && v.trainAccuracy() != null && v.validationAccuracy() != null) {
                     double gap = v.trainAccuracy() - v.validationAccuracy();
                     if (gap >= (v.trainAccuracy() > 0.9 ? 0.07 : 0.1)) {
-                        fire(out, "overfitting", v.step());
+                        fire(out, DetectorName.OVERFITTING.id(), v.step());
                     }
                 }
             }

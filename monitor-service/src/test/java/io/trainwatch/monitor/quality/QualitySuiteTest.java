@@ -1,6 +1,7 @@
 package io.trainwatch.monitor.quality;
 
 import io.trainwatch.events.Alert;
+import io.trainwatch.events.DetectorName;
 import io.trainwatch.events.TrainingEvent;
 import io.trainwatch.monitor.engine.RunMonitor;
 import io.trainwatch.monitor.engine.RunState;
@@ -29,14 +30,14 @@ class QualitySuiteTest {
 
     /** Documented bound on detection delay (steps after the labelled onset) per detector. */
     static final Map<String, Long> MAX_DELAY = Map.of(
-            "vanishing-gradients", 40L,
-            "exploding-gradients", 20L,
-            "divergence", 100L,
-            "plateau", 200L,
-            "lr-decayed-too-early", 200L,
-            "overfitting", 120L,
-            "underfitting", 250L,
-            "bad-initialization", 200L);
+            DetectorName.VANISHING_GRADIENTS.id(), 40L,
+            DetectorName.EXPLODING_GRADIENTS.id(), 20L,
+            DetectorName.DIVERGENCE.id(), 100L,
+            DetectorName.PLATEAU.id(), 200L,
+            DetectorName.LR_DECAYED_TOO_EARLY.id(), 200L,
+            DetectorName.OVERFITTING.id(), 120L,
+            DetectorName.UNDERFITTING.id(), 250L,
+            DetectorName.BAD_INITIALIZATION.id(), 200L);
 
     /** An alert before the onset by more than this is early, not a detection. */
     static final long EARLY_TOLERANCE = 10;
@@ -312,7 +313,7 @@ class QualitySuiteTest {
             }
         }
         System.out.println(out);
-        assertThat(out).contains("vanishing-gradients");
+        assertThat(out).contains(DetectorName.VANISHING_GRADIENTS.id());
     }
 
     private static int sourceOrder(String source) {

@@ -18,7 +18,7 @@ import java.util.Random;
 import java.util.function.DoubleUnaryOperator;
 
 /**
- * Generated training runs shaped like the trainer's scenarios and the numbers in FACTS.md / DOMAIN.md:
+ * Generated training runs shaped like the trainer's scenarios and the figures of recorded runs:
  * 5-class softmax cross-entropy (ln 5 = 1.609), batch-level multiplicative noise on the loss, binomial-like
  * noise on batch accuracy, log-normal noise on per-layer gradient norms, a validation every epoch.
  */
@@ -74,7 +74,7 @@ public final class SyntheticRuns {
     public static Labelled vanishing(long seed) {
         SyntheticRuns g = new SyntheticRuns(id("vanishing", seed), seed);
         g.layers = 10;
-        g.layerDecay = 0.1; // 10 sigmoid layers, N(0, 0.05^2): first/last ~ 1e-9 (FACTS: 1.9e-10 / 3.9e-1)
+        g.layerDecay = 0.1; // 10 sigmoid layers, N(0, 0.05^2): first/last ~ 1e-9 (a recorded run: 1.9e-10 / 3.9e-1)
         g.run("vanishing-gradients", 300, 0.1, t -> LN_C * (1 - 0.04 * (1 - Math.exp(-t / 200.0))), t -> 1.0,
                 0.0, 0.0, null);
         return new Labelled("vanishing-s" + seed, "vanishing-gradients", 0, g.events);
