@@ -32,7 +32,7 @@ import java.util.Set;
  * holds exactly the states of the committed offsets, as with the Streams record cache this replaces, which held
  * serialised bytes and so needed {@link RunStateCodec#write} per event (JFR: 10 % of the stream thread with the
  * cache's own bookkeeping). {@code CachedStateStore} is an internal interface of Kafka Streams (4.1.1 here):
- * {@code ExactlyOnceTest} kills an instance mid-run and fails if a state is not in the changelog at a commit.
+ * {@code ExactlyOnceIT} kills an instance mid-run and fails if a state is not in the changelog at a commit.
  * This is a plain {@link StateStore}, not a {@code KeyValueStore}, so that the processor gets this object itself
  * from its context.
  */
