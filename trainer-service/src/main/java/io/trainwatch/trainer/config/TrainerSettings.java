@@ -1,4 +1,4 @@
-package io.trainwatch.trainer.service;
+package io.trainwatch.trainer.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
