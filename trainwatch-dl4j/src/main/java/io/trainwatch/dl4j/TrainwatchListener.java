@@ -34,7 +34,10 @@ import java.util.logging.Logger;
  * {@link SuggestionListener} (by default logged) and never applied. A dead broker never slows a step: events are
  * queued for a publisher thread, and drops are counted into {@code run-finished.droppedEvents}.
  *
- * <p>Build it with {@link Trainwatch#listener()}. Not for more than one model at a time.
+ * <p>Build it with {@link Trainwatch#listener()}. Not for more than one model at a time. What it measures is
+ * {@link StepTelemetry}'s, what it says of the model {@link ModelDescription}'s, how it sets the rate
+ * {@link LearningRates}'; the file is a little over 400 lines only because its {@link Builder} (plain settings) is
+ * nested, so that the type programs name, {@code TrainwatchListener.Builder}, stays the same.
  */
 public final class TrainwatchListener extends BaseTrainingListener implements AutoCloseable {
 
