@@ -35,7 +35,7 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The issue's benchmark: step time of the reference MLP (20-64-64-5, batch 32, Adam) with full telemetry
+ * The telemetry overhead benchmark: step time of the reference MLP (20-64-64-5, batch 32, Adam) with full telemetry
  * and publishing (B: listener, StepEvent, Micrometer gauges, enqueue for the Kafka publisher thread) against
  * no listener at all (A), in one JVM; once with the real broker and once with a broker that is not there.
  *
