@@ -199,7 +199,7 @@ public final class EventCodec {
             throw new Fields.Rejected("not JSON: " + firstLine(e.getMessage()));
         }
         if (!(node instanceof ObjectNode object)) {
-            throw new Fields.Rejected("not a JSON object but " + Fields.kind(node));
+            throw new Fields.Rejected("not a JSON object but " + JsonValues.kind(node));
         }
         return object;
     }
@@ -254,7 +254,7 @@ public final class EventCodec {
             case TrainingEvent.RUN_FINISHED -> new RunFinished(version, runId, timestamp, studyId, trialId,
                     f.requiredOneOf("status", RunFinished.STATUSES), f.optionalText("reason"),
                     f.requiredCount("step"), f.optionalCount("droppedEvents"));
-            default -> throw new Fields.Rejected("unknown type '" + Fields.clip(type) + "' (expected one of "
+            default -> throw new Fields.Rejected("unknown type '" + JsonValues.clip(type) + "' (expected one of "
                     + "run-started, step, validation, command-applied, run-finished)");
         };
     }
@@ -274,6 +274,27 @@ public final class EventCodec {
                 c.optionalNumber("l2"), c.optionalNumber("dropout"),
                 seed == null || !Double.isFinite(seed) ? null : seed.longValue(), c.optionalBoolean("batchNorm"),
                 c.optionalMap("schedule"), c.optionalIntOrNull("subsetBatches"));
+    }
+
+    /**
+     * A {@code control} object given as a parsed JSON value (a map, as in a REST request's body), read by the same
+     * rules as the one of a {@code run-started}; null when {@code value} is null. Unknown fields are ignored, as in an
+     * event.
+     *
+     * @throws IllegalArgumentException when it is malformed; the message names the field
+     *                                  ({@code field 'control.mode' must be one of ...}, {@code missing field ...})
+     */
+    public static RunControl readControl(Object value) {
+        if (value == null) {
+            return null;
+        }
+        ObjectNode holder = MAPPER.createObjectNode();
+        holder.set("control", MAPPER.valueToTree(value));
+        try {
+            return control(new Fields(holder, "", new ArrayList<>(0)));
+        } catch (Fields.Rejected e) {
+            throw new IllegalArgumentException(e.getMessage());
+        }
     }
 
     /** The optional {@code control} of a run-started: a malformed one is rejected (a run must not be steered by mistake). */

@@ -21,6 +21,10 @@ import java.util.TreeSet;
  * Typed access to the fields of one JSON object, with the contract's rules: required fields reject the
  * message with a precise reason; optional metrics that are malformed are dropped with a warning, so that
  * the valid rest of the message is kept.
+ *
+ * <p>One getter per kind of field, strict or lenient, all sharing the same path, warning and rejection rules: it is
+ * kept as one table (about 400 lines) so that those rules are read in one place. What is about single JSON values
+ * is {@link JsonValues}'; the fast path for UTC times is {@link UtcInstants}'.
  */
 final class Fields {
 
@@ -134,7 +138,7 @@ final class Fields {
         String value = requiredText(name);
         if (!allowed.contains(value)) {
             throw new Rejected("field '" + path(name) + "' must be one of " + new TreeSet<>(allowed) + ", was '"
-                    + clip(value) + "'");
+                    + JsonValues.clip(value) + "'");
         }
         return value;
     }
@@ -160,7 +164,7 @@ final class Fields {
             throw wrongType(name, "an ISO-8601 string", v);
         }
         String text = v.textValue().trim();
-        Instant fast = utcInstant(text);
+        Instant fast = UtcInstants.parseOrNull(text);
         if (fast != null) {
             return fast;
         }
@@ -172,61 +176,9 @@ final class Fields {
                 warnings.add("field '" + path(name) + "' has no time zone; taken as UTC");
                 return t;
             } catch (DateTimeParseException e) {
-                throw new Rejected("field '" + path(name) + "' is not an ISO-8601 time: '" + clip(text) + "'");
+                throw new Rejected("field '" + path(name) + "' is not an ISO-8601 time: '" + JsonValues.clip(text) + "'");
             }
         }
-    }
-
-    /**
-     * The instant of {@code yyyy-MM-ddTHH:mm:ss[.f{1,9}]Z} (what {@link Instant#toString()} and the trainer
-     * write), or null for any other text, which then takes {@link OffsetDateTime#parse}: same result, a tenth of
-     * the cost (java.time's formatter was 6 % of the monitor's stream thread).
-     */
-    static Instant utcInstant(String t) {
-        int n = t.length();
-        if (n < 20 || n > 30 || t.charAt(n - 1) != 'Z' || t.charAt(4) != '-' || t.charAt(7) != '-'
-                || t.charAt(10) != 'T' || t.charAt(13) != ':' || t.charAt(16) != ':') {
-            return null;
-        }
-        int year = digits(t, 0, 4);
-        int month = digits(t, 5, 7);
-        int day = digits(t, 8, 10);
-        int hour = digits(t, 11, 13);
-        int minute = digits(t, 14, 16);
-        int second = digits(t, 17, 19);
-        if ((year | month | day | hour | minute | second) < 0 || month < 1 || month > 12 || day < 1
-                || day > java.time.YearMonth.of(year, month).lengthOfMonth() || hour > 23 || minute > 59 || second > 59) {
-            return null;
-        }
-        int nanos = 0;
-        if (n > 20) {
-            int fraction = n - 21; // between '.' and 'Z'
-            if (t.charAt(19) != '.' || fraction < 1 || fraction > 9) {
-                return null;
-            }
-            nanos = digits(t, 20, 20 + fraction);
-            if (nanos < 0) {
-                return null;
-            }
-            for (int i = fraction; i < 9; i++) {
-                nanos *= 10;
-            }
-        }
-        long days = java.time.LocalDate.of(year, month, day).toEpochDay();
-        return Instant.ofEpochSecond(days * 86_400L + hour * 3_600L + minute * 60L + second, nanos);
-    }
-
-    /** The non-negative decimal number of {@code t[from, to)}, or -1 when a character is not an ASCII digit. */
-    private static int digits(String t, int from, int to) {
-        int v = 0;
-        for (int i = from; i < to; i++) {
-            char c = t.charAt(i);
-            if (c < '0' || c > '9') {
-                return -1;
-            }
-            v = v * 10 + (c - '0');
-        }
-        return v;
     }
 
     /** A count: an integer >= 0. */
@@ -282,7 +234,7 @@ final class Fields {
     private long integral(String name, JsonNode v) throws Rejected {
         if (v.isIntegralNumber()) {
             if (!v.canConvertToLong()) {
-                throw new Rejected("field '" + path(name) + "' is too large: " + clip(v.asText()));
+                throw new Rejected("field '" + path(name) + "' is too large: " + JsonValues.clip(v.asText()));
             }
             return v.longValue();
         }
@@ -297,13 +249,9 @@ final class Fields {
 
     /** A required number; NaN and +/-Infinity are valid values (bare tokens or strings). */
     double requiredNumber(String name) throws Rejected {
-        JsonNode v = present(name);
-        if (v == null) {
-            throw missing(name);
-        }
-        Double d = number(v);
+        Double d = optionalStrictNumber(name);
         if (d == null) {
-            throw wrongType(name, "a number", v);
+            throw missing(name);
         }
         return d;
     }
@@ -314,7 +262,7 @@ final class Fields {
         if (v == null) {
             return null;
         }
-        Double d = number(v);
+        Double d = JsonValues.number(v);
         if (d == null) {
             warn(name, "a number", v);
         }
@@ -327,7 +275,7 @@ final class Fields {
         if (v == null) {
             return null;
         }
-        Double d = number(v);
+        Double d = JsonValues.number(v);
         if (d == null || !(d >= 0 && d <= 1)) {
             warn(name, "a number in [0, 1]", v);
             return null;
@@ -348,10 +296,10 @@ final class Fields {
         Map<String, Double> out = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            Double d = number(e.getValue());
+            Double d = JsonValues.number(e.getValue());
             if (d == null) {
-                warnings.add("field '" + path(name) + "." + clip(e.getKey()) + "' must be a number, was "
-                        + kind(e.getValue()) + "; dropped");
+                warnings.add("field '" + path(name) + "." + JsonValues.clip(e.getKey()) + "' must be a number, was "
+                        + JsonValues.kind(e.getValue()) + "; dropped");
             } else {
                 out.put(e.getKey(), d);
             }
@@ -393,7 +341,7 @@ final class Fields {
         if (v == null) {
             return null;
         }
-        Double d = number(v);
+        Double d = JsonValues.number(v);
         if (d == null) {
             throw wrongType(name, "a number", v);
         }
@@ -444,26 +392,10 @@ final class Fields {
             if (e instanceof ObjectNode object) {
                 out.add(new Fields(object, path(name) + "[" + i + "].", warnings));
             } else {
-                warnings.add("field '" + path(name) + "[" + i + "]' must be an object, was " + kind(e) + "; dropped");
+                warnings.add("field '" + path(name) + "[" + i + "]' must be an object, was " + JsonValues.kind(e) + "; dropped");
             }
         }
         return out;
-    }
-
-    /** The value of a number node or of the strings NaN, Infinity, -Infinity; null for anything else. */
-    static Double number(JsonNode v) {
-        if (v.isNumber()) {
-            return v.doubleValue();
-        }
-        if (v.isTextual()) {
-            return switch (v.textValue()) {
-                case "NaN" -> Double.NaN;
-                case "Infinity", "+Infinity" -> Double.POSITIVE_INFINITY;
-                case "-Infinity" -> Double.NEGATIVE_INFINITY;
-                default -> null;
-            };
-        }
-        return null;
     }
 
     private JsonNode present(String name) {
@@ -480,38 +412,10 @@ final class Fields {
     }
 
     private Rejected wrongType(String name, String expected, JsonNode v) {
-        return new Rejected("field '" + path(name) + "' must be " + expected + ", was " + kind(v));
+        return new Rejected("field '" + path(name) + "' must be " + expected + ", was " + JsonValues.kind(v));
     }
 
     private void warn(String name, String expected, JsonNode v) {
-        warnings.add("field '" + path(name) + "' must be " + expected + ", was " + kind(v) + "; dropped");
-    }
-
-    /** A short description of a JSON value for messages: its kind and, for scalars, a clipped value. */
-    static String kind(JsonNode v) {
-        if (v == null || v.isNull()) {
-            return "null";
-        }
-        if (v.isTextual()) {
-            return "the string '" + clip(v.textValue()) + "'";
-        }
-        if (v.isBoolean()) {
-            return "the boolean " + v.booleanValue();
-        }
-        if (v.isNumber()) {
-            return "the number " + clip(v.asText());
-        }
-        if (v.isArray()) {
-            return "an array";
-        }
-        if (v.isObject()) {
-            return "an object";
-        }
-        return v.getNodeType().name().toLowerCase();
-    }
-
-    static String clip(String s) {
-        String oneLine = s.replaceAll("\\p{Cntrl}", "?");
-        return oneLine.length() > 40 ? oneLine.substring(0, 40) + "..." : oneLine;
+        warnings.add("field '" + path(name) + "' must be " + expected + ", was " + JsonValues.kind(v) + "; dropped");
     }
 }

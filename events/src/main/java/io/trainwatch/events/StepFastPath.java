@@ -127,7 +127,7 @@ final class StepFastPath {
                     if (t != JsonToken.VALUE_STRING) {
                         throw Aside.INSTANCE;
                     }
-                    timestamp = Fields.utcInstant(p.getText().trim());
+                    timestamp = UtcInstants.parseOrNull(p.getText().trim());
                     if (timestamp == null) {
                         throw Aside.INSTANCE;
                     }

@@ -29,7 +29,10 @@ public record Trial(
     public static final String RANDOM = "random";
     public static final String REFINE = "refine";
     public static final String REMEDY = "remedy";
-    /** A check before the search (CS231n's tuning procedure: initial loss, overfit a tiny subset, learning-rate range); alerts on it are expected, not pathologies of the study. */
+    /**
+     * A check before the search (the first steps of CS231n's tuning procedure: the initial loss, overfitting a
+     * small subset, a learning-rate range test); alerts on it are expected, not pathologies of the study.
+     */
     public static final String PREFLIGHT = "preflight";
     public static final Set<String> ORIGINS = Set.of(RANDOM, REFINE, REMEDY, PREFLIGHT);
 

@@ -48,6 +48,19 @@ class RunControlTest {
     }
 
     @Test
+    void aControlGivenAsAMapIsReadByTheSameRules() {
+        assertThat(EventCodec.readControl(null)).isNull();
+        assertThat(EventCodec.readControl(java.util.Map.of("mode", "auto", "maxDecays", 2.0, "minLearningRate", 1e-5,
+                "allowStop", false))).isEqualTo(new RunControl(RunControl.AUTO, 2, 1e-5, false));
+        assertThatThrownBy(() -> EventCodec.readControl(java.util.Map.of("mode", "always")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("field 'control.mode' must be one of");
+        assertThatThrownBy(() -> EventCodec.readControl("auto"))
+                .hasMessage("field 'control' must be an object, was the string 'auto'");
+        assertThatThrownBy(() -> EventCodec.readControl(java.util.Map.of("mode", "auto", "maxDecays", 1.5)))
+                .hasMessageStartingWith("field 'control.maxDecays' must be an integer");
+    }
+
+    @Test
     void suggestStopsNothingButIsSteerable() {
         RunControl suggest = RunControl.of(RunControl.SUGGEST);
         assertThat(suggest.steerable()).isTrue();

@@ -11,8 +11,10 @@ import io.trainwatch.events.TrainingEvent;
 import io.trainwatch.events.TunerCommand;
 import io.trainwatch.events.ValidationEvent;
 
+import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -27,7 +29,10 @@ public final class Run implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(Run.class.getName());
 
-    private final TrainwatchClient client;
+    private final TelemetrySink sink;
+    private final Clock clock;
+    /** What finishing the run does to its inbox (the client also stops routing commands to it). */
+    private final Consumer<CommandInbox> onFinish;
     private final String runId;
     private final String studyId;
     private final String trialId;
@@ -38,11 +43,31 @@ public final class Run implements AutoCloseable {
     private volatile Double lastLoss;
 
     Run(TrainwatchClient client, String runId, String studyId, String trialId, CommandInbox inbox) {
-        this.client = client;
+        this(client.sink(), client.clock(), client::unregister, runId, studyId, trialId, inbox);
+    }
+
+    private Run(TelemetrySink sink, Clock clock, Consumer<CommandInbox> onFinish, String runId, String studyId,
+                String trialId, CommandInbox inbox) {
+        this.sink = sink;
+        this.clock = clock;
+        this.onFinish = onFinish;
         this.runId = runId;
         this.studyId = studyId;
         this.trialId = trialId;
         this.inbox = inbox;
+    }
+
+    /**
+     * A run whose events go to {@code sink} and whose commands are handed to it with {@link #submit} by its owner
+     * (a service that routes commands to its runs itself), instead of by a {@link TrainwatchClient}'s consumer.
+     * Finishing it closes {@code inbox}.
+     */
+    public static Run of(String runId, String studyId, String trialId, TelemetrySink sink, Clock clock,
+                         CommandInbox inbox) {
+        if (!runId.equals(inbox.runId())) {
+            throw new IllegalArgumentException("inbox of run " + inbox.runId() + " for run " + runId);
+        }
+        return new Run(sink, clock, CommandInbox::close, runId, studyId, trialId, inbox);
     }
 
     public String runId() {
@@ -97,7 +122,7 @@ public final class Run implements AutoCloseable {
             throw new IllegalArgumentException("event of run " + event.runId() + " published on run " + runId);
         }
         try {
-            client.sink().publish(event);
+            sink.publish(event);
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "telemetry rejected a " + event.type() + " event", e);
         }
@@ -200,7 +225,7 @@ public final class Run implements AutoCloseable {
             return;
         }
         finished = true;
-        client.unregister(inbox);
+        onFinish.accept(inbox);
         publish(new RunFinished(Contract.SCHEMA_VERSION, runId, now(), studyId, trialId, status, reason,
                 Math.max(0, lastStep), 0L));
     }
@@ -216,6 +241,6 @@ public final class Run implements AutoCloseable {
     }
 
     private java.time.Instant now() {
-        return client.clock().instant();
+        return clock.instant();
     }
 }

@@ -4,28 +4,18 @@ import io.trainwatch.client.KafkaSettings;
 import io.trainwatch.client.Run;
 import io.trainwatch.client.SuggestionListener;
 import io.trainwatch.client.TrainwatchClient;
-import io.trainwatch.events.LayerInfo;
-import io.trainwatch.events.LossFunctions;
-import io.trainwatch.events.RunConfig;
 import io.trainwatch.events.RunControl;
 import io.trainwatch.events.RunFinished;
 import io.trainwatch.events.TunerCommand;
-import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
-import org.deeplearning4j.nn.conf.layers.BaseLayer;
-import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.learning.config.IUpdater;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.logging.Level;
@@ -44,7 +34,10 @@ import java.util.logging.Logger;
  * {@link SuggestionListener} (by default logged) and never applied. A dead broker never slows a step: events are
  * queued for a publisher thread, and drops are counted into {@code run-finished.droppedEvents}.
  *
- * <p>Build it with {@link Trainwatch#listener()}. Not for more than one model at a time.
+ * <p>Build it with {@link Trainwatch#listener()}. Not for more than one model at a time. What it measures is
+ * {@link StepTelemetry}'s, what it says of the model {@link ModelDescription}'s, how it sets the rate
+ * {@link LearningRates}'; the file is a little over 400 lines only because its {@link Builder} (plain settings) is
+ * nested, so that the type programs name, {@code TrainwatchListener.Builder}, stays the same.
  */
 public final class TrainwatchListener extends BaseTrainingListener implements AutoCloseable {
 
@@ -58,7 +51,6 @@ public final class TrainwatchListener extends BaseTrainingListener implements Au
     private final Thread shutdownHook;
 
     private StepTelemetry telemetry;
-    private Model model;
     private boolean started;
     /** The index of the step in progress (the next step once one is done). */
     private long step;
@@ -203,9 +195,9 @@ public final class TrainwatchListener extends BaseTrainingListener implements Au
         ensureStarted(model);
         sampled = step % sampleEvery == 0;
         telemetry.beginStep(null, sampled);
-        rate = learningRate(model);
+        rate = LearningRates.of(model);
         currentRate = rate;
-        batch = safeBatchSize(model);
+        batch = StepTelemetry.safeBatchSize(model);
     }
 
     private void ensureStarted(Model m) {
@@ -213,11 +205,10 @@ public final class TrainwatchListener extends BaseTrainingListener implements Au
             return;
         }
         started = true;
-        this.model = m;
         this.telemetry = new StepTelemetry(m);
         this.stepStartNanos = System.nanoTime();
         try {
-            run.started(config(m), spec.control);
+            run.started(ModelDescription.of(m, spec.dataset, spec.numClasses, spec.loss, spec.epochs), spec.control);
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "cannot describe the model for run-started", e);
         }
@@ -251,102 +242,14 @@ public final class TrainwatchListener extends BaseTrainingListener implements Au
         run.applyPending(step, c -> {
             Map<String, Object> details = new LinkedHashMap<>();
             if (TunerCommand.SET_LEARNING_RATE.equals(c.type())) {
-                Double previous = learningRate(m);
-                if (m instanceof MultiLayerNetwork net) {
-                    net.setLearningRate(c.learningRate());
-                } else if (m instanceof ComputationGraph graph) {
-                    graph.setLearningRate(c.learningRate());
-                }
+                Double previous = LearningRates.of(m);
+                LearningRates.set(m, c.learningRate());
                 currentRate = c.learningRate();
                 details.put("previousLearningRate", previous);
                 details.put("learningRate", c.learningRate());
             }
             return details;
         });
-    }
-
-    /** The rate of the first layer that has an updater with a rate, or null. */
-    private static Double learningRate(Model m) {
-        try {
-            if (m instanceof MultiLayerNetwork net) {
-                for (int i = 0; i < net.getnLayers(); i++) {
-                    if (net.getLayer(i).numParams() > 0) {
-                        Double r = net.getLearningRate(i);
-                        if (r != null) {
-                            return r;
-                        }
-                    }
-                }
-            } else if (m instanceof ComputationGraph graph) {
-                for (Layer l : graph.getLayers()) {
-                    if (l.numParams() > 0) {
-                        Double r = graph.getLearningRate(l.conf().getLayer().getLayerName());
-                        if (r != null) {
-                            return r;
-                        }
-                    }
-                }
-            }
-        } catch (RuntimeException e) {
-            return null;
-        }
-        return null;
-    }
-
-    private static int safeBatchSize(Model m) {
-        try {
-            return m.batchSize();
-        } catch (RuntimeException e) {
-            return 0;
-        }
-    }
-
-    /** What run-started says of the model: the builder's fields and each layer's configuration. */
-    private RunConfig config(Model m) {
-        List<LayerInfo> layers = new ArrayList<>();
-        IUpdater updater = null;
-        Long seed = null;
-        Layer[] ls = m instanceof MultiLayerNetwork net ? net.getLayers() : ((ComputationGraph) m).getLayers();
-        for (Layer l : ls) {
-            org.deeplearning4j.nn.conf.layers.Layer conf = l.conf().getLayer();
-            String name = m instanceof MultiLayerNetwork ? StepTelemetry.layerName(l.getIndex()) : conf.getLayerName();
-            Integer nIn = null;
-            Integer nOut = null;
-            if (conf instanceof FeedForwardLayer ff) {
-                nIn = (int) ff.getNIn();
-                nOut = (int) ff.getNOut();
-            }
-            String activation = null;
-            String init = null;
-            if (conf instanceof BaseLayer bl) {
-                activation = bl.getActivationFn() == null ? null : bl.getActivationFn().toString().toLowerCase(Locale.ROOT);
-                init = bl.getWeightInitFn() == null ? null : bl.getWeightInitFn().getClass().getSimpleName()
-                        .replaceFirst("^WeightInit", "").toLowerCase(Locale.ROOT);
-                if (updater == null && l.numParams() > 0) {
-                    updater = bl.getIUpdater();
-                }
-            }
-            layers.add(new LayerInfo(name, layerType(conf), nIn, nOut, activation, init));
-            if (seed == null) {
-                seed = l.conf().getSeed();
-            }
-        }
-        String optimizer = updater == null ? null : updater.getClass().getSimpleName().toLowerCase(Locale.ROOT);
-        Double lr = learningRate(m);
-        int batchSize = safeBatchSize(m);
-        return new RunConfig(null, spec.dataset, spec.numClasses,
-                spec.loss == null ? null : LossFunctions.normalize(spec.loss), layers, optimizer, lr,
-                batchSize > 0 ? batchSize : null, spec.epochs, null, null, seed);
-    }
-
-    /** {@code DenseLayer} is {@code dense}, {@code ConvolutionLayer} {@code convolution}, {@code BatchNormalization} {@code batchnorm}. */
-    static String layerType(org.deeplearning4j.nn.conf.layers.Layer conf) {
-        String s = conf.getClass().getSimpleName();
-        if (s.equals("BatchNormalization")) {
-            return "batchnorm";
-        }
-        s = s.replaceFirst("Layer$", "");
-        return s.isEmpty() ? "layer" : s.toLowerCase(Locale.ROOT);
     }
 
     /**

@@ -7,7 +7,7 @@ import io.trainwatch.trainer.model.RunSpec;
 import io.trainwatch.trainer.model.RunSpecParser;
 import io.trainwatch.trainer.scenario.Scenario;
 import io.trainwatch.trainer.scenario.Scenarios;
-import io.trainwatch.trainer.service.RunManager;
+import io.trainwatch.trainer.run.RunManager;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;

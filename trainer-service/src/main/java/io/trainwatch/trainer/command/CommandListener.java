@@ -5,8 +5,8 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.trainwatch.client.CommandConsumer;
 import io.trainwatch.service.KafkaClients;
-import io.trainwatch.trainer.service.RunManager;
-import io.trainwatch.trainer.service.TrainerSettings;
+import io.trainwatch.trainer.run.RunManager;
+import io.trainwatch.trainer.config.TrainerSettings;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 

@@ -63,7 +63,8 @@ public final class Datasets {
         return new PreparedData(standardise(tr, tr), standardise(va, tr), description);
     }
 
-    static int[] permutation(int n, Random random) {
+    /** A random order of 0..n-1 (Fisher-Yates) drawn from {@code random}: the split's and the training's shuffles. */
+    public static int[] permutation(int n, Random random) {
         int[] p = new int[n];
         for (int i = 0; i < n; i++) {
             p[i] = i;

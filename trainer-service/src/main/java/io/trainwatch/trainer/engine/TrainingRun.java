@@ -1,16 +1,18 @@
 package io.trainwatch.trainer.engine;
 
 import io.trainwatch.client.CommandInbox;
+import io.trainwatch.client.Run;
 import io.trainwatch.client.TelemetrySink;
-import io.trainwatch.events.CommandApplied;
 import io.trainwatch.events.Contract;
 import io.trainwatch.events.LossFunctions;
 import io.trainwatch.events.RunConfig;
 import io.trainwatch.events.RunFinished;
 import io.trainwatch.events.RunStarted;
 import io.trainwatch.events.StepEvent;
+import io.trainwatch.events.TrainingEvent;
 import io.trainwatch.events.TunerCommand;
 import io.trainwatch.events.ValidationEvent;
+import io.trainwatch.trainer.backend.Backends;
 import io.trainwatch.trainer.data.Datasets;
 import io.trainwatch.trainer.data.Examples;
 import io.trainwatch.trainer.data.PreparedData;
@@ -23,15 +25,14 @@ import io.trainwatch.dl4j.StepTelemetry;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
@@ -65,12 +66,14 @@ public final class TrainingRun implements Runnable {
     private final String studyId;
     private final String trialId;
     private final RunSpec spec;
-    private final TelemetrySink sink;
     private final RunObserver observer;
     private final Clock clock;
     private final Path checkpointDir;
-    /** The commands waiting for the training thread (stale ones refused, duplicates skipped). */
-    private final CommandInbox commands;
+    /**
+     * Publishes the run's events and holds the commands waiting for the training thread (stale ones refused,
+     * duplicates skipped); it applies and confirms them, and holds the reason to stop.
+     */
+    private final Run run;
 
     private volatile String status = "pending";
     private volatile String reason;
@@ -84,7 +87,6 @@ public final class TrainingRun implements Runnable {
     private volatile Instant startedAt;
     private volatile Instant finishedAt;
     private volatile String checkpoint;
-    private volatile String stopReason;
     private volatile Network network;
     /** Whether the spec's schedule (or lrSchedule) still drives the rate (a set-learning-rate ends it). */
     private boolean scheduleActive;
@@ -95,11 +97,11 @@ public final class TrainingRun implements Runnable {
         this.studyId = studyId;
         this.trialId = trialId;
         this.spec = spec;
-        this.sink = sink;
         this.observer = observer == null ? RunObserver.NONE : observer;
         this.clock = clock;
         this.checkpointDir = checkpointDir;
-        this.commands = new CommandInbox(runId, clock.instant(), rememberedCommands, null);
+        this.run = Run.of(runId, studyId, trialId, sink, clock,
+                new CommandInbox(runId, clock.instant(), rememberedCommands, null));
     }
 
     public String runId() {
@@ -149,14 +151,12 @@ public final class TrainingRun implements Runnable {
         if (isFinished()) {
             return false;
         }
-        return commands.offer(command);
+        return run.submit(command);
     }
 
     /** Asks the run to stop before its next step (REST stop, trial revoked, shutdown). */
     public void requestStop(String why) {
-        if (stopReason == null) {
-            stopReason = why;
-        }
+        run.requestStop(why);
     }
 
     /** A snapshot for the REST API. */
@@ -226,17 +226,19 @@ public final class TrainingRun implements Runnable {
 
         Examples train = data.train();
         int[] shape = net.exampleShape();
-        DataSet validationSet = dataSet(data.validation(), allIndices(data.validation().size()), shape);
+        DataSet validationSet = MiniBatches.dataSet(data.validation(),
+                MiniBatches.allIndices(data.validation().size()), shape);
         int n = train.size();
         int batch = Math.min(spec.batchSize(), n);
         int batchesPerEpoch = n / batch; // a last partial batch is dropped, as usual
         Random shuffle = new Random(spec.seed() * 31 + 7);
-        int[] subset = subsetOrder(spec, n, batch, shuffle);
+        int[] subset = MiniBatches.subsetOrder(spec, n, batch, shuffle);
         if (subset != null) {
             batchesPerEpoch = spec.subsetBatches();
         }
-        int[] trainEvalIdx = subset != null ? subset : allIndices(Math.min(train.size(), TRAIN_EVAL_LIMIT));
-        DataSet trainEvalSet = dataSet(train, trainEvalIdx, shape);
+        int[] trainEvalIdx = subset != null ? subset
+                : MiniBatches.allIndices(Math.min(train.size(), TRAIN_EVAL_LIMIT));
+        DataSet trainEvalSet = MiniBatches.dataSet(train, trainEvalIdx, shape);
         long maxSteps = spec.maxSteps() == null ? Long.MAX_VALUE : spec.maxSteps();
         String[] layerNames = telemetry.layerNames(); // layer0 ... layerN in a multi-layer network, vertex names in a graph
 
@@ -244,26 +246,23 @@ public final class TrainingRun implements Runnable {
         long lastValidated = -1;
         for (int e = 0; e < spec.epochs(); e++) {
             epoch = e;
-            int[] order = subset != null ? subset : permutation(n, shuffle);
+            int[] order = subset != null ? subset : Datasets.permutation(n, shuffle);
             for (int b = 0; b < batchesPerEpoch; b++) {
                 if (s >= maxSteps) {
                     return finishCompleted(net, validationSet, trainEvalSet, s, e, lastValidated,
                             "reached maxSteps=" + maxSteps);
                 }
                 applyCommands(net, s);
-                if (stopReason != null) {
+                if (run.stopRequested()) {
                     long last = Math.max(0, s - 1);
                     if (s > 0 && lastValidated != s - 1) {
                         validate(net, validationSet, trainEvalSet, last, e);
                     }
-                    return new Outcome(RunFinished.STOPPED, stopReason, last);
+                    return new Outcome(RunFinished.STOPPED, run.stopReason(), last);
                 }
-                int[] idx = java.util.Arrays.copyOfRange(order, b * batch, (b + 1) * batch);
-                int[] labels = new int[batch];
-                for (int i = 0; i < batch; i++) {
-                    labels[i] = train.y()[idx[i]];
-                }
-                DataSet ds = dataSet(train, idx, shape);
+                int[] idx = Arrays.copyOfRange(order, b * batch, (b + 1) * batch);
+                int[] labels = MiniBatches.labels(train, idx);
+                DataSet ds = MiniBatches.dataSet(train, idx, shape);
                 boolean sampled = s % spec.sampleEvery() == 0;
                 telemetry.beginStep(labels, sampled);
                 Double lr = net.learningRate();
@@ -304,22 +303,6 @@ public final class TrainingRun implements Runnable {
         return new Outcome(RunFinished.COMPLETED, "completed " + spec.epochs() + " epochs", Math.max(0, s - 1));
     }
 
-    /**
-     * The examples of the first {@code subsetBatches} mini-batches, in training order (drawn from the run's
-     * shuffle, so fixed by the seed), or null without a subset. Throws when the training set is too small.
-     */
-    static int[] subsetOrder(RunSpec spec, int n, int batch, Random shuffle) {
-        Integer k = spec.subsetBatches();
-        if (k == null) {
-            return null;
-        }
-        if ((long) k * batch > n) {
-            throw new InvalidConfigException("subsetBatches", k + " batches of " + batch + " need " + (long) k * batch
-                    + " training examples; the training set has " + n + " (at most " + n / batch + " batches)");
-        }
-        return java.util.Arrays.copyOf(permutation(n, shuffle), k * batch);
-    }
-
     private Outcome finishCompleted(Network net, DataSet validationSet, DataSet trainEvalSet, long s, int e,
                                     long lastValidated, String why) {
         if (s > 0 && lastValidated != s - 1) {
@@ -349,33 +332,21 @@ public final class TrainingRun implements Runnable {
 
     private void validate(Network net, DataSet validationSet, DataSet trainEvalSet, long s, int e) {
         double vLoss = net.score(validationSet);
-        double vAcc = accuracy(net, validationSet);
+        double vAcc = net.accuracy(validationSet);
         double tLoss = net.score(trainEvalSet);
-        double tAcc = accuracy(net, trainEvalSet);
+        double tAcc = net.accuracy(trainEvalSet);
         validationLoss = vLoss;
         validationAccuracy = vAcc;
         safePublish(new ValidationEvent(Contract.SCHEMA_VERSION, runId, clock.instant(), studyId, trialId, s, e, tLoss,
                 tAcc, vLoss, vAcc));
     }
 
-    private static double accuracy(Network net, DataSet set) {
-        INDArray out = net.output(set.getFeatures());
-        INDArray predicted = Nd4j.argMax(out, 1);
-        INDArray actual = Nd4j.argMax(set.getLabels(), 1);
-        long[] p = predicted.toLongVector();
-        long[] a = actual.toLongVector();
-        int correct = 0;
-        for (int i = 0; i < p.length; i++) {
-            if (p[i] == a[i]) {
-                correct++;
-            }
-        }
-        return p.length == 0 ? Double.NaN : (double) correct / p.length;
-    }
-
+    /** Applies the waiting commands (they take effect from step {@code s} on) and confirms each. */
     private void applyCommands(Network net, long s) {
-        TunerCommand c;
-        while ((c = commands.poll()) != null) {
+        if (!run.hasPendingCommand()) {
+            return;
+        }
+        run.applyPending(s, c -> {
             Map<String, Object> details = new LinkedHashMap<>();
             if (TunerCommand.SET_LEARNING_RATE.equals(c.type())) {
                 Double previous = net.learningRate();
@@ -389,16 +360,9 @@ public final class TrainingRun implements Runnable {
                     details.put("replacedSchedule", spec.scheduleAnnouncement());
                     scheduleActive = false;
                 }
-            } else if (TunerCommand.STOP.equals(c.type())) {
-                requestStop("stopped by command " + c.commandId() + ": " + c.reason());
             }
-            details.put("reason", c.reason());
-            if (c.alertId() != null) {
-                details.put("alertId", c.alertId());
-            }
-            safePublish(new CommandApplied(Contract.SCHEMA_VERSION, runId, clock.instant(), studyId, trialId,
-                    c.commandId(), s, c.type(), details));
-        }
+            return details;
+        });
     }
 
     private void saveCheckpoint() {
@@ -416,56 +380,8 @@ public final class TrainingRun implements Runnable {
         }
     }
 
-    private void safePublish(io.trainwatch.events.TrainingEvent event) {
-        try {
-            sink.publish(event);
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "telemetry sink rejected a " + event.type() + " event", e);
-        }
-    }
-
-    static DataSet dataSet(Examples data, int[] idx) {
-        return dataSet(data, idx, null);
-    }
-
-    /** A mini-batch of the examples at {@code idx}, features shaped {@code [batch, ...exampleShape]} (null: flat). */
-    static DataSet dataSet(Examples data, int[] idx, int[] exampleShape) {
-        int f = data.numFeatures();
-        int c = data.numClasses();
-        float[] x = new float[idx.length * f];
-        float[] y = new float[idx.length * c];
-        for (int i = 0; i < idx.length; i++) {
-            System.arraycopy(data.x()[idx[i]], 0, x, i * f, f);
-            y[i * c + data.y()[idx[i]]] = 1f;
-        }
-        long[] shape = new long[]{idx.length, f};
-        if (exampleShape != null) {
-            shape = new long[exampleShape.length + 1];
-            shape[0] = idx.length;
-            for (int i = 0; i < exampleShape.length; i++) {
-                shape[i + 1] = exampleShape[i];
-            }
-        }
-        return new DataSet(Nd4j.create(x, shape, 'c'),
-                Nd4j.create(y, new long[]{idx.length, c}, 'c'));
-    }
-
-    private static int[] allIndices(int n) {
-        int[] idx = new int[n];
-        for (int i = 0; i < n; i++) {
-            idx[i] = i;
-        }
-        return idx;
-    }
-
-    static int[] permutation(int n, Random random) {
-        int[] p = allIndices(n);
-        for (int i = n - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
-        return p;
+    /** Publishes an event of this run; a sink that fails is logged, never fails the run. */
+    private void safePublish(TrainingEvent event) {
+        run.publish(event);
     }
 }

@@ -30,6 +30,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import static io.trainwatch.dl4j.StepTelemetry.layerName;
+
 /**
  * Builds the Deeplearning4j MLP classifier of a {@link RunSpec}; layers are named {@code layer0} .. {@code layerN}
  * in DL4J's order, input side first, so that the per-layer maps of the telemetry match {@link #describe}.
@@ -46,11 +48,6 @@ import java.util.Map;
 public final class ModelFactory {
 
     private ModelFactory() {
-    }
-
-    /** The stable name of layer {@code index}, used in every per-layer map of the telemetry. */
-    public static String layerName(int index) {
-        return "layer" + index;
     }
 
     /** A new, initialised network for {@code numFeatures} inputs and {@code numClasses} outputs. */

@@ -1,5 +1,6 @@
 package io.trainwatch.trainer.model;
 
+import io.trainwatch.dl4j.LearningRates;
 import io.trainwatch.events.LayerInfo;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -7,6 +8,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.List;
 
@@ -22,9 +24,6 @@ public final class Network {
     private final int[] exampleShape;
     private final List<LayerInfo> layers;
     private final String lossName;
-    /** Where the learning rate is read: the first layer with an updater (a pooling layer has none). */
-    private final int rateLayerIndex;
-    private final String rateLayerName;
 
     private Network(MultiLayerNetwork multiLayer, ComputationGraph graph, int[] exampleShape, List<LayerInfo> layers,
                     String lossName) {
@@ -33,26 +32,6 @@ public final class Network {
         this.exampleShape = exampleShape == null ? null : exampleShape.clone();
         this.layers = List.copyOf(layers);
         this.lossName = lossName;
-        int index = 0;
-        String name = null;
-        if (multiLayer != null) {
-            for (int i = 0; i < multiLayer.getnLayers(); i++) {
-                if (multiLayer.getLearningRate(i) != null) {
-                    index = i;
-                    break;
-                }
-            }
-        } else {
-            for (org.deeplearning4j.nn.api.Layer l : graph.getLayers()) {
-                String n = l.conf().getLayer().getLayerName();
-                if (graph.getLearningRate(n) != null) {
-                    name = n;
-                    break;
-                }
-            }
-        }
-        this.rateLayerIndex = index;
-        this.rateLayerName = name;
     }
 
     /** A multi-layer network fed {@code exampleShape}-shaped examples (null: flat feature vectors). */
@@ -132,20 +111,26 @@ public final class Network {
         return multiLayer != null ? multiLayer.output(features, false) : graph.output(false, features)[0];
     }
 
-    /** The learning rate in force (of the first layer with an updater), or null. */
-    public Double learningRate() {
-        if (multiLayer != null) {
-            return multiLayer.getLearningRate(rateLayerIndex);
+    /** The share of {@code set} classified correctly (argmax of the output against the one-hot labels), or NaN if empty. */
+    public double accuracy(DataSet set) {
+        long[] p = Nd4j.argMax(output(set.getFeatures()), 1).toLongVector();
+        long[] a = Nd4j.argMax(set.getLabels(), 1).toLongVector();
+        int correct = 0;
+        for (int i = 0; i < p.length; i++) {
+            if (p[i] == a[i]) {
+                correct++;
+            }
         }
-        return rateLayerName == null ? null : graph.getLearningRate(rateLayerName);
+        return p.length == 0 ? Double.NaN : (double) correct / p.length;
+    }
+
+    /** The learning rate in force (of the first layer with parameters and an updater), or null. */
+    public Double learningRate() {
+        return LearningRates.of(model());
     }
 
     /** Sets a constant learning rate on every layer (DL4J drops any schedule); only between two steps. */
     public void setLearningRate(double rate) {
-        if (multiLayer != null) {
-            multiLayer.setLearningRate(rate);
-        } else {
-            graph.setLearningRate(rate);
-        }
+        LearningRates.set(model(), rate);
     }
 }

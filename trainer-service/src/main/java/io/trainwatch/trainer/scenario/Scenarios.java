@@ -11,7 +11,7 @@ import java.util.Optional;
 
 /**
  * The scenario presets. Each reproduces its pathology with a configuration measured on this project's
- * machines (see FACTS.md and the module README for the numbers it shows); all are short by default
+ * machines (the module README gives the numbers it shows); all are short by default
  * (a few hundred steps of a few milliseconds; the CNN ones 100-150 steps of tens of milliseconds) and
  * {@code steps} overrides the length.
  */

@@ -10,7 +10,7 @@ import io.trainwatch.trainer.data.PreparedData;
 import io.trainwatch.trainer.model.ModelFactory;
 import io.trainwatch.trainer.model.RunSpec;
 import io.trainwatch.trainer.model.RunSpecParser;
-import io.trainwatch.trainer.service.RunGauges;
+import io.trainwatch.trainer.run.RunGauges;
 import io.trainwatch.client.EventBuffer;
 import io.trainwatch.client.KafkaEventPublisher;
 import io.trainwatch.dl4j.StepTelemetry;
@@ -35,7 +35,7 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The issue's benchmark: step time of the reference MLP (20-64-64-5, batch 32, Adam) with full telemetry
+ * The telemetry overhead benchmark: step time of the reference MLP (20-64-64-5, batch 32, Adam) with full telemetry
  * and publishing (B: listener, StepEvent, Micrometer gauges, enqueue for the Kafka publisher thread) against
  * no listener at all (A), in one JVM; once with the real broker and once with a broker that is not there.
  *
@@ -94,7 +94,7 @@ class TelemetryOverheadBenchmark {
         String runId = "bench-" + label.replace(' ', '-') + "-" + System.nanoTime();
         RunGauges gauges = new RunGauges(registry, runId);
         B b = new B(watched, telemetry, publisher, gauges, runId,
-                new String[]{ModelFactory.layerName(0), ModelFactory.layerName(1), ModelFactory.layerName(2)});
+                new String[]{StepTelemetry.layerName(0), StepTelemetry.layerName(1), StepTelemetry.layerName(2)});
         Random random = new Random(1);
         int n = data.train().size();
         String loadBefore = loadAverage();

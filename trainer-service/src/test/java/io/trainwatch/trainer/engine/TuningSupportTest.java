@@ -181,15 +181,16 @@ class TuningSupportTest {
     @Test
     void theSubsetIsTheSameFirstNBatchesFixedBySeed() {
         RunSpec spec = RunSpecParser.parse(Map.of("subsetBatches", 4, "seed", 5));
-        int[] a = TrainingRun.subsetOrder(spec, 720, 32, new Random(5 * 31 + 7));
-        int[] b = TrainingRun.subsetOrder(spec, 720, 32, new Random(5 * 31 + 7));
-        int[] other = TrainingRun.subsetOrder(spec, 720, 32, new Random(6 * 31 + 7));
+        int[] a = MiniBatches.subsetOrder(spec, 720, 32, new Random(5 * 31 + 7));
+        int[] b = MiniBatches.subsetOrder(spec, 720, 32, new Random(5 * 31 + 7));
+        int[] other = MiniBatches.subsetOrder(spec, 720, 32, new Random(6 * 31 + 7));
         assertThat(a).hasSize(128).isEqualTo(b).isNotEqualTo(other).doesNotHaveDuplicates();
         assertThat(java.util.Arrays.stream(a).min().orElseThrow()).isGreaterThanOrEqualTo(0);
         assertThat(java.util.Arrays.stream(a).max().orElseThrow()).isLessThan(720);
-        assertThat(a).isEqualTo(java.util.Arrays.copyOf(TrainingRun.permutation(720, new Random(5 * 31 + 7)), 128))
+        assertThat(a).isEqualTo(java.util.Arrays.copyOf(
+                        io.trainwatch.trainer.data.Datasets.permutation(720, new Random(5 * 31 + 7)), 128))
                 .as("the first 4 batches of the first epoch's shuffle");
-        assertThat(TrainingRun.subsetOrder(RunSpecParser.parse(Map.of()), 720, 32, new Random(1))).isNull();
+        assertThat(MiniBatches.subsetOrder(RunSpecParser.parse(Map.of()), 720, 32, new Random(1))).isNull();
     }
 
     @Test

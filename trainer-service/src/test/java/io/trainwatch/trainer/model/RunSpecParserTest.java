@@ -43,6 +43,11 @@ class RunSpecParserTest {
         rejects(with("control", Map.of("mode", "auto", "minLearningRate", "low")), "control.minLearningRate");
         rejects(with("control", Map.of("mode", "auto", "allowStop", "no")), "control.allowStop");
         rejects(with("control", Map.of("mode", "auto", "maxDecay", 2)), "control.maxDecay");
+        assertThatThrownBy(() -> RunSpecParser.parse(with("control", Map.of())))
+                .satisfies(e -> assertThat(((InvalidConfigException) e).reason()).isEqualTo("is required"));
+        assertThatThrownBy(() -> RunSpecParser.parse(with("control", Map.of("mode", "sometimes"))))
+                .satisfies(e -> assertThat(((InvalidConfigException) e).reason())
+                        .isEqualTo("must be one of [auto, off, suggest], was 'sometimes'"));
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.trainwatch.trainer.service;
+package io.trainwatch.trainer.run;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
@@ -8,6 +8,8 @@ import io.trainwatch.events.RunFinished;
 import io.trainwatch.events.Topics;
 import io.trainwatch.events.TunerCommand;
 import io.trainwatch.service.KafkaClients;
+import io.trainwatch.trainer.backend.NativeDirs;
+import io.trainwatch.trainer.config.TrainerSettings;
 import io.trainwatch.trainer.engine.RunView;
 import io.trainwatch.trainer.engine.TrainingRun;
 import io.trainwatch.trainer.model.RunSpec;

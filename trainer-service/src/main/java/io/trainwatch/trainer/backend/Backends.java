@@ -1,4 +1,4 @@
-package io.trainwatch.trainer.engine;
+package io.trainwatch.trainer.backend;
 
 import org.nd4j.linalg.factory.Nd4j;
 

@@ -1,4 +1,4 @@
-package io.trainwatch.trainer.service;
+package io.trainwatch.trainer.backend;
 
 import java.nio.file.Path;
 

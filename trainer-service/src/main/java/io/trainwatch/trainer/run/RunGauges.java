@@ -1,4 +1,4 @@
-package io.trainwatch.trainer.service;
+package io.trainwatch.trainer.run;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;

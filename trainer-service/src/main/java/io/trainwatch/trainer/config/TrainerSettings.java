@@ -1,4 +1,4 @@
-package io.trainwatch.trainer.service;
+package io.trainwatch.trainer.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
@@ -16,7 +16,8 @@ public interface TrainerSettings {
     /**
      * Folder for JavaCPP's unpacked native libraries ({@code javacpp/}, ~400 MB) and DL4J's resources
      * ({@code dl4j/}) unless {@code -Dorg.bytedeco.javacpp.cachedir} / {@code -Dorg.deeplearning4j.resources.directory}
-     * are given; default {@code .trainwatch} under the working directory (the repo root), as FACTS.md advises.
+     * are given; default {@code .trainwatch} under the working directory (the repo root), so that
+     * the libraries are unpacked once per checkout rather than into the home folder.
      */
     @WithDefault(".trainwatch")
     String nativeDir();
@@ -27,7 +28,7 @@ public interface TrainerSettings {
 
     /**
      * Events the telemetry queue holds before it drops the oldest steps: 10,000 is ~10 s of one run at
-     * 1 ms/step (FACTS.md: 1.2-1.5 ms per step on the reference MLP), ~10 MB of events at most.
+     * 1 ms/step (the reference MLP measured 1.2-1.5 ms per step), ~10 MB of events at most.
      */
     @WithDefault("10000")
     int queueCapacity();
@@ -51,7 +52,7 @@ public interface TrainerSettings {
     @WithDefault("16")
     int maxQueuedRuns();
 
-    /** Trials this instance runs at once as a worker of {@code trainer-workers} (the issue: default 1). */
+    /** Trials this instance runs at once as a worker of {@code trainer-workers} (default 1: one trial per instance). */
     @WithDefault("1")
     int trialConcurrency();
 
