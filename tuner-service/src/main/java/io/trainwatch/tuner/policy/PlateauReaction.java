@@ -1,0 +1,148 @@
+package io.trainwatch.tuner.policy;
+
+import io.trainwatch.events.Alert;
+import io.trainwatch.events.DetectorName;
+import io.trainwatch.tuner.search.Ranges;
+import io.trainwatch.tuner.study.Decision;
+import io.trainwatch.tuner.study.StudyState;
+import io.trainwatch.tuner.study.TrialState;
+
+import java.util.List;
+import java.util.Set;
+
+import static io.trainwatch.tuner.policy.PolicyMath.currentRate;
+import static io.trainwatch.tuner.policy.PolicyMath.fmt;
+import static io.trainwatch.tuner.policy.PolicyMath.rateFromAlert;
+import static io.trainwatch.tuner.policy.PolicyMath.stop;
+
+/**
+ * {@code plateau}: decay the learning rate by a factor, with a cooldown and a floor (Keras
+ * {@code ReduceLROnPlateau}: factor, cooldown, min_lr, min_delta); after several decays with no improvement
+ * of the best value, or at the floor, stop. While the trial's validation objective still improves, the decay
+ * is deferred and reconsidered at the next validation ({@link #reconsider}): Keras' callback watches
+ * {@code val_loss} by default, and a decay answers a plateau of the validation metric, not of the training
+ * loss alone.
+ */
+public final class PlateauReaction implements AlertReaction {
+
+    private static final String NAME = DetectorName.PLATEAU.id();
+
+    private final PolicySettings settings;
+
+    public PlateauReaction(PolicySettings settings) {
+        this.settings = settings;
+    }
+
+    @Override
+    public Set<DetectorName> detectors() {
+        return Set.of(DetectorName.PLATEAU);
+    }
+
+    @Override
+    public Reaction react(Alert alert, TrialState trial, StudyState study) {
+        Double fromAlert = rateFromAlert(alert);
+        clearDeferred(trial);
+        return decay(alert.alertId(), alert.step(), fromAlert, trial, study, null);
+    }
+
+    /**
+     * Follows the trial's validation objective (call at each finite validation value, before
+     * {@link #reconsider}): counts the validations and remembers the last one that raised the best by more
+     * than the validation min-delta. The first value is the baseline, not an improvement.
+     */
+    public void observeValidation(TrialState trial, StudyState study, double value) {
+        if (!Double.isFinite(value)) {
+            return;
+        }
+        trial.plateau.validations++;
+        if (trial.plateau.deltaBest == null) {
+            trial.plateau.deltaBest = value;
+        } else if (study.spec.objective().better(value, trial.plateau.deltaBest, settings.validationMinDelta())) {
+            trial.plateau.deltaBest = value;
+            trial.plateau.lastImprovingValidation = trial.plateau.validations;
+        }
+    }
+
+    /** Whether the trial's validation objective rose (by more than the min-delta) at one of its last validations. */
+    public boolean validationImproving(TrialState trial) {
+        return trial.plateau.lastImprovingValidation > 0
+                && trial.plateau.validations - trial.plateau.lastImprovingValidation < settings.validationPatience();
+    }
+
+    /**
+     * Reconsiders a deferred plateau decision at a validation (step {@code step}): null while the trial's
+     * validation objective still improves (the decision stays deferred), else the plateau reaction, now
+     * decided. Null too when nothing is deferred.
+     */
+    public Reaction reconsider(TrialState trial, StudyState study, long step) {
+        if (trial.plateau.deferredPlateauAlertId == null || validationImproving(trial)) {
+            return null;
+        }
+        long alertStep = trial.plateau.deferredPlateauStep == null ? step : trial.plateau.deferredPlateauStep;
+        Double fromAlert = trial.plateau.deferredPlateauRate;
+        String alertId = trial.plateau.deferredPlateauAlertId;
+        clearDeferred(trial);
+        return decay(alertId, step, fromAlert, trial, study, "reconsidered at the validation of step " + step
+                + " (plateau alert of step " + alertStep + "): validation no longer improving; ");
+    }
+
+    /** Forgets a deferred plateau decision (its alert resolved, or a newer plateau alert came). */
+    public static void clearDeferred(TrialState trial) {
+        trial.plateau.deferredPlateauAlertId = null;
+        trial.plateau.deferredPlateauStep = null;
+        trial.plateau.deferredPlateauRate = null;
+    }
+
+    private Reaction decay(String alertId, long step, Double rateFromAlert, TrialState trial, StudyState study,
+                           String prefix) {
+        String pre = prefix == null ? "" : prefix;
+        Double rate = currentRate(trial, rateFromAlert);
+        if (rate == null) {
+            return Reaction.ignore(NAME, pre + "the trial's learning rate is unknown: cannot decay it");
+        }
+        if (trial.plateau.lastDecayStep != null) {
+            long cooldown = (long) Math.ceil(settings.plateauCooldownSteps() * trial.plateau.waitMultiplier);
+            if (step < trial.plateau.lastDecayStep + cooldown) {
+                return Reaction.ignore(NAME, pre + "in cooldown: " + (step - trial.plateau.lastDecayStep) + " of "
+                        + cooldown + " steps since the last decay at step " + trial.plateau.lastDecayStep);
+            }
+        }
+        if (prefix == null && settings.deferWhileImproving() && validationImproving(trial)) {
+            trial.plateau.deferredPlateauAlertId = alertId;
+            trial.plateau.deferredPlateauStep = step;
+            trial.plateau.deferredPlateauRate = rateFromAlert;
+            int ago = trial.plateau.validations - trial.plateau.lastImprovingValidation;
+            String when = ago == 0 ? "at the last validation" : ago + (ago == 1 ? " validation ago" : " validations ago");
+            return new Reaction(NAME, Decision.DEFERRED, null, "deferred: validation still improving (best "
+                    + fmt(trial.plateau.deltaBest) + " reached " + when + ", within " + settings.validationPatience()
+                    + "); learning rate " + Ranges.fmt(rate) + " kept, reconsidered at the next validation",
+                    List.of(), null);
+        }
+        if (trial.plateau.decays > 0) {
+            boolean improved = study.spec.objective().better(trial.best, trial.plateau.bestAtLastDecay, settings.minImprovement());
+            trial.plateau.decaysWithoutImprovement = improved ? 0 : trial.plateau.decaysWithoutImprovement + 1;
+        }
+        if (trial.plateau.decaysWithoutImprovement >= settings.maxDecaysWithoutImprovement()) {
+            return stop(NAME, pre + "still on a plateau after " + trial.plateau.decaysWithoutImprovement
+                    + " learning-rate decays with no improvement of the best value (" + fmt(trial.best) + ")",
+                    List.of(), null);
+        }
+        if (trial.plateau.maxDecays != null && trial.plateau.decays >= trial.plateau.maxDecays) {
+            return Reaction.ignore(NAME, pre + "the run allows at most " + trial.plateau.maxDecays
+                    + " learning-rate decays (control.maxDecays): rate " + Ranges.fmt(rate) + " kept");
+        }
+        double floor = trial.plateau.minLearningRate == null ? settings.minLearningRate()
+                : Math.max(trial.plateau.minLearningRate, settings.minLearningRate());
+        double next = Math.max(rate * settings.plateauFactor(), floor);
+        if (next >= rate * (1 - 1e-9)) {
+            return stop(NAME, pre + "on a plateau with the learning rate at its floor " + Ranges.fmt(rate), List.of(), null);
+        }
+        trial.plateau.previousLearningRate = rate;
+        trial.learningRate = next;
+        trial.plateau.decays++;
+        trial.plateau.bestAtLastDecay = trial.best;
+        trial.plateau.lastDecayStep = step;
+        return new Reaction(NAME, Decision.SET_LEARNING_RATE, next, pre + "learning rate " + Ranges.fmt(rate) + " -> "
+                + Ranges.fmt(next) + " (x" + settings.plateauFactor() + ", decay " + trial.plateau.decays + ")", List.of(), null);
+    }
+}
