@@ -1,13 +1,11 @@
 package io.trainwatch.tuner.policy;
 
 import io.trainwatch.events.DetectorName;
-import io.trainwatch.tuner.Fixtures;
 import io.trainwatch.tuner.study.Decision;
 import org.junit.jupiter.api.Test;
 
 import static io.trainwatch.tuner.Fixtures.alert;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
 
 /** The registry: each detector of the contract has its reaction; unknown detectors are ignored. */
 class AlertPolicyTest extends ReactionFixture {

@@ -1,6 +1,5 @@
 package io.trainwatch.tuner.policy;
 
-import io.trainwatch.tuner.Fixtures;
 import io.trainwatch.tuner.study.Decision;
 import org.junit.jupiter.api.Test;
 

@@ -1,12 +1,10 @@
 package io.trainwatch.tuner.policy;
 
-import io.trainwatch.tuner.Fixtures;
 import io.trainwatch.tuner.study.Decision;
 import org.junit.jupiter.api.Test;
 
 import static io.trainwatch.tuner.Fixtures.alert;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
 
 /** {@link UnderfittingReaction}: steer the space towards larger models and weaker regularisation. */
 class UnderfittingReactionTest extends ReactionFixture {

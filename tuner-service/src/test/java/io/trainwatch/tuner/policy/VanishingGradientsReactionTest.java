@@ -1,6 +1,5 @@
 package io.trainwatch.tuner.policy;
 
-import io.trainwatch.tuner.Fixtures;
 import io.trainwatch.tuner.study.Decision;
 import io.trainwatch.tuner.study.ParamSpec;
 import org.junit.jupiter.api.Test;
@@ -9,7 +8,6 @@ import java.util.List;
 
 import static io.trainwatch.tuner.Fixtures.alert;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
 
 /** {@link VanishingGradientsReaction}: stop, favour ReLU-family activations and He/Xavier init. */
 class VanishingGradientsReactionTest extends ReactionFixture {
