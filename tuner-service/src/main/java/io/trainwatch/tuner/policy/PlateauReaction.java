@@ -4,6 +4,7 @@ import io.trainwatch.events.Alert;
 import io.trainwatch.events.DetectorName;
 import io.trainwatch.tuner.search.Ranges;
 import io.trainwatch.tuner.study.Decision;
+import io.trainwatch.tuner.study.PlateauState;
 import io.trainwatch.tuner.study.StudyState;
 import io.trainwatch.tuner.study.TrialState;
 
@@ -51,22 +52,24 @@ public final class PlateauReaction implements AlertReaction {
      * than the validation min-delta. The first value is the baseline, not an improvement.
      */
     public void observeValidation(TrialState trial, StudyState study, double value) {
+        PlateauState p = trial.plateau;
         if (!Double.isFinite(value)) {
             return;
         }
-        trial.plateau.validations++;
-        if (trial.plateau.deltaBest == null) {
-            trial.plateau.deltaBest = value;
-        } else if (study.spec.objective().better(value, trial.plateau.deltaBest, settings.validationMinDelta())) {
-            trial.plateau.deltaBest = value;
-            trial.plateau.lastImprovingValidation = trial.plateau.validations;
+        p.validations++;
+        if (p.deltaBest == null) {
+            p.deltaBest = value;
+        } else if (study.spec.objective().better(value, p.deltaBest, settings.validationMinDelta())) {
+            p.deltaBest = value;
+            p.lastImprovingValidation = p.validations;
         }
     }
 
     /** Whether the trial's validation objective rose (by more than the min-delta) at one of its last validations. */
     public boolean validationImproving(TrialState trial) {
-        return trial.plateau.lastImprovingValidation > 0
-                && trial.plateau.validations - trial.plateau.lastImprovingValidation < settings.validationPatience();
+        PlateauState p = trial.plateau;
+        return p.lastImprovingValidation > 0
+                && p.validations - p.lastImprovingValidation < settings.validationPatience();
     }
 
     /**
@@ -75,12 +78,13 @@ public final class PlateauReaction implements AlertReaction {
      * decided. Null too when nothing is deferred.
      */
     public Reaction reconsider(TrialState trial, StudyState study, long step) {
-        if (trial.plateau.deferredPlateauAlertId == null || validationImproving(trial)) {
+        PlateauState p = trial.plateau;
+        if (p.deferredPlateauAlertId == null || validationImproving(trial)) {
             return null;
         }
-        long alertStep = trial.plateau.deferredPlateauStep == null ? step : trial.plateau.deferredPlateauStep;
-        Double fromAlert = trial.plateau.deferredPlateauRate;
-        String alertId = trial.plateau.deferredPlateauAlertId;
+        long alertStep = p.deferredPlateauStep == null ? step : p.deferredPlateauStep;
+        Double fromAlert = p.deferredPlateauRate;
+        String alertId = p.deferredPlateauAlertId;
         clearDeferred(trial);
         return decay(alertId, step, fromAlert, trial, study, "reconsidered at the validation of step " + step
                 + " (plateau alert of step " + alertStep + "): validation no longer improving; ");
@@ -88,61 +92,63 @@ public final class PlateauReaction implements AlertReaction {
 
     /** Forgets a deferred plateau decision (its alert resolved, or a newer plateau alert came). */
     public static void clearDeferred(TrialState trial) {
-        trial.plateau.deferredPlateauAlertId = null;
-        trial.plateau.deferredPlateauStep = null;
-        trial.plateau.deferredPlateauRate = null;
+        PlateauState p = trial.plateau;
+        p.deferredPlateauAlertId = null;
+        p.deferredPlateauStep = null;
+        p.deferredPlateauRate = null;
     }
 
     private Reaction decay(String alertId, long step, Double rateFromAlert, TrialState trial, StudyState study,
                            String prefix) {
+        PlateauState p = trial.plateau;
         String pre = prefix == null ? "" : prefix;
         Double rate = currentRate(trial, rateFromAlert);
         if (rate == null) {
             return Reaction.ignore(NAME, pre + "the trial's learning rate is unknown: cannot decay it");
         }
-        if (trial.plateau.lastDecayStep != null) {
-            long cooldown = (long) Math.ceil(settings.plateauCooldownSteps() * trial.plateau.waitMultiplier);
-            if (step < trial.plateau.lastDecayStep + cooldown) {
-                return Reaction.ignore(NAME, pre + "in cooldown: " + (step - trial.plateau.lastDecayStep) + " of "
-                        + cooldown + " steps since the last decay at step " + trial.plateau.lastDecayStep);
+        if (p.lastDecayStep != null) {
+            long cooldown = (long) Math.ceil(settings.plateauCooldownSteps() * p.waitMultiplier);
+            if (step < p.lastDecayStep + cooldown) {
+                return Reaction.ignore(NAME, pre + "in cooldown: " + (step - p.lastDecayStep) + " of "
+                        + cooldown + " steps since the last decay at step " + p.lastDecayStep);
             }
         }
         if (prefix == null && settings.deferWhileImproving() && validationImproving(trial)) {
-            trial.plateau.deferredPlateauAlertId = alertId;
-            trial.plateau.deferredPlateauStep = step;
-            trial.plateau.deferredPlateauRate = rateFromAlert;
-            int ago = trial.plateau.validations - trial.plateau.lastImprovingValidation;
+            p.deferredPlateauAlertId = alertId;
+            p.deferredPlateauStep = step;
+            p.deferredPlateauRate = rateFromAlert;
+            int ago = p.validations - p.lastImprovingValidation;
             String when = ago == 0 ? "at the last validation" : ago + (ago == 1 ? " validation ago" : " validations ago");
             return new Reaction(NAME, Decision.DEFERRED, null, "deferred: validation still improving (best "
-                    + fmt(trial.plateau.deltaBest) + " reached " + when + ", within " + settings.validationPatience()
+                    + fmt(p.deltaBest) + " reached " + when + ", within " + settings.validationPatience()
                     + "); learning rate " + Ranges.fmt(rate) + " kept, reconsidered at the next validation",
                     List.of(), null);
         }
-        if (trial.plateau.decays > 0) {
-            boolean improved = study.spec.objective().better(trial.best, trial.plateau.bestAtLastDecay, settings.minImprovement());
-            trial.plateau.decaysWithoutImprovement = improved ? 0 : trial.plateau.decaysWithoutImprovement + 1;
+        if (p.decays > 0) {
+            boolean improved = study.spec.objective().better(trial.best, p.bestAtLastDecay, settings.minImprovement());
+            p.decaysWithoutImprovement = improved ? 0 : p.decaysWithoutImprovement + 1;
         }
-        if (trial.plateau.decaysWithoutImprovement >= settings.maxDecaysWithoutImprovement()) {
-            return stop(NAME, pre + "still on a plateau after " + trial.plateau.decaysWithoutImprovement
+        if (p.decaysWithoutImprovement >= settings.maxDecaysWithoutImprovement()) {
+            return stop(NAME, pre + "still on a plateau after " + p.decaysWithoutImprovement
                     + " learning-rate decays with no improvement of the best value (" + fmt(trial.best) + ")",
                     List.of(), null);
         }
-        if (trial.plateau.maxDecays != null && trial.plateau.decays >= trial.plateau.maxDecays) {
-            return Reaction.ignore(NAME, pre + "the run allows at most " + trial.plateau.maxDecays
+        if (p.maxDecays != null && p.decays >= p.maxDecays) {
+            return Reaction.ignore(NAME, pre + "the run allows at most " + p.maxDecays
                     + " learning-rate decays (control.maxDecays): rate " + Ranges.fmt(rate) + " kept");
         }
-        double floor = trial.plateau.minLearningRate == null ? settings.minLearningRate()
-                : Math.max(trial.plateau.minLearningRate, settings.minLearningRate());
+        double floor = p.minLearningRate == null ? settings.minLearningRate()
+                : Math.max(p.minLearningRate, settings.minLearningRate());
         double next = Math.max(rate * settings.plateauFactor(), floor);
         if (next >= rate * (1 - 1e-9)) {
             return stop(NAME, pre + "on a plateau with the learning rate at its floor " + Ranges.fmt(rate), List.of(), null);
         }
-        trial.plateau.previousLearningRate = rate;
+        p.previousLearningRate = rate;
         trial.learningRate = next;
-        trial.plateau.decays++;
-        trial.plateau.bestAtLastDecay = trial.best;
-        trial.plateau.lastDecayStep = step;
+        p.decays++;
+        p.bestAtLastDecay = trial.best;
+        p.lastDecayStep = step;
         return new Reaction(NAME, Decision.SET_LEARNING_RATE, next, pre + "learning rate " + Ranges.fmt(rate) + " -> "
-                + Ranges.fmt(next) + " (x" + settings.plateauFactor() + ", decay " + trial.plateau.decays + ")", List.of(), null);
+                + Ranges.fmt(next) + " (x" + settings.plateauFactor() + ", decay " + p.decays + ")", List.of(), null);
     }
 }
