@@ -9,10 +9,11 @@ import io.trainwatch.tuner.policy.PolicySettings;
 import java.time.Duration;
 
 /**
- * The tuner's settings ({@code tuner.*}, or {@code TUNER_*} in the environment). Each default names its
- * source; see {@link PolicySettings} and {@link EngineSettings} for the reasons.
+ * The tuner's settings ({@code trainwatch.tuner.*}, or {@code TRAINWATCH_TUNER_*} in the environment). Each
+ * default names its source; see {@link PolicySettings} and {@link EngineSettings} for the reasons. The former
+ * names ({@code tuner.*}, {@code TUNER_*}) still work, with a deprecation warning ({@link LegacyTunerKeys}).
  */
-@ConfigMapping(prefix = "tuner")
+@ConfigMapping(prefix = "trainwatch.tuner")
 public interface TunerConfig {
 
     /** The compacted topic of study documents (key = study id). */
@@ -120,7 +121,7 @@ public interface TunerConfig {
 
         /** Ours (BTTackler's diagnosis-driven termination): the alert comes only after the loss was flat for the
          *  plateau's patience at an accuracy below 0.7, and the model or its regularisation is what is wrong; in the
-         *  benchmark such trials stayed at their accuracy of step 8 until step 600 (the issue only asks to steer). */
+         *  benchmark such trials stayed at their accuracy of step 8 until step 600 (false only steers later trials). */
         @WithDefault("true")
         boolean stopOnUnderfitting();
     }

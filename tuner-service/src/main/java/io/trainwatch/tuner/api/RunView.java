@@ -42,14 +42,14 @@ public record RunView(
 
     public static RunView of(SteeredRun r) {
         TrialState t = r.state;
-        return new RunView(r.runId, r.control, t.status, t.stopReason, r.startedAt, t.finishedAt, t.lastEventAt,
-                t.lastStep, t.learningRate, t.decays, r.suggestions, r.objective == null ? null : r.objective.id(),
+        return new RunView(r.runId, r.control, t.status.id(), t.stopReason, r.startedAt, t.finishedAt, t.lastEventAt,
+                t.lastStep, t.learningRate, t.plateau.decays, r.suggestions, r.objective == null ? null : r.objective.id(),
                 t.best, t.bestStep, List.copyOf(t.pending), List.copyOf(t.decisions));
     }
 
     public static Summary summary(SteeredRun r) {
         TrialState t = r.state;
-        return new Summary(r.runId, r.control.mode(), t.status, t.lastStep, t.learningRate, t.decays, r.suggestions,
+        return new Summary(r.runId, r.control.mode(), t.status.id(), t.lastStep, t.learningRate, t.plateau.decays, r.suggestions,
                 t.pending.size(), t.decisions.isEmpty() ? null : t.decisions.get(t.decisions.size() - 1));
     }
 }

@@ -47,7 +47,7 @@ public record StudyView(
         List<Decision> decisions,
         Preflight preflight) {
 
-    /** The checks before the search (seed 004 steps 1-3), each with its status and numbers; null when none. */
+    /** The checks before the search (CS231n's procedure: initial loss, overfit a tiny subset, learning-rate range), each with its status and numbers; null when none. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Preflight(InitialLoss initialLoss, OverfitSubset overfitSubset, LrRangeTest lrRangeTest) {
     }
@@ -104,7 +104,7 @@ public record StudyView(
         ordered.sort((a, b) -> Boolean.compare(a.isPreflight(), b.isPreflight()));
         for (int i = 0; i < ordered.size(); i++) {
             TrialState t = ordered.get(i);
-            board.add(new TrialView(i + 1, t.trialId, t.runId, t.round, t.origin, t.remedyOf, t.status,
+            board.add(new TrialView(i + 1, t.trialId, t.runId, t.round, t.origin, t.remedyOf, t.status.id(),
                     new LinkedHashMap<>(t.params), t.learningRate, t.best, t.bestStep, t.bestEpoch,
                     Math.max(0, t.lastStep + 1), t.maxSteps, t.stopReason, t.startedAt, t.finishedAt,
                     List.copyOf(t.decisions)));

@@ -2,7 +2,7 @@ package io.trainwatch.tuner.engine;
 
 import io.trainwatch.events.Alert;
 import io.trainwatch.events.CommandApplied;
-import io.trainwatch.events.Contract;
+import io.trainwatch.events.DetectorName;
 import io.trainwatch.events.RunControl;
 import io.trainwatch.events.RunFinished;
 import io.trainwatch.events.RunStarted;
@@ -21,18 +21,15 @@ import io.trainwatch.tuner.study.StudyBudget;
 import io.trainwatch.tuner.study.StudySpec;
 import io.trainwatch.tuner.study.StudyState;
 import io.trainwatch.tuner.study.TrialState;
+import io.trainwatch.tuner.study.TrialStatus;
 
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Steers runs that are not trials of a study but declared {@code control.mode} {@code auto} or {@code suggest}
@@ -47,7 +44,9 @@ import java.util.Set;
  * <p>Bounded: at most {@link SteerSettings#maxRuns()} runs (the oldest finished evicted first, else the one
  * silent the longest), finished runs evicted after {@link SteerSettings#finishedRetention()}, alerts that come
  * before their run's {@code run-started} kept up to {@link SteerSettings#maxEarlyAlerts()}. Plain Java, driven
- * by an injected clock, not thread-safe: {@link StudyEngine} owns it and serialises the calls.
+ * by an injected clock, not thread-safe: {@link StudyEngine} owns it and serialises the calls. The runs held and
+ * their eviction are {@link SteeredRuns}, the commands and their retries {@link RunCommands}, the alerts that
+ * come early {@link EarlyAlerts}.
  */
 public final class RunSteering {
 
@@ -60,22 +59,19 @@ public final class RunSteering {
     private final EngineSettings engineSettings;
     private final SteerSettings settings;
     private final Clock clock;
-    /** runId -> run, in start order. */
-    private final Map<String, SteeredRun> runs = new LinkedHashMap<>();
-    /** Alerts of runs not (yet) known, oldest first. */
-    private final Map<String, List<Alert>> early = new LinkedHashMap<>();
-    private int earlyCount;
-    /** Runs seen with no control (or off), most recent last, at most maxRuns: their alerts are not held. */
-    private final Set<String> notSteered = new LinkedHashSet<>();
-    private final Set<String> softDirty = new LinkedHashSet<>();
-    private Instant lastFlush;
+    private final SteeredRuns runs;
+    /** Alerts of runs not (yet) known, and the runs seen with no control (or off), at most maxRuns. */
+    private final EarlyAlerts early;
+    private final RunCommands commands;
 
     public RunSteering(AlertPolicy policy, EngineSettings engineSettings, SteerSettings settings, Clock clock) {
         this.policy = policy;
         this.engineSettings = engineSettings;
         this.settings = settings;
         this.clock = clock;
-        this.lastFlush = clock.instant();
+        this.runs = new SteeredRuns(settings, engineSettings.persistInterval(), clock);
+        this.early = new EarlyAlerts(settings.maxEarlyAlerts(), settings.maxRuns());
+        this.commands = new RunCommands(engineSettings, clock);
     }
 
     public SteerSettings settings() {
@@ -83,7 +79,7 @@ public final class RunSteering {
     }
 
     public Collection<SteeredRun> runs() {
-        return runs.values();
+        return runs.all();
     }
 
     public Optional<SteeredRun> run(String runId) {
@@ -93,10 +89,7 @@ public final class RunSteering {
     /** Reloads stored runs (a restart); beyond the bound, the oldest finished ones are dropped (and deleted). */
     public Effects restore(Collection<SteeredRun> stored) {
         Effects fx = new Effects();
-        stored.stream().sorted((a, b) -> compare(a.startedAt, b.startedAt)).forEach(r -> runs.put(r.runId, r));
-        while (runs.size() > settings.maxRuns()) {
-            evictOne(fx);
-        }
+        runs.restore(stored, fx);
         return fx;
     }
 
@@ -124,7 +117,7 @@ public final class RunSteering {
                     .noneMatch(p -> TunerCommand.SET_LEARNING_RATE.equals(p.type()))) {
                 t.learningRate = lr;
             }
-            softDirty.add(r.runId);
+            runs.softDirty(r);
         } else if (event instanceof ValidationEvent v) {
             validation(r, v, fx);
         } else if (event instanceof CommandApplied applied) {
@@ -143,15 +136,9 @@ public final class RunSteering {
             return;
         }
         if (!control.steerable()) {
-            forgetEarly(e.runId());
-            notSteered.remove(e.runId());
-            notSteered.add(e.runId());
-            while (notSteered.size() > settings.maxRuns()) {
-                notSteered.remove(notSteered.iterator().next());
-            }
+            early.notSteered(e.runId());
             return;
         }
-        makeRoom(fx);
         Instant now = clock.instant();
         SteeredRun r = new SteeredRun();
         r.runId = e.runId();
@@ -160,26 +147,22 @@ public final class RunSteering {
         r.updatedAt = now;
         TrialState t = r.state;
         t.runId = r.runId;
-        t.status = TrialState.RUNNING;
+        t.status = TrialStatus.RUNNING;
         t.createdAt = now;
         t.startedAt = now;
         t.lastEventAt = now;
         t.origin = RUN;
         Double lr = e.config().learningRate();
         t.learningRate = lr != null && Double.isFinite(lr) && lr > 0 ? lr : null;
-        t.maxDecays = control.maxDecays();
-        t.minLearningRate = control.minLearningRate();
-        runs.put(r.runId, r);
-        decide(r, fx, new Decision(now, null, RUN, null, null, null, "start", "steering in mode " + control.mode()
+        t.plateau.maxDecays = control.maxDecays();
+        t.plateau.minLearningRate = control.minLearningRate();
+        runs.add(r, fx);
+        commands.decide(r, fx, new Decision(now, null, RUN, null, null, null, "start", "steering in mode " + control.mode()
                 + limits(control) + (t.learningRate == null ? "" : "; learning rate " + Ranges.fmt(t.learningRate)),
                 null));
         fx.changed(r);
-        List<Alert> waiting = early.remove(r.runId);
-        if (waiting != null) {
-            earlyCount -= waiting.size();
-            for (Alert a : waiting) {
-                fx.addAll(onAlert(a));
-            }
+        for (Alert a : early.takeFor(r.runId)) {
+            fx.addAll(onAlert(a));
         }
     }
 
@@ -220,11 +203,11 @@ public final class RunSteering {
         }
         StudyState view = policyView(r);
         policy.observeValidation(t, view, value);
-        if (t.deferredPlateauAlertId != null && TrialState.RUNNING.equals(t.status)) {
-            String alertId = t.deferredPlateauAlertId;
+        if (t.plateau.deferredPlateauAlertId != null && t.status == TrialStatus.RUNNING) {
+            String alertId = t.plateau.deferredPlateauAlertId;
             Reaction reaction = policy.reconsider(t, view, v.step());
             if (reaction != null) {
-                act(r, fx, reaction, alertId, AlertPolicy.PLATEAU, v.step());
+                act(r, fx, reaction, alertId, DetectorName.PLATEAU.id(), v.step());
             }
         }
         fx.changed(r);
@@ -238,11 +221,11 @@ public final class RunSteering {
             return;
         }
         t.pending.remove(p);
-        decide(r, fx, new Decision(clock.instant(), null, "command", p.alertId(), null, applied.step(),
+        commands.decide(r, fx, new Decision(clock.instant(), null, DecisionLog.COMMAND, p.alertId(), null, applied.step(),
                 Decision.CONFIRMED, p.type() + (p.learningRate() == null ? "" : " " + Ranges.fmt(p.learningRate()))
                 + " applied at step " + applied.step(), p.commandId()));
         if (TunerCommand.STOP.equals(p.type())) {
-            end(r, TrialState.STOPPED, fx);
+            end(r, TrialStatus.STOPPED, fx);
         }
         fx.changed(r);
     }
@@ -252,23 +235,18 @@ public final class RunSteering {
         t.finishStatus = f.status();
         t.finishReason = f.reason();
         t.pending.clear();
-        String status = switch (f.status()) {
-            case RunFinished.DIVERGED -> TrialState.DIVERGED;
-            case RunFinished.FAILED -> TrialState.FAILED;
-            case RunFinished.STOPPED -> TrialState.STOPPED;
-            default -> TrialState.STOPPING.equals(t.status) ? TrialState.STOPPED : TrialState.COMPLETED;
-        };
-        decide(r, fx, new Decision(clock.instant(), null, RUN, null, null, f.step(), "end", "run-finished "
+        TrialStatus status = TrialEvents.endStatus(f, t);
+        commands.decide(r, fx, new Decision(clock.instant(), null, RUN, null, null, f.step(), "end", "run-finished "
                 + f.status() + (f.reason() == null ? "" : " (" + f.reason() + ")") + ": no longer steered", null));
         end(r, status, fx);
     }
 
-    private void end(SteeredRun r, String status, Effects fx) {
+    private void end(SteeredRun r, TrialStatus status, Effects fx) {
         TrialState t = r.state;
         t.status = status;
         t.finishedAt = clock.instant();
-        if (t.stopReason == null && !TrialState.COMPLETED.equals(status)) {
-            t.stopReason = status;
+        if (t.stopReason == null && status != TrialStatus.COMPLETED) {
+            t.stopReason = status.id();
         }
         AlertPolicy.clearDeferred(t);
         fx.changed(r);
@@ -281,22 +259,20 @@ public final class RunSteering {
         Effects fx = new Effects();
         SteeredRun r = runs.get(alert.runId());
         if (!Alert.FIRING.equals(alert.status())) {
-            if (r != null && alert.alertId() != null && alert.alertId().equals(r.state.deferredPlateauAlertId)) {
+            if (r != null && alert.alertId() != null && alert.alertId().equals(r.state.plateau.deferredPlateauAlertId)) {
                 AlertPolicy.clearDeferred(r.state);
-                decide(r, fx, new Decision(clock.instant(), null, AlertPolicy.PLATEAU, alert.alertId(), alert.detector(),
-                        alert.step(), Decision.IGNORE, "deferred decay dropped: the plateau alert resolved at step "
+                commands.decide(r, fx, new Decision(clock.instant(), null, DetectorName.PLATEAU.id(), alert.alertId(),
+                        alert.detector(), alert.step(), Decision.IGNORE, "deferred decay dropped: the plateau alert resolved at step "
                         + alert.step(), null));
                 fx.changed(r);
             }
             return fx;
         }
         if (r == null) {
-            if (!notSteered.contains(alert.runId())) {
-                keepEarly(alert);
-            }
+            early.keep(alert);
             return fx;
         }
-        if (!TrialState.RUNNING.equals(r.state.status) || !r.state.firstSight(alert.alertId())) {
+        if (r.state.status != TrialStatus.RUNNING || !r.state.firstSight(alert.alertId())) {
             return fx;
         }
         Reaction reaction = policy.react(alert, r.state, policyView(r));
@@ -317,17 +293,17 @@ public final class RunSteering {
                 PendingCommand p = new PendingCommand(id, TunerCommand.SET_LEARNING_RATE, reaction.learningRate(),
                         reason, alertId, 1, now);
                 if (r.applies()) {
-                    send(r, fx, p);
-                    decide(r, fx, new Decision(now, null, reaction.policy(), alertId, detector, step, action,
+                    commands.send(r, fx, p);
+                    commands.decide(r, fx, new Decision(now, null, reaction.policy(), alertId, detector, step, action,
                             reaction.detail(), id));
                 } else {
-                    suggest(r, fx, p, reaction.policy(), detector, step);
+                    commands.suggest(r, fx, p, reaction.policy(), detector, step);
                 }
             }
             case Decision.STOP -> {
                 String id = t.runId + "/" + alertId + "/stop";
                 if (!r.control.stopAllowed()) {
-                    decide(r, fx, new Decision(now, null, reaction.policy(), alertId, detector, step, Decision.IGNORE,
+                    commands.decide(r, fx, new Decision(now, null, reaction.policy(), alertId, detector, step, Decision.IGNORE,
                             "would stop (" + reaction.detail() + "), but the run does not allow stops "
                             + "(control.allowStop false)", null));
                     return;
@@ -336,42 +312,17 @@ public final class RunSteering {
                 if (r.applies()) {
                     t.stopReason = reaction.policy();
                     t.stopDetector = detector;
-                    t.status = TrialState.STOPPING;
-                    send(r, fx, p);
-                    decide(r, fx, new Decision(now, null, reaction.policy(), alertId, detector, step, action,
+                    t.status = TrialStatus.STOPPING;
+                    commands.send(r, fx, p);
+                    commands.decide(r, fx, new Decision(now, null, reaction.policy(), alertId, detector, step, action,
                             reaction.detail(), id));
                 } else {
-                    suggest(r, fx, p, reaction.policy(), detector, step);
+                    commands.suggest(r, fx, p, reaction.policy(), detector, step);
                 }
             }
-            default -> decide(r, fx, new Decision(now, null, reaction.policy(), alertId, detector, step,
+            default -> commands.decide(r, fx, new Decision(now, null, reaction.policy(), alertId, detector, step,
                     Decision.ADJUST_SPACE.equals(action) ? Decision.IGNORE : action, reaction.detail(), null));
         }
-    }
-
-    private void send(SteeredRun r, Effects fx, PendingCommand p) {
-        r.state.pending.removeIf(c -> c.commandId().equals(p.commandId()));
-        r.state.pending.add(p);
-        fx.command(command(r, p, null));
-    }
-
-    /** Publishes what would be done, once: no pending command, nothing to confirm or retry. */
-    private void suggest(SteeredRun r, Effects fx, PendingCommand p, String policyName, String detector, long step) {
-        r.suggestions++;
-        fx.command(command(r, p, TunerCommand.SUGGEST));
-        decide(r, fx, new Decision(clock.instant(), null, policyName, p.alertId(), detector, step, SUGGEST,
-                p.type() + (p.learningRate() == null ? "" : " " + Ranges.fmt(p.learningRate())) + " suggested, not applied: "
-                + p.reason(), p.commandId()));
-    }
-
-    private TunerCommand command(SteeredRun r, PendingCommand p, String mode) {
-        return new TunerCommand(Contract.SCHEMA_VERSION, p.commandId(), r.runId, p.type(), p.learningRate(), p.reason(),
-                p.alertId(), clock.instant(), null, null, mode);
-    }
-
-    private void decide(SteeredRun r, Effects fx, Decision d) {
-        r.state.addDecision(d, engineSettings.maxDecisionsPerTrial());
-        fx.decision(d);
     }
 
     /** The policy reads a study's objective and space: a run outside a study has an empty space (no adjustments). */
@@ -383,33 +334,9 @@ public final class RunSteering {
         return s;
     }
 
-    private void keepEarly(Alert alert) {
-        if (settings.maxEarlyAlerts() == 0) {
-            return;
-        }
-        early.computeIfAbsent(alert.runId(), k -> new ArrayList<>()).add(alert);
-        earlyCount++;
-        while (earlyCount > settings.maxEarlyAlerts()) {
-            String oldest = early.keySet().iterator().next();
-            List<Alert> list = early.get(oldest);
-            list.remove(0);
-            earlyCount--;
-            if (list.isEmpty()) {
-                early.remove(oldest);
-            }
-        }
-    }
-
-    private void forgetEarly(String runId) {
-        List<Alert> dropped = early.remove(runId);
-        if (dropped != null) {
-            earlyCount -= dropped.size();
-        }
-    }
-
     /** Alerts held for runs whose run-started has not been read (for tests and the REST view). */
     public int earlyAlerts() {
-        return earlyCount;
+        return early.count();
     }
 
     // ---------------------------------------------------------------- time
@@ -418,86 +345,22 @@ public final class RunSteering {
     public Effects tick() {
         Effects fx = new Effects();
         Instant now = clock.instant();
-        Duration timeout = engineSettings.commandConfirmTimeout();
-        for (SteeredRun r : List.copyOf(runs.values())) {
+        for (SteeredRun r : runs.evictExpiredAndListActive(now, fx)) {
             TrialState t = r.state;
-            if (!r.isActive()) {
-                if (t.finishedAt != null && !now.isBefore(t.finishedAt.plus(settings.finishedRetention()))) {
-                    runs.remove(r.runId);
-                    softDirty.remove(r.runId);
-                    fx.removed(r.runId);
-                }
-                continue;
-            }
-            for (PendingCommand p : List.copyOf(t.pending)) {
-                if (now.isBefore(p.lastSentAt().plus(timeout))) {
-                    continue;
-                }
-                t.pending.remove(p);
-                if (p.attempts() < engineSettings.commandMaxAttempts()) {
-                    PendingCommand again = p.resent(now);
-                    t.pending.add(again);
-                    fx.command(command(r, again, null));
-                    decide(r, fx, new Decision(now, null, "command", p.alertId(), null, null, Decision.RETRY, p.type()
-                            + " not confirmed within " + timeout.toSeconds() + " s: sent again (attempt "
-                            + again.attempts() + " of " + engineSettings.commandMaxAttempts() + ")", p.commandId()));
-                } else {
-                    decide(r, fx, new Decision(now, null, "command", p.alertId(), null, null, Decision.UNCONFIRMED,
-                            p.type() + " never confirmed after " + p.attempts() + " attempts"
-                            + (TunerCommand.STOP.equals(p.type()) ? ": the run is given up as lost" : ""), p.commandId()));
-                    if (TunerCommand.STOP.equals(p.type())) {
-                        end(r, TrialState.LOST, fx);
-                    }
-                }
-                fx.changed(r);
-            }
+            commands.retryOverdue(r, now, fx, () -> end(r, TrialStatus.LOST, fx));
             if (r.isActive() && t.lastEventAt != null
                     && !now.isBefore(t.lastEventAt.plus(engineSettings.trialSilenceTimeout()))) {
-                decide(r, fx, new Decision(now, null, RUN, null, null, null, Decision.STOP, "no event for "
+                commands.decide(r, fx, new Decision(now, null, RUN, null, null, null, Decision.STOP, "no event for "
                         + engineSettings.trialSilenceTimeout().toSeconds() + " s: the run is lost, no longer steered", null));
                 t.stopReason = "silent";
                 t.pending.clear();
-                end(r, TrialState.LOST, fx);
+                end(r, TrialStatus.LOST, fx);
             }
         }
-        if (!softDirty.isEmpty() && !now.isBefore(lastFlush.plus(engineSettings.persistInterval()))) {
-            for (String id : softDirty) {
-                SteeredRun r = runs.get(id);
-                if (r != null) {
-                    fx.changed(r);
-                }
-            }
-            softDirty.clear();
-            lastFlush = now;
-        }
+        runs.flushSoftDirty(now, fx);
         for (SteeredRun r : fx.changedRuns()) {
             r.updatedAt = now;
         }
         return fx;
-    }
-
-    // ---------------------------------------------------------------- bounds
-
-    private void makeRoom(Effects fx) {
-        while (runs.size() >= settings.maxRuns()) {
-            evictOne(fx);
-        }
-    }
-
-    /** Evicts the oldest finished run, else the active run silent the longest (it is no longer steered). */
-    private void evictOne(Effects fx) {
-        SteeredRun victim = runs.values().stream().filter(x -> !x.isActive()).findFirst()
-                .orElseGet(() -> runs.values().stream().min((a, b) -> compare(a.state.lastEventAt, b.state.lastEventAt))
-                        .orElseThrow());
-        runs.remove(victim.runId);
-        softDirty.remove(victim.runId);
-        fx.removed(victim.runId);
-    }
-
-    private static int compare(Instant a, Instant b) {
-        if (a == null || b == null) {
-            return a == null ? (b == null ? 0 : -1) : 1;
-        }
-        return a.compareTo(b);
     }
 }

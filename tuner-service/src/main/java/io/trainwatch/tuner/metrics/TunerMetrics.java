@@ -4,14 +4,15 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import io.trainwatch.events.RunControl;
 import io.trainwatch.tuner.engine.Effects;
 import io.trainwatch.tuner.engine.StudyEngine;
 import io.trainwatch.tuner.kafka.TunerListener;
-import io.trainwatch.tuner.study.Decision;
-import io.trainwatch.events.RunControl;
 import io.trainwatch.tuner.steer.SteeredRun;
+import io.trainwatch.tuner.study.Decision;
 import io.trainwatch.tuner.study.StudyState;
 import io.trainwatch.tuner.study.TrialState;
+import io.trainwatch.tuner.study.TrialStatus;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.util.List;
@@ -44,15 +45,15 @@ public class TunerMetrics implements TunerListener {
             Gauge.builder("tuner.studies", n, AtomicLong::get).tag("status", s)
                     .description("Studies by status").register(registry);
         }
-        for (String s : TrialState.STATUSES) {
+        for (String s : TrialStatus.ids()) {
             AtomicLong n = new AtomicLong();
             trials.put(s, n);
             Gauge.builder("tuner.trials", n, AtomicLong::get).tag("status", s)
                     .description("Trials of the studies in memory, by status").register(registry);
         }
         for (String mode : List.of(RunControl.AUTO, RunControl.SUGGEST)) {
-            for (String s : TrialState.STATUSES) {
-                if (TrialState.QUEUED.equals(s)) {
+            for (String s : TrialStatus.ids()) {
+                if (TrialStatus.QUEUED.id().equals(s)) {
                     continue;
                 }
                 AtomicLong n = new AtomicLong();
@@ -98,7 +99,7 @@ public class TunerMetrics implements TunerListener {
         for (StudyState st : engine.studies()) {
             s.merge(st.status, 1L, Long::sum);
             for (TrialState tr : st.trials) {
-                t.merge(tr.status, 1L, Long::sum);
+                t.merge(tr.status.id(), 1L, Long::sum);
             }
             double value = st.bestTrial().map(x -> x.best).orElse(Double.NaN);
             best.computeIfAbsent(st.id, id -> {
@@ -126,7 +127,7 @@ public class TunerMetrics implements TunerListener {
         }
         Map<String, Long> r = new java.util.HashMap<>();
         for (SteeredRun run : engine.runs().runs()) {
-            r.merge(run.control.mode() + "/" + run.state.status, 1L, Long::sum);
+            r.merge(run.control.mode() + "/" + run.state.status.id(), 1L, Long::sum);
         }
         runs.forEach((k, v) -> v.set(r.getOrDefault(k, 0L)));
         studies.forEach((k, v) -> v.set(s.getOrDefault(k, 0L)));

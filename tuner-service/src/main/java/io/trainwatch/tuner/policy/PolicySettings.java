@@ -1,8 +1,9 @@
 package io.trainwatch.tuner.policy;
 
 /**
- * The knobs of the tuner's reactions to alerts. Each default names its source (see
- * {@code shared/DOMAIN.md}); "ours" marks a choice of this project, with its reason in the README.
+ * The knobs of the tuner's reactions to alerts. Each default names its public source (Keras
+ * {@code ReduceLROnPlateau}, early stopping, ...); "ours" marks a choice of this project, with its reason in
+ * the README.
  *
  * @param plateauFactor               new rate = rate x factor on a plateau (Keras ReduceLROnPlateau factor 0.1)
  * @param plateauCooldownSteps        steps after a decay in which another plateau alert is ignored
@@ -17,7 +18,7 @@ package io.trainwatch.tuner.policy;
  * @param overfitDropoutStep          ... and dropout + this (ours: 0.2)
  * @param favourShare                 share of later samples drawn from favoured choices (ours: 0.8)
  * @param minRangeKeep                a remedy keeps at least this share of a range's width (ours: 0.25)
- * @param stopOnUnderfitting          whether underfitting stops the trial (true: it cannot recover in-trial; the issue only asks to steer later trials)
+ * @param stopOnUnderfitting          whether underfitting stops the trial (true: it cannot recover in-trial; false only steers later trials)
  * @param deferWhileImproving         no decay on a (training-loss) plateau alert while the trial's validation objective
  *                                    is still improving; the decision is deferred and reconsidered at each next
  *                                    validation (Keras ReduceLROnPlateau monitors {@code val_loss} by default: a decay

@@ -5,7 +5,7 @@ import io.trainwatch.events.LossFunctions;
 import java.util.Locale;
 
 /**
- * Step 1 of seed 004: with regularisation off, the first loss of softmax cross-entropy over C classes must be
+ * Step 1 of CS231n's tuning procedure (check the initial loss): with regularisation off, the first loss of softmax cross-entropy over C classes must be
  * about ln(C). Passes when ln(C) / tolerance <= first loss <= tolerance x ln(C); otherwise names the likely
  * cause: the initialisation scale (far above), labels or loss (far below), or an overflow (not finite).
  */

@@ -3,8 +3,8 @@ package io.trainwatch.tuner.preflight;
 import java.util.Locale;
 
 /**
- * Step 2 of seed 004: trained on its first {@code batches} mini-batches only (cycling, regularisation off), a
- * sound model fits them all: the batch accuracy reaches 1.0 on {@code batches} consecutive steps, i.e. on every
+ * Step 2 of CS231n's tuning procedure (overfit a tiny subset): trained on its first {@code batches}
+ * mini-batches only (cycling, regularisation off), a sound model fits them all: the batch accuracy reaches 1.0 on {@code batches} consecutive steps, i.e. on every
  * batch of the subset. A missing step breaks the streak (that batch was not seen to be fit); repeated and older
  * steps are ignored. Fails at the step cap or when the trial ends first, naming what was tried.
  */

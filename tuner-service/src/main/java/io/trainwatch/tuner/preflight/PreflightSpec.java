@@ -7,7 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Which checks of seed 004 (CS231n's procedure) a study runs before its search, and how: (1) the initial
+ * Which checks of CS231n's tuning procedure (check the initial loss, overfit a tiny subset, find the
+ * learning-rate range) a study runs before its search, and how: (1) the initial
  * loss against ln(C), (2) overfitting a tiny subset, (3) a learning-rate range test whose range replaces the
  * search's learning-rate range. A step that is off is {@code null}. {@code hyperparameters} is the point the
  * preflight trials train (over the study's model); absent values come from the centre of the search space.
@@ -17,7 +18,7 @@ import java.util.Map;
 public record PreflightSpec(InitialLoss initialLoss, OverfitSubset overfitSubset, LrRangeTest lrRangeTest,
                             Map<String, Object> hyperparameters) {
 
-    /** What happens when a step fails: the study stops (seed 004: do not search a broken model) or goes on. */
+    /** What happens when a step fails: the study stops (CS231n: do not search with a broken model) or goes on. */
     public static final String STOP = "stop";
     public static final String CONTINUE = "continue";
 
@@ -29,11 +30,11 @@ public record PreflightSpec(InitialLoss initialLoss, OverfitSubset overfitSubset
      * monitor's "first loss far above ln(C)" alert.
      */
     public static final double DEFAULT_TOLERANCE = 3.0;
-    /** Overfit 5 mini-batches (seed 004: "5-10 mini-batches"; the low end keeps the check short). */
+    /** Overfit 5 mini-batches (CS231n: "overfit a tiny subset of data", here 5-10 mini-batches; the low end keeps the check short). */
     public static final int DEFAULT_BATCHES = 5;
     /** ... for at most 500 steps (ours: 100 passes over 5 batches; Karpathy's recipe overfits in a few hundred). */
     public static final long DEFAULT_OVERFIT_MAX_STEPS = 500;
-    /** Range test from 1e-6 to 10 (issue 8; fastai lr_find: 1e-7 to 10). */
+    /** Range test from 1e-6 to 10 (Smith 2017 sweeps several decades; fastai lr_find: 1e-7 to 10). */
     public static final double DEFAULT_FROM = 1e-6;
     public static final double DEFAULT_TO = 10;
     /** ... over 200 steps (ours; fastai lr_find: 100 iterations): 0.035 decade per step from 1e-6 to 10. */

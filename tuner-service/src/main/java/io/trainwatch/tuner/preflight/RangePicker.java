@@ -10,7 +10,7 @@ import java.util.List;
  *   <li>the steepest descent: the most negative slope of the smoothed loss against log10(rate), by central
  *   differences, at rates up to the minimum (fastai {@code lr_find}'s "steep" suggestion);</li>
  *   <li>the range: {@code [steepest / 10, min(steepest x 10, minimum / 3)]}, never below the ramp's first rate
- *   nor under the steepest rate: a decade either side of the steepest descent (seed 004 samples rates
+ *   nor under the steepest rate: a decade either side of the steepest descent (CS231n samples rates
  *   log-uniformly over decades), capped a factor 3 below the minimum (Smith 2017: bounds 3-4x apart, "the
  *   loss at the minimum is about to blow up"; fastai's other suggestion, minimum / 10, is within the range
  *   whenever the steepest point is above it).</li>

@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Step 3 of seed 004, the learning-rate range test (Smith 2017, section 3.3; fastai {@code lr_find}): the rate
- * ramps geometrically, {@code lr_t = from * (to/from)^(t/(steps-1))}; each step's loss enters an exponential
+ * Step 3 of CS231n's tuning procedure (find the learning-rate range), the range test (Smith 2017,
+ * section 3.3; fastai {@code lr_find}): the rate ramps geometrically, {@code lr_t = from * (to/from)^(t/(steps-1))}; each step's loss enters an exponential
  * moving average with bias correction ({@code avg = b*avg + (1-b)*loss}, {@code smoothed = avg / (1 - b^n)});
  * the test ends (and its trial is stopped) once the smoothed loss exceeds {@code divergeFactor} times its
  * minimum or is not finite, or when the ramp ends. The points [rate, smoothed loss] are kept, decimated to at

@@ -18,7 +18,7 @@ public final class Ranges {
     }
 
     /**
-     * Seed 004, step 5: the next round's ranges around the best trials' values. Each numeric range becomes
+     * CS231n's tuning procedure, coarse to fine: the next round's ranges around the best trials' values. Each numeric range becomes
      * the span of the top trials' values, widened by {@code margin} of that span on each side, at least
      * {@code minKeep} of the current width, and clipped to the current range; a categorical range keeps the
      * choices the top trials used. Parameters the top trials lack are left as they are.

@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Seeded random search (seed 004, after Bergstra and Bengio 2012): log-uniform parameters (learning rate,
+ * Seeded random search (CS231n's tuning procedure, after Bergstra and Bengio 2012): log-uniform parameters (learning rate,
  * L2) are sampled uniformly in log space, uniform ones (dropout, widths) uniformly, integers uniformly over
  * their whole values, choices uniformly unless some are favoured by a remedy. Trial {@code i} of a study
  * always draws the same point for the same seed and space, so no random state needs to be stored.

@@ -28,7 +28,7 @@ public final class TrainerParameters {
     public static final String HIDDEN_LAYER_COUNT = "hiddenLayerCount";
     public static final String SEED = "seed";
     public static final String MAX_STEPS = "maxSteps";
-    /** Batch normalisation after each hidden layer (trainer issue 8; a remedy AUTOTRAINER applies to vanishing gradients). */
+    /** Batch normalisation after each hidden layer (Ioffe and Szegedy 2015; a remedy AUTOTRAINER applies to vanishing gradients). */
     public static final String BATCH_NORM = "batchNorm";
     /** Train only on the first N mini-batches, cycling (an epoch = N steps): the preflight's overfit check. */
     public static final String SUBSET_BATCHES = "subsetBatches";
@@ -53,10 +53,10 @@ public final class TrainerParameters {
             "optimizer", "momentum", LEARNING_RATE, "lrSchedule", L2, DROPOUT, "batchSize", "epochs", SEED, "loss",
             "validateEverySteps", "sampleEvery", BATCH_NORM, SCHEDULE);
 
-    /** ReLU-family activations (seed 003: ReLU in hidden layers against vanishing gradients). */
+    /** ReLU-family activations (ReLU in hidden layers against vanishing gradients: Glorot, Bordes and Bengio 2011). */
     public static final Set<String> RELU_FAMILY = Set.of("relu", "leakyrelu", "relu6", "elu", "selu", "gelu",
             "swish", "mish", "rrelu");
-    /** He and Xavier initialisations; DL4J calls He {@code relu} / {@code relu_uniform} (seed 003). */
+    /** He and Xavier initialisations; DL4J calls He {@code relu} / {@code relu_uniform} (He et al. 2015; Glorot and Bengio 2010). */
     public static final Set<String> HE_XAVIER = Set.of("relu", "relu_uniform", "he", "he_normal", "he_uniform",
             "xavier", "xavier_uniform", "xavier_fan_in", "glorot", "glorot_normal", "glorot_uniform");
 

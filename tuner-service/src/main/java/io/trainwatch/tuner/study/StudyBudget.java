@@ -4,7 +4,7 @@ package io.trainwatch.tuner.study;
  * What a study may spend: {@code trials} in all, at most {@code concurrentTrials} at once,
  * {@code stepsPerTrial} steps per trial of the first (coarse) round, {@code rounds} rounds of search
  * (the first random, the others refined), each refined round training {@code refineStepsFactor} times
- * longer than the one before (seed 004, steps 4-5: coarse search, then refine and train longer).
+ * longer than the one before (CS231n's tuning procedure: search coarse to fine, training longer at each stage).
  */
 public record StudyBudget(int trials, int concurrentTrials, long stepsPerTrial, int rounds, double refineStepsFactor) {
 

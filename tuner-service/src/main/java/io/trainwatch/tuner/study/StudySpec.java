@@ -1,7 +1,6 @@
 package io.trainwatch.tuner.study;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-
 import io.trainwatch.tuner.preflight.PreflightSpec;
 
 import java.util.Map;
@@ -21,7 +20,7 @@ import java.util.Map;
  * @param remedies  whether a trial stopped for a pathology is followed by a remedied copy (origin remedy)
  * @param reactions whether the tuner reacts to alerts at all (false: plain random search, every trial to
  *                  its budget, the baseline of the benchmark)
- * @param preflight the checks of seed 004 run before the search (initial loss, overfit a tiny subset,
+ * @param preflight the checks of CS231n's tuning procedure run before the search (initial loss, overfit a tiny subset,
  *                  learning-rate range test), or null for none
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)

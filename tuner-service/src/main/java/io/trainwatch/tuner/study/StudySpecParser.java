@@ -34,9 +34,9 @@ public final class StudySpecParser {
     public static final long MAX_STEPS = 100_000_000L;
     /** Seed of the random search when the request names none. */
     public static final long DEFAULT_SEED = 42;
-    /** Two rounds by default: a coarse random round and one refined round (seed 004, steps 4-5). */
+    /** Two rounds by default: a coarse random round and one refined round (CS231n: coarse to fine). */
     public static final int DEFAULT_ROUNDS = 2;
-    /** Each refined round trains twice as long as the one before (seed 004: "train longer"). */
+    /** Each refined round trains twice as long as the one before (CS231n: later stages train longer). */
     public static final double DEFAULT_REFINE_STEPS_FACTOR = 2.0;
 
     private static final Set<String> FIELDS = Set.of("id", "name", "objective", "space", "budget", "dataset", "model",

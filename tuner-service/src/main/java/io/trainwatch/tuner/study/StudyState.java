@@ -42,7 +42,7 @@ public final class StudyState {
     public List<Decision> decisions = new ArrayList<>();
     /** Points waiting to run as remedy trials, with the trial each one remedies. */
     public List<RemedyPlan> remedyQueue = new ArrayList<>();
-    /** The checks run before the search (seed 004 steps 1-3), or null when the study runs none. */
+    /** The checks run before the search (CS231n's procedure: initial loss, overfit a tiny subset, learning-rate range), or null when the study runs none. */
     public PreflightState preflight;
 
     @JsonIgnore

@@ -19,7 +19,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The benchmark of issue 5, against a running stack (tuner, trainer workers, monitor on one broker):
+ * The tuner's benchmark (reactions and coarse-to-fine search against plain random search), against a running stack (tuner, trainer workers, monitor on one broker):
  * for each seed, the same study twice with the same budget: (a) plain random search, no reactions, every
  * trial to its budget, one round; (b) this tuner: reactions and coarse-to-fine. Prints a table of total
  * steps, steps and wall time to the target validation accuracy, best accuracy, and best accuracy at equal

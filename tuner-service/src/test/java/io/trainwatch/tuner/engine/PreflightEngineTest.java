@@ -1,6 +1,7 @@
 package io.trainwatch.tuner.engine;
 
 import io.trainwatch.events.Alert;
+import io.trainwatch.events.DetectorName;
 import io.trainwatch.events.RunFinished;
 import io.trainwatch.events.Trial;
 import io.trainwatch.events.TunerCommand;
@@ -122,7 +123,7 @@ class PreflightEngineTest {
         // An alert on a preflight trial (the range test diverges on purpose) changes nothing in the search.
         e.onEvent(runStarted(P3, 3, "cross-entropy"));
         Map<String, ParamSpec> before = Map.copyOf(s.space);
-        Effects onAlert = e.onAlert(alert(P3, AlertPolicy.DIVERGENCE, 150));
+        Effects onAlert = e.onAlert(alert(P3, DetectorName.DIVERGENCE.id(), 150));
         assertThat(onAlert.commands()).isEmpty();
         assertThat(onAlert.trials()).isEmpty();
         assertThat(s.space).isEqualTo(before);

@@ -2,6 +2,7 @@ package io.trainwatch.tuner.engine;
 
 import io.trainwatch.events.Alert;
 import io.trainwatch.events.Contract;
+import io.trainwatch.events.DetectorName;
 import io.trainwatch.events.RunConfig;
 import io.trainwatch.events.RunControl;
 import io.trainwatch.events.RunFinished;
@@ -14,7 +15,7 @@ import io.trainwatch.tuner.policy.PolicySettings;
 import io.trainwatch.tuner.steer.SteeredRun;
 import io.trainwatch.tuner.steer.SteeredRunJson;
 import io.trainwatch.tuner.study.Decision;
-import io.trainwatch.tuner.study.TrialState;
+import io.trainwatch.tuner.study.TrialStatus;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -69,7 +70,7 @@ class RunSteeringTest {
         assertThat(start.changedRuns()).extracting(r -> r.runId).containsExactly("job-1");
         assertThat(start.commands()).isEmpty();
 
-        Alert plateau = alert("job-1", AlertPolicy.PLATEAU, 200);
+        Alert plateau = alert("job-1", DetectorName.PLATEAU.id(), 200);
         Effects fx = e.onAlert(plateau);
         assertThat(fx.commands()).hasSize(1);
         TunerCommand c = fx.commands().get(0);
@@ -105,7 +106,7 @@ class RunSteeringTest {
     void aSuggestRunGetsASuggestionOnceAndKeepsItsRate() {
         StudyEngine e = engine();
         e.onEvent(started("job-s", RunControl.of(RunControl.SUGGEST)));
-        Alert plateau = alert("job-s", AlertPolicy.PLATEAU, 200);
+        Alert plateau = alert("job-s", DetectorName.PLATEAU.id(), 200);
         Effects fx = e.onAlert(plateau);
         assertThat(fx.commands()).hasSize(1);
         TunerCommand s = fx.commands().get(0);
@@ -126,7 +127,7 @@ class RunSteeringTest {
         // The run keeps its rate: its steps say so, and the next suggestion starts from it.
         e.onEvent(step("job-s", 260, 0.5, null, 0.01));
         assertThat(r.state.learningRate).isEqualTo(0.01);
-        Effects again = e.onAlert(alert("job-s", AlertPolicy.PLATEAU, 300));
+        Effects again = e.onAlert(alert("job-s", DetectorName.PLATEAU.id(), 300));
         assertThat(again.commands()).singleElement().satisfies(c -> {
             assertThat(c.isSuggestion()).isTrue();
             assertThat(c.learningRate()).isCloseTo(0.001, within(1e-12));
@@ -137,12 +138,12 @@ class RunSteeringTest {
     void aSuggestRunGetsAStopAsASuggestionToo() {
         StudyEngine e = engine();
         e.onEvent(started("job-s", RunControl.of(RunControl.SUGGEST)));
-        Effects fx = e.onAlert(alert("job-s", AlertPolicy.DIVERGENCE, 40));
+        Effects fx = e.onAlert(alert("job-s", DetectorName.DIVERGENCE.id(), 40));
         assertThat(fx.commands()).singleElement().satisfies(c -> {
             assertThat(c.type()).isEqualTo(TunerCommand.STOP);
             assertThat(c.isSuggestion()).isTrue();
         });
-        assertThat(e.runs().run("job-s").orElseThrow().state.status).isEqualTo(TrialState.RUNNING);
+        assertThat(e.runs().run("job-s").orElseThrow().state.status).isEqualTo(TrialStatus.RUNNING);
     }
 
     @Test
@@ -153,7 +154,7 @@ class RunSteeringTest {
         assertThat(e.onEvent(none).isEmpty()).isTrue();
         assertThat(e.onEvent(started("job-o", RunControl.of(RunControl.OFF))).isEmpty()).isTrue();
         for (String run : List.of("job-n", "job-o")) {
-            for (String detector : List.of(AlertPolicy.PLATEAU, AlertPolicy.DIVERGENCE, AlertPolicy.OVERFITTING)) {
+            for (String detector : List.of(DetectorName.PLATEAU.id(), DetectorName.DIVERGENCE.id(), DetectorName.OVERFITTING.id())) {
                 Effects fx = e.onAlert(alert(run, detector, 100));
                 assertThat(fx.commands()).isEmpty();
                 assertThat(fx.changedRuns()).isEmpty();
@@ -168,44 +169,44 @@ class RunSteeringTest {
     void perRunLimitsAreHonoured() {
         StudyEngine e = engine();
         e.onEvent(started("job-l", new RunControl(RunControl.AUTO, 1, 0.005, false)));
-        TunerCommand first = e.onAlert(alert("job-l", AlertPolicy.PLATEAU, 200)).commands().get(0);
+        TunerCommand first = e.onAlert(alert("job-l", DetectorName.PLATEAU.id(), 200)).commands().get(0);
         // The run's floor (0.005) is above 0.01 x 0.1.
         assertThat(first.learningRate()).isCloseTo(0.005, within(1e-12));
         e.onEvent(applied("job-l", first.commandId(), 205));
 
         // At most one decay: the next plateau (after the cooldown) keeps the rate.
-        Effects second = e.onAlert(alert("job-l", AlertPolicy.PLATEAU, 400));
+        Effects second = e.onAlert(alert("job-l", DetectorName.PLATEAU.id(), 400));
         assertThat(second.commands()).isEmpty();
         SteeredRun r = e.runs().run("job-l").orElseThrow();
         assertThat(r.state.decisions.get(r.state.decisions.size() - 1).detail()).contains("at most 1");
 
         // Never stopped: a divergence is recorded, not acted on.
-        Effects div = e.onAlert(alert("job-l", AlertPolicy.DIVERGENCE, 410));
+        Effects div = e.onAlert(alert("job-l", DetectorName.DIVERGENCE.id(), 410));
         assertThat(div.commands()).isEmpty();
         Decision last = r.state.decisions.get(r.state.decisions.size() - 1);
         assertThat(last.action()).isEqualTo(Decision.IGNORE);
         assertThat(last.detail()).contains("does not allow stops");
-        assertThat(r.state.status).isEqualTo(TrialState.RUNNING);
+        assertThat(r.state.status).isEqualTo(TrialStatus.RUNNING);
     }
 
     @Test
     void aFloorAtTheCurrentRateStopsWhenStopsAreAllowed() {
         StudyEngine e = engine();
         e.onEvent(started("job-f", new RunControl(RunControl.AUTO, null, 0.01, null)));
-        Effects fx = e.onAlert(alert("job-f", AlertPolicy.PLATEAU, 200));
+        Effects fx = e.onAlert(alert("job-f", DetectorName.PLATEAU.id(), 200));
         assertThat(fx.commands()).singleElement().satisfies(c -> assertThat(c.type()).isEqualTo(TunerCommand.STOP));
         SteeredRun r = e.runs().run("job-f").orElseThrow();
-        assertThat(r.state.status).isEqualTo(TrialState.STOPPING);
+        assertThat(r.state.status).isEqualTo(TrialStatus.STOPPING);
         e.onEvent(applied("job-f", fx.commands().get(0).commandId(), 201));
-        assertThat(r.state.status).isEqualTo(TrialState.STOPPED);
-        assertThat(r.state.stopReason).isEqualTo(AlertPolicy.PLATEAU);
+        assertThat(r.state.status).isEqualTo(TrialStatus.STOPPED);
+        assertThat(r.state.stopReason).isEqualTo(DetectorName.PLATEAU.id());
     }
 
     @Test
     void anAutoRunIsStoppedOnDivergenceWithNoSearchAdjustmentOrRemedy() {
         StudyEngine e = engine();
         e.onEvent(started("job-d", RunControl.of(RunControl.AUTO)));
-        Effects fx = e.onAlert(alert("job-d", AlertPolicy.DIVERGENCE, 40));
+        Effects fx = e.onAlert(alert("job-d", DetectorName.DIVERGENCE.id(), 40));
         assertThat(fx.commands()).singleElement().satisfies(c -> {
             assertThat(c.type()).isEqualTo(TunerCommand.STOP);
             assertThat(c.isSuggestion()).isFalse();
@@ -221,20 +222,20 @@ class RunSteeringTest {
         clock.advance(Duration.ofSeconds(31));
         Effects given = e.tick();
         assertThat(given.commands()).isEmpty();
-        assertThat(e.runs().run("job-d").orElseThrow().state.status).isEqualTo(TrialState.LOST);
+        assertThat(e.runs().run("job-d").orElseThrow().state.status).isEqualTo(TrialStatus.LOST);
     }
 
     @Test
     void duplicatesChangeNothing() {
         StudyEngine e = engine();
         e.onEvent(started("job-1", RunControl.of(RunControl.AUTO)));
-        Alert plateau = alert("job-1", AlertPolicy.PLATEAU, 200);
+        Alert plateau = alert("job-1", DetectorName.PLATEAU.id(), 200);
         TunerCommand c = e.onAlert(plateau).commands().get(0);
         assertThat(e.onAlert(plateau).commands()).isEmpty();
         // A replayed run-started (even with another control) does not reset the run.
         assertThat(e.onEvent(started("job-1", RunControl.of(RunControl.SUGGEST))).isEmpty()).isTrue();
         SteeredRun r = e.runs().run("job-1").orElseThrow();
-        assertThat(r.state.decays).isEqualTo(1);
+        assertThat(r.state.plateau.decays).isEqualTo(1);
         assertThat(r.control.mode()).isEqualTo(RunControl.AUTO);
         e.onEvent(applied("job-1", c.commandId(), 210));
         e.onEvent(applied("job-1", c.commandId(), 210));
@@ -244,7 +245,7 @@ class RunSteeringTest {
     @Test
     void anAlertReadBeforeItsRunStartedIsActedOnOnceTheRunIsKnown() {
         StudyEngine e = engine();
-        Alert plateau = alert("job-e", AlertPolicy.PLATEAU, 200);
+        Alert plateau = alert("job-e", DetectorName.PLATEAU.id(), 200);
         assertThat(e.onAlert(plateau).commands()).isEmpty();
         assertThat(e.onEvent(step("job-e", 3, 1.0, null, 0.01)).isEmpty()).isTrue();
         assertThat(e.runs().earlyAlerts()).isEqualTo(1);
@@ -252,7 +253,7 @@ class RunSteeringTest {
         assertThat(fx.commands()).singleElement().satisfies(c -> assertThat(c.alertId()).isEqualTo(plateau.alertId()));
         assertThat(e.runs().earlyAlerts()).isZero();
         // A run that declares off drops its held alerts.
-        e.onAlert(alert("job-off", AlertPolicy.PLATEAU, 100));
+        e.onAlert(alert("job-off", DetectorName.PLATEAU.id(), 100));
         assertThat(e.onEvent(started("job-off", RunControl.of(RunControl.OFF))).commands()).isEmpty();
         assertThat(e.runs().earlyAlerts()).isZero();
     }
@@ -260,9 +261,9 @@ class RunSteeringTest {
     @Test
     void heldAlertsAreBounded() {
         StudyEngine e = engine(new SteerSettings(10, Duration.ofHours(1), 2));
-        e.onAlert(alert("a", AlertPolicy.PLATEAU, 1));
-        e.onAlert(alert("b", AlertPolicy.PLATEAU, 1));
-        e.onAlert(alert("c", AlertPolicy.PLATEAU, 1));
+        e.onAlert(alert("a", DetectorName.PLATEAU.id(), 1));
+        e.onAlert(alert("b", DetectorName.PLATEAU.id(), 1));
+        e.onAlert(alert("c", DetectorName.PLATEAU.id(), 1));
         assertThat(e.runs().earlyAlerts()).isEqualTo(2);
         // The oldest (run a's) was dropped.
         assertThat(e.onEvent(started("a", RunControl.of(RunControl.AUTO))).commands()).isEmpty();
@@ -273,16 +274,16 @@ class RunSteeringTest {
     void runFinishedEndsTheSteeringAndTheRunIsEvictedAfterItsRetention() {
         StudyEngine e = engine();
         e.onEvent(started("job-1", RunControl.of(RunControl.AUTO)));
-        e.onAlert(alert("job-1", AlertPolicy.PLATEAU, 200));
+        e.onAlert(alert("job-1", DetectorName.PLATEAU.id(), 200));
         Effects end = e.onEvent(finished("job-1", RunFinished.COMPLETED, 500));
         SteeredRun r = e.runs().run("job-1").orElseThrow();
-        assertThat(r.state.status).isEqualTo(TrialState.COMPLETED);
+        assertThat(r.state.status).isEqualTo(TrialStatus.COMPLETED);
         assertThat(r.state.pending).isEmpty();
         assertThat(end.changedRuns()).hasSize(1);
         // Nothing more is sent to it: no retry, no reaction.
         clock.advance(Duration.ofSeconds(40));
         assertThat(e.tick().commands()).isEmpty();
-        assertThat(e.onAlert(alert("job-1", AlertPolicy.DIVERGENCE, 501)).commands()).isEmpty();
+        assertThat(e.onAlert(alert("job-1", DetectorName.DIVERGENCE.id(), 501)).commands()).isEmpty();
         assertThat(e.onEvent(step("job-1", 502, 0.1, null, 0.01)).isEmpty()).isTrue();
 
         clock.advance(Duration.ofHours(1));
@@ -317,12 +318,12 @@ class RunSteeringTest {
         // Validation loss falling: the run's objective is its validation loss.
         e.onEvent(validation("job-v", 50, 0, 0.5, 1.0));
         e.onEvent(validation("job-v", 100, 0, 0.6, 0.8));
-        Alert plateau = alert("job-v", AlertPolicy.PLATEAU, 120);
+        Alert plateau = alert("job-v", DetectorName.PLATEAU.id(), 120);
         assertThat(e.onAlert(plateau).commands()).isEmpty();
         SteeredRun r = e.runs().run("job-v").orElseThrow();
         assertThat(actions(r)).endsWith(Decision.DEFERRED);
         assertThat(e.onAlert(resolved(plateau)).commands()).isEmpty();
-        assertThat(r.state.deferredPlateauAlertId).isNull();
+        assertThat(r.state.plateau.deferredPlateauAlertId).isNull();
         assertThat(r.objective.id()).isEqualTo("minimize-validation-loss");
         assertThat(r.state.best).isEqualTo(0.8);
     }
@@ -332,7 +333,7 @@ class RunSteeringTest {
         StudyEngine e = engine();
         String runId = e.create("s1", Fixtures.spec(2, 1, 100, 1)).trials().get(0).runId();
         e.onEvent(started(runId, RunControl.of(RunControl.AUTO)));
-        Effects fx = e.onAlert(alert(runId, AlertPolicy.PLATEAU, 60));
+        Effects fx = e.onAlert(alert(runId, DetectorName.PLATEAU.id(), 60));
         assertThat(e.runs().runs()).isEmpty();
         assertThat(fx.commands()).singleElement().satisfies(c -> assertThat(c.studyId()).isEqualTo("s1"));
     }
@@ -341,7 +342,7 @@ class RunSteeringTest {
     void aRunSurvivesARestartFromItsDocument() {
         StudyEngine e = engine();
         e.onEvent(started("job-1", RunControl.of(RunControl.AUTO)));
-        Alert plateau = alert("job-1", AlertPolicy.PLATEAU, 200);
+        Alert plateau = alert("job-1", DetectorName.PLATEAU.id(), 200);
         TunerCommand c = e.onAlert(plateau).commands().get(0);
         byte[] doc = SteeredRunJson.write(e.runs().run("job-1").orElseThrow());
 
@@ -354,7 +355,7 @@ class RunSteeringTest {
         restarted.onEvent(applied("job-1", c.commandId(), 230));
         SteeredRun r = restarted.runs().run("job-1").orElseThrow();
         assertThat(r.state.pending).isEmpty();
-        assertThat(r.state.decays).isEqualTo(1);
+        assertThat(r.state.plateau.decays).isEqualTo(1);
         assertThat(r.control).isEqualTo(RunControl.of(RunControl.AUTO));
         assertThat(actions(r)).endsWith(Decision.CONFIRMED);
     }

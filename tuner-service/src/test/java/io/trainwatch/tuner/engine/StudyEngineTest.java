@@ -16,6 +16,7 @@ import io.trainwatch.tuner.study.StudyJson;
 import io.trainwatch.tuner.study.StudySpec;
 import io.trainwatch.tuner.study.StudyState;
 import io.trainwatch.tuner.study.TrialState;
+import io.trainwatch.tuner.study.TrialStatus;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -132,7 +133,7 @@ class StudyEngineTest {
         assertThat(fx.commands()).singleElement().satisfies(c -> assertThat(c.type()).isEqualTo(TunerCommand.STOP));
         StudyState s = e.study("s").orElseThrow();
         TrialState trial = s.trial("t000").orElseThrow();
-        assertThat(trial.status).isEqualTo(TrialState.STOPPING);
+        assertThat(trial.status).isEqualTo(TrialStatus.STOPPING);
         assertThat(trial.stopReason).isEqualTo("divergence");
         if (lr * 0.5 > 1e-3) { // the ceiling keeps at least a quarter of the log range (1e-4 .. 1e-3)
             assertThat(s.space.get("learningRate").max()).isCloseTo(lr * 0.5, within(1e-12));
@@ -142,7 +143,7 @@ class StudyEngineTest {
 
         // the trainer confirms the stop: the slot is free and the remedy runs next
         Effects next = e.onEvent(applied(t.runId(), fx.commands().get(0).commandId(), 21));
-        assertThat(trial.status).isEqualTo(TrialState.STOPPED);
+        assertThat(trial.status).isEqualTo(TrialStatus.STOPPED);
         assertThat(next.trials()).singleElement().satisfies(r -> {
             assertThat(r.origin()).isEqualTo(Trial.REMEDY);
             assertThat((double) r.hyperparameters().get("learningRate")).isCloseTo(
@@ -151,7 +152,7 @@ class StudyEngineTest {
         assertThat(s.trial("t002").orElseThrow().remedyOf).isEqualTo("t000");
         // a late run-finished changes the status no more
         e.onEvent(finished(t.runId(), RunFinished.STOPPED, 22));
-        assertThat(trial.status).isEqualTo(TrialState.STOPPED);
+        assertThat(trial.status).isEqualTo(TrialStatus.STOPPED);
     }
 
     @Test
@@ -162,7 +163,7 @@ class StudyEngineTest {
         double before = e.study("s").orElseThrow().space.get("learningRate").max();
         e.onEvent(finished(t.runId(), RunFinished.DIVERGED, 40));
         StudyState s = e.study("s").orElseThrow();
-        assertThat(s.trial("t000").orElseThrow().status).isEqualTo(TrialState.DIVERGED);
+        assertThat(s.trial("t000").orElseThrow().status).isEqualTo(TrialStatus.DIVERGED);
         assertThat(s.space.get("learningRate").max()).isLessThanOrEqualTo(Math.max(lr * 0.5, 1e-3) + 1e-12)
                 .isLessThan(before);
     }
@@ -230,7 +231,7 @@ class StudyEngineTest {
         assertThat(trial.decisions).extracting(Decision::action)
                 .containsExactly(Decision.SET_LEARNING_RATE, Decision.RETRY, Decision.RETRY, Decision.UNCONFIRMED);
         assertThat(e.study("s").orElseThrow().decisions).extracting(Decision::action).contains(Decision.UNCONFIRMED);
-        assertThat(trial.status).isEqualTo(TrialState.RUNNING);
+        assertThat(trial.status).isEqualTo(TrialStatus.RUNNING);
     }
 
     @Test
@@ -244,7 +245,7 @@ class StudyEngineTest {
             clock.advance(Duration.ofSeconds(30));
             started.addAll(e.tick().trials());
         }
-        assertThat(e.study("s").orElseThrow().trial("t000").orElseThrow().status).isEqualTo(TrialState.LOST);
+        assertThat(e.study("s").orElseThrow().trial("t000").orElseThrow().status).isEqualTo(TrialStatus.LOST);
         assertThat(started).extracting(Trial::origin).containsExactly(Trial.REMEDY);
     }
 
@@ -257,7 +258,7 @@ class StudyEngineTest {
         e.onEvent(Fixtures.step(t.runId(), 1));
         clock.advance(Duration.ofMinutes(10));
         assertThat(e.tick().trials()).hasSize(1);
-        assertThat(e.study("s").orElseThrow().trial("t000").orElseThrow().status).isEqualTo(TrialState.LOST);
+        assertThat(e.study("s").orElseThrow().trial("t000").orElseThrow().status).isEqualTo(TrialStatus.LOST);
     }
 
     @Test
@@ -409,7 +410,7 @@ class StudyEngineTest {
         e.onAlert(plateau);
         e.onAlert(plateau.resolve(140, 0, Fixtures.T0, "moving again", null));
         TrialState trial = e.study("s").orElseThrow().trial("t000").orElseThrow();
-        assertThat(trial.deferredPlateauAlertId).isNull();
+        assertThat(trial.plateau.deferredPlateauAlertId).isNull();
         assertThat(trial.decisions).extracting(Decision::action).containsExactly(Decision.DEFERRED, Decision.IGNORE);
         for (long step = 150; step <= 400; step += 50) {
             assertThat(e.onEvent(validation(t.runId(), step, 0, 0.6, 0.9)).commands()).isEmpty();

@@ -205,7 +205,7 @@ class TunerRestartIT {
                     .map(r -> r.state.pending.isEmpty()).orElse(false)));
             SteeredRun r = second.read(e -> e.runs().run(run).orElseThrow());
             assertThat(r.control.mode()).isEqualTo(RunControl.AUTO);
-            assertThat(r.state.decays).isEqualTo(1);
+            assertThat(r.state.plateau.decays).isEqualTo(1);
             assertThat(r.state.decisions).extracting(Decision::action)
                     .contains("start", Decision.SET_LEARNING_RATE, Decision.CONFIRMED);
             // The alert replayed after the restart is known: no second command.
