@@ -17,7 +17,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -82,12 +81,19 @@ public final class PollLoop<K, V> implements AutoCloseable {
         void sleep(Duration duration) throws InterruptedException;
     }
 
+    /** What a handler throws for a record it cannot read: skipped and counted like any failure, with this reason. */
+    public static final class Unreadable extends RuntimeException {
+        public Unreadable(String reason) {
+            super(reason);
+        }
+    }
+
     /** When offsets are committed: after each non-empty batch is handled (sync or async), or never (the owner does). */
     public enum Commit {
         SYNC, ASYNC, NONE
     }
 
-    private final Builder<K, V> b;
+    private final PollLoopBuilder<K, V> b;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean stopCalled = new AtomicBoolean();
     private final Thread thread;
@@ -101,7 +107,7 @@ public final class PollLoop<K, V> implements AutoCloseable {
     private volatile Consumer<K, V> consumer;
     private Duration nextBackoff;
 
-    private PollLoop(Builder<K, V> b) {
+    PollLoop(PollLoopBuilder<K, V> b) {
         this.b = b;
         this.sleeper = b.sleeper != null ? b.sleeper : d -> stopped.await(Math.max(1, d.toMillis()), TimeUnit.MILLISECONDS);
         this.nextBackoff = b.backoff;
@@ -120,8 +126,8 @@ public final class PollLoop<K, V> implements AutoCloseable {
         this.thread.setDaemon(true);
     }
 
-    public static <K, V> Builder<K, V> builder(String name, Supplier<? extends Consumer<K, V>> consumers) {
-        return new Builder<>(name, consumers);
+    public static <K, V> PollLoopBuilder<K, V> builder(String name, Supplier<? extends Consumer<K, V>> consumers) {
+        return new PollLoopBuilder<>(name, consumers);
     }
 
     /** Starts the loop's thread; returns this. */
@@ -331,141 +337,5 @@ public final class PollLoop<K, V> implements AutoCloseable {
     public static <K, V> void readToEnd(Consumer<K, V> consumer, String topic, Duration timeout,
                                         RecordHandler<K, V> handler) {
         ReadToEnd.read(consumer, topic, timeout, System::nanoTime, handler);
-    }
-
-    /** How a loop is made; every setting but the handler has a default. */
-    public static final class Builder<K, V> {
-        private final String name;
-        private final Supplier<? extends Consumer<K, V>> consumers;
-        private Setup<K, V> setup = c -> true;
-        private RecordHandler<K, V> handler;
-        private DeadLetter<K, V> deadLetter;
-        private BeforePoll<K, V> beforePoll;
-        private AfterBatch<K, V> afterBatch;
-        private Guard guard = Runnable::run;
-        private java.util.function.Consumer<Consumer<K, V>> onClose;
-        private java.util.function.Consumer<Exception> onFailure;
-        private Commit commit = Commit.SYNC;
-        private BooleanSupplier commitWhen;
-        private Duration commitTimeout = Duration.ofSeconds(10);
-        private Duration pollTimeout = Duration.ofMillis(500);
-        private Duration backoff = Duration.ofSeconds(1);
-        private Duration maxBackoff = Duration.ofSeconds(30);
-        private Duration idle = Duration.ofMillis(500);
-        private Duration joinTimeout = Duration.ofSeconds(5);
-        private Duration closeTimeout = Duration.ofSeconds(5);
-        private Sleeper sleeper;
-        private MeterRegistry registry;
-
-        private Builder(String name, Supplier<? extends Consumer<K, V>> consumers) {
-            this.name = Objects.requireNonNull(name);
-            this.consumers = Objects.requireNonNull(consumers);
-        }
-
-        /** Subscribes or assigns a new consumer (default: nothing, the supplier did it). */
-        public Builder<K, V> setup(Setup<K, V> setup) {
-            this.setup = setup;
-            return this;
-        }
-
-        public Builder<K, V> handler(RecordHandler<K, V> handler) {
-            this.handler = handler;
-            return this;
-        }
-
-        /** Told of each skipped record (default: a warning, the first ten and every thousandth). */
-        public Builder<K, V> deadLetter(DeadLetter<K, V> deadLetter) {
-            this.deadLetter = deadLetter;
-            return this;
-        }
-
-        public Builder<K, V> beforePoll(BeforePoll<K, V> beforePoll) {
-            this.beforePoll = beforePoll;
-            return this;
-        }
-
-        public Builder<K, V> afterBatch(AfterBatch<K, V> afterBatch) {
-            this.afterBatch = afterBatch;
-            return this;
-        }
-
-        public Builder<K, V> guard(Guard guard) {
-            this.guard = guard;
-            return this;
-        }
-
-        /** Runs on the loop's thread before its consumer is closed at stop (last commits). */
-        public Builder<K, V> onClose(java.util.function.Consumer<Consumer<K, V>> onClose) {
-            this.onClose = onClose;
-            return this;
-        }
-
-        /** Told of every error of the loop itself, before the back-off. */
-        public Builder<K, V> onFailure(java.util.function.Consumer<Exception> onFailure) {
-            this.onFailure = onFailure;
-            return this;
-        }
-
-        /** How to commit after a non-empty batch (default sync), and its timeout; at stop a last sync commit. */
-        public Builder<K, V> commit(Commit commit, Duration timeout) {
-            this.commit = commit;
-            this.commitTimeout = timeout;
-            return this;
-        }
-
-        /** Commits after a batch only while this holds (e.g. nothing of it waits to be published). */
-        public Builder<K, V> commitWhen(BooleanSupplier commitWhen) {
-            this.commitWhen = commitWhen;
-            return this;
-        }
-
-        public Builder<K, V> pollTimeout(Duration pollTimeout) {
-            this.pollTimeout = pollTimeout;
-            return this;
-        }
-
-        /** The first back-off after an error, doubled after each further one up to {@code max}. */
-        public Builder<K, V> backoff(Duration first, Duration max) {
-            this.backoff = first;
-            this.maxBackoff = max.compareTo(first) < 0 ? first : max;
-            return this;
-        }
-
-        /** The wait when {@link BeforePoll} says there is nothing to poll. */
-        public Builder<K, V> idle(Duration idle) {
-            this.idle = idle;
-            return this;
-        }
-
-        public Builder<K, V> joinTimeout(Duration joinTimeout) {
-            this.joinTimeout = joinTimeout;
-            return this;
-        }
-
-        public Builder<K, V> sleeper(Sleeper sleeper) {
-            this.sleeper = sleeper;
-            return this;
-        }
-
-        /** Where the loop's meters go (default: a private registry, read through the loop's getters). */
-        public Builder<K, V> metrics(MeterRegistry registry) {
-            this.registry = registry;
-            return this;
-        }
-
-        public PollLoop<K, V> build() {
-            Objects.requireNonNull(handler, "a record handler");
-            if (deadLetter == null) {
-                AtomicLong n = new AtomicLong();
-                deadLetter = (r, e) -> {
-                    long count = n.incrementAndGet();
-                    if (count <= 10 || count % 1000 == 0) {
-                        LOG.warnf("%s: skipped %s-%d@%d (%s); %d so far", name, r.topic(), r.partition(), r.offset(),
-                                e.toString(), count);
-                    }
-                };
-            }
-            return new PollLoop<>(this);
-        }
     }
 }

@@ -44,7 +44,7 @@ class PollLoopTest {
         return c;
     }
 
-    PollLoop.Builder<String, String> loop(java.util.function.Supplier<MockConsumer<String, String>> consumers) {
+    PollLoopBuilder<String, String> loop(java.util.function.Supplier<MockConsumer<String, String>> consumers) {
         return PollLoop.<String, String>builder("test-loop", consumers)
                 .handler(r -> {
                     if (r.value().startsWith("bad")) {
