@@ -14,6 +14,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** Topic creation against the shared local broker. */
 class TopicInitializerIT {
@@ -29,10 +30,13 @@ class TopicInitializerIT {
         assertThat(topics.createMissing(List.of(spec), Duration.ofSeconds(30))).isEmpty();
         try (Admin admin = Admin.create(kafka.admin("topic-initializer-it"))) {
             ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, name);
-            Config config = admin.describeConfigs(List.of(r)).all().get(30, TimeUnit.SECONDS).get(r);
-            assertThat(config.get("cleanup.policy").value()).isEqualTo("compact");
-            assertThat(admin.describeTopics(List.of(name)).allTopicNames().get(30, TimeUnit.SECONDS).get(name)
-                    .partitions()).hasSize(spec.partitions());
+            // a new topic reaches the broker's metadata a moment after its creation returns
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
+                Config config = admin.describeConfigs(List.of(r)).all().get(30, TimeUnit.SECONDS).get(r);
+                assertThat(config.get("cleanup.policy").value()).isEqualTo("compact");
+                assertThat(admin.describeTopics(List.of(name)).allTopicNames().get(30, TimeUnit.SECONDS).get(name)
+                        .partitions()).hasSize(spec.partitions());
+            });
         }
     }
 }
