@@ -57,6 +57,11 @@ public final class Topics {
             this(name, partitions, cleanupPolicy, retentionMs, purpose, Map.of());
         }
 
+        /** The same topic under another name (a tuner whose studies topic is configured, a test's own topic). */
+        public TopicSpec named(String otherName) {
+            return new TopicSpec(otherName, partitions, cleanupPolicy, retentionMs, purpose, otherConfigs);
+        }
+
         /** Topic-level configs for {@code Admin.createTopics}. */
         public Map<String, String> configs() {
             Map<String, String> configs = new java.util.TreeMap<>(otherConfigs);
@@ -94,21 +99,36 @@ public final class Topics {
      */
     public static List<String> createMissing(Admin admin, Duration timeout)
             throws ExecutionException, InterruptedException, TimeoutException {
+        return createMissing(admin, ALL, timeout);
+    }
+
+    /**
+     * Creates every topic of {@code specs} that does not exist yet, with the broker's default replication factor,
+     * and returns the names it created. Topics that exist are left as they are.
+     */
+    public static List<String> createMissing(Admin admin, java.util.Collection<TopicSpec> specs, Duration timeout)
+            throws ExecutionException, InterruptedException, TimeoutException {
         Set<String> existing = admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        List<NewTopic> missing = ALL.stream()
+        List<NewTopic> missing = specs.stream()
                 .filter(t -> !existing.contains(t.name()))
                 .map(t -> new NewTopic(t.name(), Optional.of(t.partitions()), Optional.empty()).configs(t.configs()))
                 .toList();
-        if (!missing.isEmpty()) {
+        List<String> created = new java.util.ArrayList<>();
+        if (missing.isEmpty()) {
+            return created;
+        }
+        Map<String, org.apache.kafka.common.KafkaFuture<Void>> results = admin.createTopics(missing).values();
+        for (NewTopic t : missing) {
             try {
-                admin.createTopics(missing).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                results.get(t.name()).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                created.add(t.name());
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
-                    throw e; // another instance may have created it at the same time: that is fine
+                    throw e; // another instance (or a listing not yet up to date) may have it already: that is fine
                 }
             }
         }
-        return missing.stream().map(NewTopic::name).toList();
+        return created;
     }
 
     /** The spec of a contract topic, by name. */

@@ -4,6 +4,7 @@ import io.trainwatch.events.EventCodec;
 import io.trainwatch.events.ReadResult;
 import io.trainwatch.events.Topics;
 import io.trainwatch.events.TunerCommand;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -52,11 +53,7 @@ public final class CommandConsumer implements AutoCloseable {
      */
     public CommandConsumer(Map<String, Object> consumerConfig, CommandRouter router, Instant startAt,
                            String threadName) {
-        Map<String, Object> c = new HashMap<>(consumerConfig);
-        c.remove(ConsumerConfig.GROUP_ID_CONFIG);
-        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
-        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        this.config = c;
+        this.config = consumerConfig(consumerConfig);
         this.router = router;
         this.startAt = startAt;
         this.thread = new Thread(this::loop, threadName);
@@ -69,19 +66,28 @@ public final class CommandConsumer implements AutoCloseable {
         return ready;
     }
 
+    /** The settings of a commands consumer: no group, no commits, new partitions from their end. */
+    public static Map<String, Object> consumerConfig(Map<String, Object> consumerConfig) {
+        Map<String, Object> c = new HashMap<>(consumerConfig);
+        c.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        return c;
+    }
+
     private void loop() {
         try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(config)) {
             consumer = c;
-            while (running && !assign(c)) {
+            while (running && !assignAll(c, startAt)) {
                 if (stopped.await(2, TimeUnit.SECONDS)) {
                     return;
                 }
             }
+            ready = true;
             while (running) {
                 for (ConsumerRecord<String, byte[]> record : c.poll(Duration.ofMillis(500))) {
                     handle(record);
                 }
-                ready = true;
             }
         } catch (WakeupException e) {
             // closing
@@ -94,7 +100,11 @@ public final class CommandConsumer implements AutoCloseable {
         }
     }
 
-    private boolean assign(KafkaConsumer<String, byte[]> c) {
+    /**
+     * Assigns every partition of {@code tuner.commands} to {@code c}, positioned at the end of each, or at the first
+     * offset written at or after {@code startAt} when given; false while the topic or the broker is not there.
+     */
+    public static boolean assignAll(Consumer<?, ?> c, Instant startAt) {
         try {
             List<PartitionInfo> partitions = c.partitionsFor(Topics.TUNER_COMMANDS, Duration.ofSeconds(5));
             if (partitions == null || partitions.isEmpty()) {
@@ -117,7 +127,6 @@ public final class CommandConsumer implements AutoCloseable {
             for (TopicPartition tp : tps) {
                 c.position(tp, Duration.ofSeconds(10)); // resolve now, so that later commands are not skipped
             }
-            ready = true;
             return true;
         } catch (org.apache.kafka.common.errors.TimeoutException e) {
             LOG.warning("broker not reachable for " + Topics.TUNER_COMMANDS + "; retrying");

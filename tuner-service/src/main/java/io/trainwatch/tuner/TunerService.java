@@ -3,7 +3,9 @@ package io.trainwatch.tuner;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.trainwatch.service.KafkaClients;
+import io.trainwatch.service.TopicInitializer;
 import io.trainwatch.tuner.engine.StudyEngine;
 import io.trainwatch.tuner.kafka.TunerRuntime;
 import io.trainwatch.tuner.metrics.TunerMetrics;
@@ -29,13 +31,14 @@ public class TunerService {
     private final TunerRuntime runtime;
     private final Clock clock;
 
-    public TunerService(KafkaClients kafka, TunerConfig config, TunerMetrics metrics, Clock clock) {
+    public TunerService(KafkaClients kafka, TopicInitializer topics, TunerConfig config, TunerMetrics metrics,
+                        MeterRegistry registry, Clock clock) {
         this.clock = clock;
         StudyEngine engine = new StudyEngine(new AlertPolicy(config.policySettings()), config.engineSettings(),
                 config.steerSettings(), clock);
         this.runtime = new TunerRuntime(kafka.producer("tuner"), kafka.consumer(config.consumerGroup(), "tuner"),
-                kafka.admin("tuner-admin"), new TunerRuntime.Settings(config.studiesTopic(), config.consumerGroup(),
-                config.pollTimeout(), config.sendTimeout(), config.retryBackoff()), engine, metrics);
+                topics, new TunerRuntime.Settings(config.studiesTopic(), config.consumerGroup(),
+                config.pollTimeout(), config.sendTimeout(), config.retryBackoff()), engine, metrics, registry);
     }
 
     void onStart(@Observes StartupEvent event) {

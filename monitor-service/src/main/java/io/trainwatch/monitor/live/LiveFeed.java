@@ -13,8 +13,10 @@ import io.trainwatch.events.ReadResult;
 import io.trainwatch.events.Topics;
 import io.trainwatch.events.TunerCommand;
 import io.trainwatch.service.KafkaClients;
+import io.trainwatch.service.consume.PollLoop;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -22,7 +24,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -44,8 +45,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code tuner.studies}, starting at now minus {@code trainwatch.live.lookback}, so that every monitor instance's
  * page shows every run, not only its Kafka Streams partitions; records go into the {@link LiveStore}. A
  * second thread pushes what changed every {@code push-interval} to the pages' event streams. Both threads run
- * apart from the detectors, log any error and go on; a slow page drops pushes (and reloads) rather than
- * holding anything up.
+ * apart from the detectors, log any error and go on (the reading one in a {@link PollLoop}: a record it cannot
+ * apply is skipped, a lost broker means a new consumer after a back-off, going on where the last one stopped); a
+ * slow page drops pushes (and reloads) rather than holding anything up.
  */
 @ApplicationScoped
 public class LiveFeed {
@@ -61,9 +63,8 @@ public class LiveFeed {
     private final BroadcastProcessor<LiveStore.Delta> pushes = BroadcastProcessor.create();
     private final BroadcastProcessor<TunerCommand> suggestions = BroadcastProcessor.create();
     private final AtomicInteger clients = new AtomicInteger();
-    private volatile boolean running;
-    private volatile KafkaConsumer<String, byte[]> consumer;
-    private Thread thread;
+    private final MeterRegistry registry;
+    private PollLoop<String, byte[]> loop;
     private ScheduledExecutorService ticker;
     private volatile boolean caughtUp;
 
@@ -71,6 +72,7 @@ public class LiveFeed {
         this.config = config;
         this.kafka = kafka;
         this.store = new LiveStore(config, clock);
+        this.registry = registry;
         FunctionCounter.builder("monitor.live.records", store, LiveStore::records)
                 .description("Records read by the live page's feed").register(registry);
         FunctionCounter.builder("monitor.live.skipped", store, LiveStore::skipped)
@@ -100,10 +102,7 @@ public class LiveFeed {
             Log.info("Live page feed disabled (trainwatch.live.enabled=false)");
             return;
         }
-        running = true;
-        thread = new Thread(this::run, "trainwatch-live-feed");
-        thread.setDaemon(true);
-        thread.start();
+        loop = newLoop().start();
         ticker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "trainwatch-live-push");
             t.setDaemon(true);
@@ -114,10 +113,8 @@ public class LiveFeed {
     }
 
     void stop(@Observes ShutdownEvent event) {
-        running = false;
-        KafkaConsumer<String, byte[]> c = consumer;
-        if (c != null) {
-            c.wakeup();
+        if (loop != null) {
+            loop.stop();
         }
         if (ticker != null) {
             ticker.shutdownNow();
@@ -125,9 +122,6 @@ public class LiveFeed {
         try {
             if (ticker != null) {
                 ticker.awaitTermination(1, java.util.concurrent.TimeUnit.SECONDS); // no push() beside onComplete()
-            }
-            if (thread != null) {
-                thread.join(5000);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -164,70 +158,65 @@ public class LiveFeed {
         }
     }
 
-    private void run() {
-        long backoff = 1000;
-        while (running) {
-            try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(consumerConfig())) {
-                consumer = c;
-                follow(c);
-                backoff = 1000;
-            } catch (WakeupException e) {
-                if (!running) {
-                    return;
-                }
-            } catch (RuntimeException e) {
-                Log.warnf("Live page feed failed (%s); reconnecting in %d ms", e, backoff);
-                pause(backoff);
-                backoff = Math.min(backoff * 2, 30_000);
-            } finally {
-                consumer = null;
-            }
-        }
+    private PollLoop<String, byte[]> newLoop() {
+        return PollLoop.<String, byte[]>builder("trainwatch-live-feed", () -> new KafkaConsumer<>(consumerConfig()))
+                .setup(c -> {
+                    assigned.clear(); // a new consumer: assign again (where the last one stopped)
+                    nextCheck = 0;
+                    startEnds = null;
+                    return true;
+                })
+                .beforePoll(this::assignWhenDue)
+                .handler(this::apply)
+                .deadLetter((r, e) -> Log.warnf(e, "Live page skipped a record of %s-%d@%d", r.topic(), r.partition(),
+                        r.offset()))
+                .afterBatch(this::afterBatch)
+                .commit(PollLoop.Commit.NONE, Duration.ZERO)
+                .backoff(Duration.ofSeconds(1), Duration.ofSeconds(30))
+                .idle(Duration.ofMillis(500))
+                .metrics(registry)
+                .build();
     }
 
     /** The next offset of every partition read so far, kept across reconnects (feed thread only; 5 topics' partitions). */
     private final Map<TopicPartition, Long> resumeAt = new HashMap<>();
+    /** What the current consumer is assigned, when it looks for new partitions next, and the ends it started from. */
+    private final Set<TopicPartition> assigned = new HashSet<>();
+    private long nextCheck;
+    private Map<TopicPartition, Long> startEnds;
 
-    private void follow(KafkaConsumer<String, byte[]> c) {
-        Set<TopicPartition> assigned = new HashSet<>();
-        long nextCheck = 0;
-        Map<TopicPartition, Long> startEnds = null;
-        while (running) {
-            if (System.currentTimeMillis() >= nextCheck) {
-                List<TopicPartition> added = assignNew(c, assigned);
-                if (!added.isEmpty() && startEnds == null) {
-                    startEnds = c.endOffsets(added, Duration.ofSeconds(10));
-                }
-                // Every topic there: look again rarely (new partitions); some missing: soon.
-                nextCheck = System.currentTimeMillis() + (missingTopics(assigned) ? 5_000 : 60_000);
+    /** Assigns new partitions when it is time to look; false while there is nothing to poll. */
+    private boolean assignWhenDue(Consumer<String, byte[]> c) {
+        if (System.currentTimeMillis() >= nextCheck) {
+            List<TopicPartition> added = assignNew(c, assigned);
+            if (!added.isEmpty() && startEnds == null) {
+                startEnds = c.endOffsets(added, Duration.ofSeconds(10));
             }
-            if (assigned.isEmpty()) {
-                pause(500);
-                continue;
+            // Every topic there: look again rarely (new partitions); some missing: soon.
+            nextCheck = System.currentTimeMillis() + (missingTopics(assigned) ? 5_000 : 60_000);
+        }
+        return !assigned.isEmpty();
+    }
+
+    private void apply(ConsumerRecord<String, byte[]> r) {
+        store.apply(r.topic(), r.key(), r.value());
+        if (caughtUp && Topics.TUNER_COMMANDS.equals(r.topic()) && r.value() != null) {
+            ReadResult<TunerCommand> command = EventCodec.readCommand(r.value());
+            if (command.isValid() && command.value().isSuggestion()) {
+                suggestions.onNext(command.value());
             }
-            ConsumerRecords<String, byte[]> records = c.poll(Duration.ofMillis(500));
-            for (ConsumerRecord<String, byte[]> r : records) {
-                try {
-                    store.apply(r.topic(), r.key(), r.value());
-                    if (caughtUp && Topics.TUNER_COMMANDS.equals(r.topic()) && r.value() != null) {
-                        ReadResult<TunerCommand> command = EventCodec.readCommand(r.value());
-                        if (command.isValid() && command.value().isSuggestion()) {
-                            suggestions.onNext(command.value());
-                        }
-                    }
-                } catch (RuntimeException e) {
-                    Log.warnf(e, "Live page skipped a record of %s-%d@%d", r.topic(), r.partition(), r.offset());
-                }
-            }
-            for (TopicPartition tp : records.partitions()) {
-                List<ConsumerRecord<String, byte[]>> of = records.records(tp);
-                resumeAt.put(tp, of.get(of.size() - 1).offset() + 1);
-            }
-            if (!caughtUp && startEnds != null && startEnds.entrySet().stream()
-                    .allMatch(e -> c.position(e.getKey()) >= e.getValue())) {
-                caughtUp = true;
-                Log.infof("Live page feed caught up: %s", store.stats());
-            }
+        }
+    }
+
+    private void afterBatch(Consumer<String, byte[]> c, ConsumerRecords<String, byte[]> records) {
+        for (TopicPartition tp : records.partitions()) {
+            List<ConsumerRecord<String, byte[]>> of = records.records(tp);
+            resumeAt.put(tp, of.get(of.size() - 1).offset() + 1);
+        }
+        if (!caughtUp && startEnds != null && startEnds.entrySet().stream()
+                .allMatch(e -> c.position(e.getKey()) >= e.getValue())) {
+            caughtUp = true;
+            Log.infof("Live page feed caught up: %s", store.stats());
         }
     }
 
@@ -235,7 +224,7 @@ public class LiveFeed {
      * Assigns the partitions not assigned yet, each where a previous consumer of this feed stopped, else from now minus
      * the lookback; returns them.
      */
-    private List<TopicPartition> assignNew(KafkaConsumer<String, byte[]> c, Set<TopicPartition> assigned) {
+    private List<TopicPartition> assignNew(Consumer<String, byte[]> c, Set<TopicPartition> assigned) {
         List<TopicPartition> added = new ArrayList<>();
         Map<String, List<PartitionInfo>> topics = c.listTopics(Duration.ofSeconds(10));
         for (String topic : TOPICS) {
@@ -296,14 +285,5 @@ public class LiveFeed {
         // A study document may reach a few MB (tuner.studies allows 8 MiB messages).
         c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024 + 1024);
         return c;
-    }
-
-    private void pause(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            running = false;
-        }
     }
 }

@@ -8,8 +8,8 @@ import io.trainwatch.client.PublisherMetrics;
 
 /**
  * The trainer's Micrometer meters for the client's event publisher: counters {@code trainer.events.published},
- * {@code trainer.events.dropped}, {@code trainer.events.failed} and gauges {@code trainer.telemetry.queue.depth},
- * {@code trainer.telemetry.dropped.total} over the queue.
+ * {@code trainer.events.dropped} (every step event dropped, queue full or broker unreachable),
+ * {@code trainer.events.failed} and the gauge {@code trainer.telemetry.queue.depth} over the queue.
  */
 public final class MicrometerPublisherMetrics implements PublisherMetrics {
 
@@ -26,8 +26,6 @@ public final class MicrometerPublisherMetrics implements PublisherMetrics {
                 .description("Events the producer failed to deliver after its retries").register(registry);
         Gauge.builder("trainer.telemetry.queue.depth", buffer, EventBuffer::size)
                 .description("Events waiting for the publisher thread").register(registry);
-        Gauge.builder("trainer.telemetry.dropped.total", buffer, EventBuffer::droppedTotal)
-                .description("Events dropped since start").register(registry);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.trainwatch.trainer.trial;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -11,6 +12,7 @@ import io.trainwatch.events.Topics;
 import io.trainwatch.events.RunControl;
 import io.trainwatch.events.Trial;
 import io.trainwatch.service.KafkaClients;
+import io.trainwatch.service.consume.PollLoop;
 import io.trainwatch.trainer.engine.TrainingRun;
 import io.trainwatch.trainer.model.InvalidConfigException;
 import io.trainwatch.trainer.model.RunSpec;
@@ -19,13 +21,13 @@ import io.trainwatch.trainer.run.RunManager;
 import io.trainwatch.trainer.config.TrainerSettings;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -45,7 +47,9 @@ import java.util.concurrent.Executors;
  * offset only once it has finished, so that the trials of a worker that dies go to another worker.
  * While all slots are busy the partitions are paused but still polled, so the worker stays in the group
  * however long a trial trains. A trial whose id is already running here is not started twice, and the
- * trials of a partition taken away in a rebalance are stopped (their new owner runs them).
+ * trials of a partition taken away in a rebalance are stopped (their new owner runs them). The consumer runs in
+ * the services' {@link PollLoop} (reconnecting after a back-off); an unreadable trial is skipped and its offset
+ * counts as done.
  */
 @ApplicationScoped
 public class TrialWorker {
@@ -65,15 +69,15 @@ public class TrialWorker {
     private final OffsetTracker offsets = new OffsetTracker();
     /** Trials stopped because they were handed over (revoked, shutdown): never committed, so another worker reruns them. */
     private final java.util.Set<String> handedOver = ConcurrentHashMap.newKeySet();
-    private volatile boolean active;
-    private volatile KafkaConsumer<String, byte[]> consumer;
+    private final MeterRegistry registry;
     private ExecutorService executor;
-    private Thread thread;
+    private PollLoop<String, byte[]> loop;
 
-    public TrialWorker(KafkaClients clients, RunManager runs, TrainerSettings settings) {
+    public TrialWorker(KafkaClients clients, RunManager runs, TrainerSettings settings, MeterRegistry registry) {
         this.clients = clients;
         this.runs = runs;
         this.settings = settings;
+        this.registry = registry;
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -87,59 +91,60 @@ public class TrialWorker {
             t.setDaemon(true);
             return t;
         });
-        active = true;
-        thread = new Thread(this::loop, "trainer-trials");
-        thread.setDaemon(true);
-        thread.start();
+        loop = newLoop(slots).start();
     }
 
-    /** Trials in progress on this instance. */
-    public int runningTrials() {
-        return running.size();
-    }
-
-    private void loop() {
+    private PollLoop<String, byte[]> newLoop(int slots) {
         Map<String, Object> config = new HashMap<>(clients.consumer(Topics.TRAINER_WORKERS_GROUP,
                 runs.instanceId() + "-trials"));
         config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1);
-        int slots = Math.max(1, settings.trialConcurrency());
-        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(config)) {
-            consumer = c;
-            c.subscribe(List.of(Topics.TUNER_TRIALS), new ConsumerRebalanceListener() {
-                @Override
-                public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+        return PollLoop.<String, byte[]>builder("trainer-trials", () -> new KafkaConsumer<>(config))
+                .setup(c -> {
+                    c.subscribe(List.of(Topics.TUNER_TRIALS), rebalanceListener(c));
+                    return true;
+                })
+                .beforePoll(c -> {
                     commitDone(c);
-                    for (Running r : running.values()) {
-                        if (partitions.contains(r.tp())) {
-                            handedOver.add(r.run().trialId());
-                            r.run().requestStop("trial handed to another worker (partition revoked)");
-                        }
+                    if (running.size() >= slots) {
+                        c.pause(c.assignment());
+                    } else {
+                        c.resume(c.paused());
                     }
-                    partitions.forEach(offsets::forget);
-                }
+                    return true;
+                })
+                .handler(this::handle)
+                .deadLetter((r, e) -> {
+                    // skipped: its offset counts as done, so that the partition's commits go on past it
+                    Log.warnf("%s trial at %s-%d@%d skipped: %s", e instanceof PollLoop.Unreadable ? "unreadable"
+                            : "failing", r.topic(), r.partition(), r.offset(), e.getMessage());
+                    done.add(new Done(new TopicPartition(r.topic(), r.partition()), r.offset(), null));
+                })
+                .commit(PollLoop.Commit.NONE, Duration.ZERO) // a trial's offset is committed once it has finished
+                .onClose(this::commitDone)
+                .pollTimeout(Duration.ofMillis(200))
+                .metrics(registry)
+                .build();
+    }
 
-                @Override
-                public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-                    // nothing: positions come from the group's committed offsets
-                }
-            });
-            while (active) {
+    private ConsumerRebalanceListener rebalanceListener(Consumer<String, byte[]> c) {
+        return new ConsumerRebalanceListener() {
+            @Override
+            public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
                 commitDone(c);
-                if (running.size() >= slots) {
-                    c.pause(c.assignment());
-                } else {
-                    c.resume(c.paused());
+                for (Running r : running.values()) {
+                    if (partitions.contains(r.tp())) {
+                        handedOver.add(r.run().trialId());
+                        r.run().requestStop("trial handed to another worker (partition revoked)");
+                    }
                 }
-                for (ConsumerRecord<String, byte[]> record : c.poll(Duration.ofMillis(200))) {
-                    handle(record);
-                }
+                partitions.forEach(offsets::forget);
             }
-            commitDone(c);
-        } catch (WakeupException e) {
-            // shutting down
-        } catch (RuntimeException e) {
-            Log.errorf(e, "the trial worker stopped");
-        }
+
+            @Override
+            public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                // nothing: positions come from the group's committed offsets
+            }
+        };
     }
 
     private void handle(ConsumerRecord<String, byte[]> record) {
@@ -147,9 +152,7 @@ public class TrialWorker {
         offsets.started(tp, record.offset());
         ReadResult<Trial> read = EventCodec.readTrial(record.value());
         if (!read.isValid()) {
-            Log.warnf("unreadable trial at %s@%d skipped: %s", tp, record.offset(), read.error());
-            done.add(new Done(tp, record.offset(), null));
-            return;
+            throw new PollLoop.Unreadable(read.error());
         }
         Trial trial = read.value();
         if (running.containsKey(trial.trialId())) {
@@ -199,7 +202,7 @@ public class TrialWorker {
         return spec.withBudget(budget.maxSteps(), budget.maxEpochs()).withControl(RunControl.of(RunControl.AUTO));
     }
 
-    private void commitDone(KafkaConsumer<String, byte[]> c) {
+    private void commitDone(Consumer<String, byte[]> c) {
         Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
         Done d;
         while ((d = done.poll()) != null) {
@@ -227,14 +230,12 @@ public class TrialWorker {
     }
 
     void onStop(@Observes ShutdownEvent event) {
-        active = false;
         for (Running r : running.values()) {
             handedOver.add(r.run().trialId());
             r.run().requestStop("trainer shutting down");
         }
-        KafkaConsumer<String, byte[]> c = consumer;
-        if (c != null) {
-            c.wakeup();
+        if (loop != null) {
+            loop.stop();
         }
         if (executor != null) {
             executor.shutdown();

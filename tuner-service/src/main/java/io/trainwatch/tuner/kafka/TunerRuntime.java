@@ -14,14 +14,16 @@ import io.trainwatch.tuner.steer.SteeredRun;
 import io.trainwatch.tuner.steer.SteeredRunJson;
 import io.trainwatch.tuner.study.StudySpec;
 import io.trainwatch.tuner.study.StudyState;
-import org.apache.kafka.clients.admin.Admin;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.trainwatch.service.TopicInitializer;
+import io.trainwatch.service.consume.PollLoop;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.errors.WakeupException;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -38,10 +40,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * Runs a {@link StudyEngine} against Kafka: at start it creates the compacted studies topic, reloads every
- * study and steered run from it and publishes the trials the trials topic lacks; then one thread reads
- * {@code training.alerts} and {@code training.events}, feeds the engine and carries out its effects in
- * order (studies persisted first, then trials, then commands), committing the input offsets only after.
+ * Runs a {@link StudyEngine} against Kafka: at start it has the {@link TopicInitializer} create the missing
+ * topics (the compacted studies topic under its configured name included; none when topic creation is turned
+ * off), reloads every study and steered run from it and publishes the trials the trials topic lacks; then its
+ * {@link PollLoop} reads {@code training.alerts} and {@code training.events}, feeds the engine and carries out its
+ * effects in order (studies persisted first, then trials, then commands), committing the input offsets only after.
  * Effects that fail (broker down) stay in an outbox and are retried in order. Plain Java: the Quarkus
  * service wraps it, and tests start and stop it like a real tuner process.
  */
@@ -54,47 +57,78 @@ public final class TunerRuntime implements AutoCloseable {
 
     private final Map<String, Object> producerConfig;
     private final Map<String, Object> consumerConfig;
-    private final Map<String, Object> adminConfig;
+    private final TopicInitializer topics;
     private final Settings settings;
     private final StudyEngine engine;
     private final TunerListener listener;
     private final Deque<Effects> outbox = new ArrayDeque<>();
-    private final Thread thread;
-    private volatile boolean running = true;
+    private final PollLoop<String, byte[]> loop;
     private volatile boolean ready;
     private volatile String lastError;
-    private KafkaProducer<String, byte[]> producer;
-    private KafkaConsumer<String, byte[]> consumer;
+    private volatile KafkaProducer<String, byte[]> producer;
+    /** The effects of the batch being handled (under the runtime's lock). */
+    private Effects batch = new Effects();
     private int rejectedLogged;
 
+    /**
+     * @param topics   creates the contract's topics and the configured studies topic before the studies are read,
+     *                 unless {@code trainwatch.kafka.create-topics=false}
+     * @param registry where the loop's meters go (null: none kept)
+     */
     public TunerRuntime(Map<String, Object> producerConfig, Map<String, Object> consumerConfig,
-                        Map<String, Object> adminConfig, Settings settings, StudyEngine engine, TunerListener listener) {
+                        TopicInitializer topics, Settings settings, StudyEngine engine, TunerListener listener,
+                        MeterRegistry registry) {
         this.producerConfig = new HashMap<>(producerConfig);
         this.producerConfig.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 * 1024 * 1024);
         // gzip: the JDK's own codec, which every broker can read; a broker without lz4-java on its class path
         // (the bundled local-kafka) fails lz4 batches on the compacted tuner.studies with NoClassDefFoundError.
         this.producerConfig.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "gzip");
         this.consumerConfig = new HashMap<>(consumerConfig);
-        this.adminConfig = adminConfig;
+        this.topics = topics;
         this.settings = settings;
         this.engine = engine;
         this.listener = listener;
-        this.thread = new Thread(this::run, "tuner-loop");
-        this.thread.setDaemon(true);
+        Map<String, Object> group = new HashMap<>(consumerConfig);
+        group.put(ConsumerConfig.GROUP_ID_CONFIG, settings.consumerGroup());
+        this.loop = PollLoop.<String, byte[]>builder("tuner-loop", () -> new KafkaConsumer<>(group))
+                .setup(this::setUp)
+                .handler(this::handle)
+                .deadLetter(this::rejected)
+                // One write per study per poll: the effects of the whole batch, studies first, then trials, then
+                // commands (a preflight persists its trial's every step; one write per record would lag the trainer).
+                .afterBatch((c, records) -> {
+                    batch.addAll(engine.tick());
+                    Effects fx = batch;
+                    batch = new Effects();
+                    apply(fx);
+                })
+                .guard(body -> {
+                    synchronized (this) {
+                        body.run();
+                    }
+                })
+                .commit(PollLoop.Commit.SYNC, settings.sendTimeout())
+                .commitWhen(this::outboxEmpty) // the input offsets only once its effects are out
+                .onFailure(e -> {
+                    if (ready) {
+                        lastError = e.toString();
+                    }
+                })
+                .pollTimeout(settings.pollTimeout())
+                .backoff(settings.retryBackoff(), settings.retryBackoff())
+                .joinTimeout(Duration.ofSeconds(15))
+                .metrics(registry)
+                .build();
     }
 
     public TunerRuntime start() {
-        thread.start();
+        loop.start();
         return this;
     }
 
     /** Whether the studies were reloaded and the loop runs. */
     public boolean isReady() {
         return ready;
-    }
-
-    public String lastError() {
-        return lastError;
     }
 
     /** Starts a study; its state is persisted and its first trials published before this returns. */
@@ -135,47 +169,30 @@ public final class TunerRuntime implements AutoCloseable {
         }
     }
 
-    private void run() {
-        while (running && !ready) {
+    /** Reloads the studies once (later consumers only subscribe); a failure is retried after the back-off. */
+    private boolean setUp(Consumer<String, byte[]> consumer) throws Exception {
+        if (!ready) {
             try {
                 restore();
             } catch (Exception e) {
                 lastError = "cannot reach Kafka to reload the studies: " + e;
-                Log.warnf("Tuner start: %s (retrying in %s)", lastError, settings.retryBackoff());
-                closeClients();
-                pause(settings.retryBackoff());
+                closeProducer();
+                throw e;
             }
         }
-        while (running) {
-            try {
-                loop();
-            } catch (WakeupException e) {
-                // close() woke the consumer
-            } catch (Exception e) {
-                lastError = e.toString();
-                Log.errorf(e, "Tuner loop failed; going on after %s", settings.retryBackoff());
-                pause(settings.retryBackoff());
-            }
-        }
-        closeClients();
+        consumer.subscribe(List.of(Topics.TRAINING_ALERTS, Topics.TRAINING_EVENTS));
+        return true;
     }
 
     private void restore() throws Exception {
         Duration timeout = settings.sendTimeout();
-        try (Admin admin = Admin.create(adminConfig)) {
-            Topics.createMissing(admin, timeout);
-            StudiesTopic.ensure(admin, settings.studiesTopic(), timeout);
-        }
+        topics.createMissing(List.of(StudiesTopic.SPEC.named(settings.studiesTopic())), timeout);
         StudiesTopic.Loaded loaded = StudiesTopic.load(consumerConfig, settings.studiesTopic(), timeout);
         Collection<StudyState> studies = loaded.studies();
         Set<String> running = new HashSet<>();
         studies.stream().filter(StudyState::isRunning).forEach(s -> running.add(s.id));
         Set<String> published = StudiesTopic.publishedTrials(consumerConfig, Topics.TUNER_TRIALS, running, timeout);
         producer = new KafkaProducer<>(producerConfig);
-        Map<String, Object> c = new HashMap<>(consumerConfig);
-        c.put("group.id", settings.consumerGroup());
-        consumer = new KafkaConsumer<>(c);
-        consumer.subscribe(List.of(Topics.TRAINING_ALERTS, Topics.TRAINING_EVENTS));
         synchronized (this) {
             Effects fx = engine.restore(studies, published);
             fx.addAll(engine.runs().restore(loaded.runs()));
@@ -188,44 +205,31 @@ public final class TunerRuntime implements AutoCloseable {
         }
     }
 
-    private void loop() {
-        ConsumerRecords<String, byte[]> records = consumer.poll(settings.pollTimeout());
-        synchronized (this) {
-            // One write per study per poll: the effects of the whole batch, studies first, then trials, then
-            // commands (a preflight persists its trial's every step; one write per record would lag the trainer).
-            Effects batch = new Effects();
-            for (ConsumerRecord<String, byte[]> r : records) {
-                batch.addAll(handle(r));
+    /** Feeds one record to the engine (on the loop, under the lock); its effects go out with the batch's. */
+    private void handle(ConsumerRecord<String, byte[]> r) {
+        if (Topics.TRAINING_ALERTS.equals(r.topic())) {
+            ReadResult<Alert> a = EventCodec.readAlert(r.value());
+            if (!a.isValid()) {
+                throw new PollLoop.Unreadable(a.error());
             }
-            batch.addAll(engine.tick());
-            apply(batch);
-            if (!records.isEmpty() && outbox.isEmpty()) {
-                consumer.commitSync(settings.sendTimeout());
+            batch.addAll(engine.onAlert(a.value()));
+        } else {
+            ReadResult<TrainingEvent> e = EventCodec.readTrainingEvent(r.value());
+            if (!e.isValid()) {
+                throw new PollLoop.Unreadable(e.error());
             }
+            batch.addAll(engine.onEvent(e.value()));
         }
     }
 
-    private Effects handle(ConsumerRecord<String, byte[]> r) {
-        try {
-            if (Topics.TRAINING_ALERTS.equals(r.topic())) {
-                ReadResult<Alert> a = EventCodec.readAlert(r.value());
-                if (a.isValid()) {
-                    return engine.onAlert(a.value());
-                }
-                rejected(r, a.error());
-            } else {
-                ReadResult<TrainingEvent> e = EventCodec.readTrainingEvent(r.value());
-                if (e.isValid()) {
-                    return engine.onEvent(e.value());
-                }
-                rejected(r, e.error());
-            }
-        } catch (RuntimeException e) {
-            // A record the engine could not digest must not stop the tuner: report it and go on.
+    /** A record that could not be read, or that the engine failed on: reported, and the tuner goes on. */
+    private void rejected(ConsumerRecord<String, byte[]> r, Exception e) {
+        if (e instanceof PollLoop.Unreadable) {
+            rejected(r, e.getMessage());
+        } else {
             rejected(r, "the engine failed on it: " + e);
             Log.errorf(e, "Tuner failed on %s-%d@%d", r.topic(), r.partition(), r.offset());
         }
-        return new Effects();
     }
 
     private void rejected(ConsumerRecord<String, byte[]> r, String reason) {
@@ -289,51 +293,22 @@ public final class TunerRuntime implements AutoCloseable {
         futures.clear();
     }
 
-    private void pause(Duration d) {
-        synchronized (thread) {
+    private void closeProducer() {
+        KafkaProducer<String, byte[]> p = producer;
+        producer = null;
+        if (p != null) {
             try {
-                thread.wait(Math.max(1, d.toMillis()));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                running = false;
-            }
-        }
-    }
-
-    private void closeClients() {
-        if (consumer != null) {
-            try {
-                consumer.close(Duration.ofSeconds(5));
-            } catch (Exception e) {
-                Log.debugf("closing the consumer: %s", e);
-            }
-            consumer = null;
-        }
-        if (producer != null) {
-            try {
-                producer.close(Duration.ofSeconds(5));
+                p.close(Duration.ofSeconds(5));
             } catch (Exception e) {
                 Log.debugf("closing the producer: %s", e);
             }
-            producer = null;
         }
     }
 
     /** Stops the loop and closes the clients; what was not committed is read again by the next tuner. */
     @Override
     public void close() {
-        running = false;
-        KafkaConsumer<String, byte[]> c = consumer;
-        if (c != null) {
-            c.wakeup();
-        }
-        synchronized (thread) {
-            thread.notifyAll();
-        }
-        try {
-            thread.join(TimeUnit.SECONDS.toMillis(15));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        loop.stop();
+        closeProducer();
     }
 }

@@ -13,6 +13,7 @@ import io.trainwatch.events.Trial;
 import io.trainwatch.events.TunerCommand;
 import io.trainwatch.kafka.TestKafka;
 import io.trainwatch.service.KafkaClients;
+import io.trainwatch.service.TopicInitializer;
 import io.trainwatch.tuner.Fixtures;
 import io.trainwatch.tuner.FakeTrainer;
 import io.trainwatch.tuner.TopicReader;
@@ -62,8 +63,8 @@ class TunerRestartIT {
         StudyEngine engine = new StudyEngine(new AlertPolicy(PolicySettings.defaults()), EngineSettings.defaults(),
                 steer, Clock.systemUTC());
         TunerRuntime r = new TunerRuntime(kafka.producer("tuner-test"), kafka.consumer(group, "tuner-test"),
-                kafka.admin("tuner-test"), new TunerRuntime.Settings(studiesTopic, group, Duration.ofMillis(100),
-                Duration.ofSeconds(10), Duration.ofMillis(500)), engine, TunerListener.NONE).start();
+                new TopicInitializer(kafka, true), new TunerRuntime.Settings(studiesTopic, group, Duration.ofMillis(100),
+                Duration.ofSeconds(10), Duration.ofMillis(500)), engine, TunerListener.NONE, null).start();
         await().atMost(Duration.ofSeconds(30)).until(r::isReady);
         return r;
     }
@@ -241,6 +242,24 @@ class TunerRestartIT {
             } finally {
                 again.close();
             }
+        }
+    }
+
+    @Test
+    void withTopicCreationTurnedOffTheTunerCreatesNoTopic() throws Exception {
+        StudyEngine engine = new StudyEngine(new AlertPolicy(PolicySettings.defaults()), EngineSettings.defaults(),
+                SteerSettings.defaults(), Clock.systemUTC());
+        TunerRuntime r = new TunerRuntime(kafka.producer("tuner-test"), kafka.consumer(group, "tuner-test"),
+                new TopicInitializer(kafka, false), new TunerRuntime.Settings(studiesTopic, group,
+                Duration.ofMillis(100), Duration.ofSeconds(10), Duration.ofMillis(500)), engine, TunerListener.NONE,
+                null).start();
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(r::isReady);
+            try (Admin admin = Admin.create(kafka.admin("tuner-test"))) {
+                assertThat(admin.listTopics().names().get()).doesNotContain(studiesTopic);
+            }
+        } finally {
+            r.close();
         }
     }
 }
