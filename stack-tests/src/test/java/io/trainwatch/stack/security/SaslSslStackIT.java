@@ -44,10 +44,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -94,7 +94,7 @@ class SaslSslStackIT {
         apiToken = "token-" + UUID.randomUUID();
         broker = TestKafka.startSecured(Map.of(readme.user(), password));
         readmeEnv = readme.filledIn(broker.bootstrapServers(), password, broker.truststore(), broker.truststorePassword());
-        Map<String, String> serviceEnv = new java.util.HashMap<>(readmeEnv);
+        Map<String, String> serviceEnv = new HashMap<>(readmeEnv);
         serviceEnv.put("TRAINWATCH_API_TOKEN", apiToken);
         // Each Kafka client prints its whole configuration at INFO (through AbstractConfig's logger, which the
         // services hold at WARN): the log test below then reads every setting, secrets included, as each service's
@@ -249,7 +249,7 @@ class SaslSslStackIT {
 
     /** Admin settings from the README's variables, with short timeouts for the refusal tests. */
     private static Map<String, Object> admin() {
-        Map<String, Object> config = new java.util.HashMap<>(KafkaSettings.from(readmeEnv, new Properties()).admin("secured-refused"));
+        Map<String, Object> config = new HashMap<>(KafkaSettings.from(readmeEnv, new Properties()).admin("secured-refused"));
         config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) REFUSAL_TIMEOUT.toMillis());
         config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) REFUSAL_TIMEOUT.toMillis());
         return config;
