@@ -7,6 +7,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.network.ListenerName;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
@@ -40,6 +41,9 @@ public final class TestKafka {
 
     /** JUL keeps loggers weakly: the levels set on them last only as long as these references. */
     private static final List<java.util.logging.Logger> QUIETED = new ArrayList<>();
+
+    /** The broker listener of the shared broker (PLAINTEXT): the name Kafka's test kit gives it by default. */
+    private static final String SHARED_LISTENER = "EXTERNAL";
 
     private static String bootstrapServers;
 
@@ -128,7 +132,11 @@ public final class TestKafka {
             ClassLoader previous = thread.getContextClassLoader();
             thread.setContextClassLoader(TestKafka.class.getClassLoader());
             try {
-                bootstrapServers = start();
+                long started = System.nanoTime();
+                bootstrapServers = startCluster(SHARED_LISTENER, Map.of())
+                        .cluster().bootstrapServers();
+                System.out.printf("TestKafka: broker on %s, ready in %d ms%n", bootstrapServers,
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
             } finally {
                 thread.setContextClassLoader(previous);
             }
@@ -136,9 +144,25 @@ public final class TestKafka {
         return bootstrapServers;
     }
 
-    private static String start() {
+    /**
+     * A broker with a SASL_SSL client listener (SCRAM-SHA-512 over TLS, a throw-away CA made here) and the given
+     * SCRAM users, apart from the shared one: see {@link SecuredKafka}. The caller closes it.
+     */
+    public static SecuredKafka startSecured(Map<String, String> users) {
+        return SecuredKafka.start(users);
+    }
+
+    /** A started cluster and the shutdown hook that stops it when the JVM exits. */
+    record Started(KafkaClusterTestKit cluster, Thread shutdownHook) {
+    }
+
+    /**
+     * Starts a one-node cluster whose broker listener (PLAINTEXT, used between broker and clients of the
+     * test setup) is {@code brokerListener}, with {@code extraConfig} on top of the settings below, creates the
+     * contract's topics and registers a shutdown hook that stops it.
+     */
+    static Started startCluster(String brokerListener, Map<String, String> extraConfig) {
         quietKafkaLogs();
-        long started = System.nanoTime();
         KafkaClusterTestKit cluster = null;
         try {
             // Our own temporary directory: the default one comes with Kafka's shutdown hook that deletes
@@ -149,9 +173,10 @@ public final class TestKafka {
                     .setCombined(true)
                     .setNumBrokerNodes(1)
                     .setNumControllerNodes(1)
+                    .setBrokerListenerName(new ListenerName(brokerListener))
                     .setBootstrapMetadataVersion(MetadataVersion.LATEST_PRODUCTION) // as LocalKafka
                     .build();
-            cluster = new KafkaClusterTestKit.Builder(nodes)
+            KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes)
                     .setConfigProp("offsets.topic.replication.factor", "1")
                     .setConfigProp("offsets.topic.num.partitions", "1")
                     .setConfigProp("transaction.state.log.replication.factor", "1")
@@ -160,8 +185,9 @@ public final class TestKafka {
                     .setConfigProp("share.coordinator.state.topic.replication.factor", "1")
                     .setConfigProp("share.coordinator.state.topic.min.isr", "1")
                     .setConfigProp("group.initial.rebalance.delay.ms", "0")
-                    .setConfigProp("auto.create.topics.enable", "false")
-                    .build();
+                    .setConfigProp("auto.create.topics.enable", "false");
+            extraConfig.forEach(builder::setConfigProp);
+            cluster = builder.build();
             cluster.format();
             cluster.startup();
             cluster.waitForReadyBrokers();
@@ -170,7 +196,7 @@ public final class TestKafka {
                 Topics.createMissing(admin, java.time.Duration.ofSeconds(60));
             }
             KafkaClusterTestKit toClose = cluster;
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            Thread hook = new Thread(() -> {
                 // The JVM is going away: a fault while the broker stops must not turn the test
                 // run's exit status into 1 (Kafka halts the JVM on some faults).
                 Exit.setHaltProcedure((status, message) ->
@@ -182,10 +208,9 @@ public final class TestKafka {
                 } catch (Exception e) {
                     System.err.println("TestKafka: broker did not stop cleanly: " + e);
                 }
-            }, "test-kafka-shutdown"));
-            System.out.printf("TestKafka: broker on %s, ready in %d ms%n", servers,
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-            return servers;
+            }, "test-kafka-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            return new Started(cluster, hook);
         } catch (Exception e) {
             if (cluster != null) {
                 try {

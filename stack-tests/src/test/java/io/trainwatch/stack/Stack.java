@@ -41,9 +41,12 @@ import java.util.stream.Stream;
  *       (space separated). Readiness timeout: {@code trainwatch.stack.ready-timeout-s} (default 180).</li>
  *   <li>Stop: a shutdown hook destroys each process, waits 10 s, then destroys it forcibly. Processes
  *       left over by a killed test JVM are ended on the next start.</li>
+ *   <li>Another stack over another broker, with more environment for the services (TLS/SASL settings, an API
+ *       token): {@link #start(String, String, Map)}, under {@code stack-runs/<test JVM pid>-NAME/}; its caller
+ *       closes it. With {@code TRAINWATCH_API_TOKEN} in that environment, the HTTP helpers send it.</li>
  * </ul>
  */
-public final class Stack {
+public final class Stack implements AutoCloseable {
 
     /** The three services, with their module directory names. */
     public enum Service {
@@ -70,39 +73,75 @@ public final class Stack {
     private final Path moduleDir;
     private final Path home;
     private final String bootstrapServers;
+    private final Map<String, String> serviceEnv;
+    private final Thread stopHook = new Thread(this::stop, "stack-stop");
     private final Map<Service, Integer> ports = new EnumMap<>(Service.class);
     private final Map<Service, Process> processes = new EnumMap<>(Service.class);
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private Stack(Path repo, Path moduleDir, String bootstrapServers) {
+    private Stack(Path repo, String homeName, String bootstrapServers, Map<String, String> serviceEnv) {
         this.repo = repo;
-        this.moduleDir = moduleDir;
-        this.home = moduleDir.resolve("target/stack-runs").resolve(Long.toString(ProcessHandle.current().pid()));
+        this.moduleDir = repo.resolve("stack-tests");
+        this.home = moduleDir.resolve("target/stack-runs").resolve(homeName);
         this.bootstrapServers = bootstrapServers;
+        this.serviceEnv = Map.copyOf(serviceEnv);
     }
 
     /** The stack of this JVM, started (broker, then the three services, ready) on the first call. */
     public static synchronized Stack get() {
         if (instance == null) {
             Path repo = repoRoot();
-            for (Service s : Service.values()) {
-                Path jar = jar(repo, s);
-                if (!Files.isRegularFile(jar)) {
-                    throw new IllegalStateException(jar + " is missing: build it with `mvn -B -o -q -pl "
-                            + s.module() + " package -DskipTests` (or run the whole reactor: `mvn -B verify`)");
-                }
-            }
-            Stack stack = new Stack(repo, repo.resolve("stack-tests"), TestKafka.bootstrapServers());
-            Runtime.getRuntime().addShutdownHook(new Thread(stack::stop, "stack-stop"));
-            try {
-                stack.start();
-            } catch (RuntimeException | Error e) {
-                stack.stop();
-                throw e;
-            }
-            instance = stack;
+            requireJars(repo);
+            instance = launched(new Stack(repo, Long.toString(ProcessHandle.current().pid()),
+                    TestKafka.bootstrapServers(), Map.of()));
         }
         return instance;
+    }
+
+    /**
+     * A stack of its own (the three services, ready) over {@code bootstrapServers}, with {@code serviceEnv} added to
+     * each service's environment, under {@code stack-runs/<test JVM pid>-<name>}. The caller closes it; a shutdown
+     * hook stops it otherwise.
+     */
+    public static Stack start(String name, String bootstrapServers, Map<String, String> serviceEnv) {
+        if (!name.matches("[a-z0-9]+")) {
+            throw new IllegalArgumentException("a stack name is lower-case letters and digits, not '" + name + "'");
+        }
+        Path repo = repoRoot();
+        requireJars(repo);
+        return launched(new Stack(repo, ProcessHandle.current().pid() + "-" + name, bootstrapServers, serviceEnv));
+    }
+
+    private static Stack launched(Stack stack) {
+        Runtime.getRuntime().addShutdownHook(stack.stopHook);
+        try {
+            stack.start();
+        } catch (RuntimeException | Error e) {
+            stack.stop();
+            throw e;
+        }
+        return stack;
+    }
+
+    private static void requireJars(Path repo) {
+        for (Service s : Service.values()) {
+            Path jar = jar(repo, s);
+            if (!Files.isRegularFile(jar)) {
+                throw new IllegalStateException(jar + " is missing: build it with `mvn -B -o -q -pl "
+                        + s.module() + " package -DskipTests` (or run the whole reactor: `mvn -B verify`)");
+            }
+        }
+    }
+
+    /** Stops the services now (a stack from {@link #start(String, String, Map)}; the shared one stops at JVM exit). */
+    @Override
+    public void close() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(stopHook);
+        } catch (IllegalStateException e) {
+            return; // the JVM is shutting down: the hook stops the services
+        }
+        stop();
     }
 
     /** The repository root: system property {@code trainwatch.repo}, else the parent of the working directory. */
@@ -123,7 +162,7 @@ public final class Stack {
         return repo.resolve(service.module()).resolve("target/quarkus-app/quarkus-run.jar");
     }
 
-    /** The broker's address, {@code host:port} (the shared {@link TestKafka} broker). */
+    /** The broker's address, {@code host:port} (for {@link #get()}, the shared {@link TestKafka} broker). */
     public String bootstrapServers() {
         return bootstrapServers;
     }
@@ -143,7 +182,7 @@ public final class Stack {
         return home.resolve("logs").resolve(service.module() + ".log");
     }
 
-    /** This stack's own directory, {@code stack-tests/target/stack-runs/<test JVM pid>} (logs, state, pids). */
+    /** This stack's own directory, {@code stack-tests/target/stack-runs/<test JVM pid>[-NAME]} (logs, state, pids). */
     public Path home() {
         return home;
     }
@@ -166,6 +205,10 @@ public final class Stack {
     }
 
     private HttpResponse<String> send(HttpRequest.Builder request) {
+        String token = serviceEnv.get("TRAINWATCH_API_TOKEN");
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
         try {
             return http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
@@ -237,6 +280,7 @@ public final class Stack {
                 .redirectInput(ProcessBuilder.Redirect.from(nullFile()));
         Map<String, String> env = pb.environment();
         env.remove("TRAINWATCH_API_TOKEN");
+        env.putAll(serviceEnv);
         env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrapServers);
         env.put("TRAINWATCH_TRAINER_URL", "http://127.0.0.1:" + ports.get(Service.TRAINER));
         env.put("TRAINWATCH_MONITOR_URL", "http://127.0.0.1:" + ports.get(Service.MONITOR));
@@ -346,7 +390,7 @@ public final class Stack {
         for (Path dir : dirs) {
             long owner;
             try {
-                owner = Long.parseLong(dir.getFileName().toString());
+                owner = Long.parseLong(dir.getFileName().toString().split("-", 2)[0]);
             } catch (NumberFormatException e) {
                 continue;
             }
