@@ -2,6 +2,7 @@ package io.trainwatch.tuner.engine;
 
 import io.trainwatch.events.Trial;
 import io.trainwatch.tuner.preflight.PreflightState;
+import io.trainwatch.tuner.search.Anchors;
 import io.trainwatch.tuner.search.Ranges;
 import io.trainwatch.tuner.search.Sampler;
 import io.trainwatch.tuner.study.Decision;
@@ -22,7 +23,8 @@ import java.util.Map;
 /**
  * A study's life from its creation to its end, round by round (CS231n's tuning procedure: search coarse to
  * fine, training longer at each stage): the first round samples the requested ranges at random (Bergstra and
- * Bengio 2012), each next round narrows them around the best trials so far, trials start while the round and
+ * Bengio 2012), each next round narrows them around the best trials so far ({@link Anchors}: those that trained
+ * long enough and were not stopped for a pathology), trials start while the round and
  * the concurrency allow (remedy trials first), and the study completes when its budget is spent, or stops on
  * request. The preflight, when the study has one, runs before the first search trial.
  */
@@ -161,20 +163,15 @@ final class StudyRounds {
     private void nextRound(StudyState s, Effects fx) {
         Instant now = clock.instant();
         int index = s.rounds.size();
-        List<TrialState> ranked = s.trials.stream().filter(t -> t.best != null)
-                .sorted((a, b) -> s.spec.objective().compareBestFirst(a.best, b.best)).toList();
-        int k = Math.min(ranked.size(), Math.max(settings.narrowTopMin(),
-                (int) Math.ceil(settings.narrowTopFraction() * ranked.size())));
-        List<TrialState> top = ranked.subList(0, k);
+        // Anchors: the best trials that trained long enough and were not stopped for a pathology.
+        Anchors.Choice anchors = Anchors.choose(s.trials, s.spec.objective(), settings.narrowTopFraction(),
+                settings.narrowTopMin());
         Map<String, ParamSpec> before = new LinkedHashMap<>(s.space);
-        String how;
-        if (top.isEmpty()) {
-            how = "no trial has a validation value yet: ranges kept";
-        } else {
-            List<Map<String, Object>> points = top.stream().map(t -> t.params).toList();
+        if (!anchors.top().isEmpty()) {
+            List<Map<String, Object>> points = anchors.top().stream().map(t -> t.params).toList();
             s.space = new LinkedHashMap<>(Ranges.narrow(s.space, points, settings.narrowMargin(), settings.narrowMinKeep()));
-            how = "narrowed around the top " + k + " trials " + top.stream().map(t -> t.trialId).toList();
         }
+        String how = anchors.describe();
         int trials = s.spec.budget().trialsPerRound()[index];
         long steps = s.spec.budget().stepsForRound(index);
         s.rounds.add(new Round(index, trials, steps, s.space, how));

@@ -15,13 +15,15 @@ import java.util.Optional;
  * The registry of the tuner's reactions to alerts, keyed by {@link DetectorName}: a firing alert on a running
  * trial (or steered run) goes to the reaction registered for its detector, one class each:
  * <ul>
- *   <li>{@link PlateauReaction}: decay the rate (deferred while validation still improves);</li>
+ *   <li>{@link PlateauReaction}: decay the rate (deferred while validation still improves; never below the study's
+ *   current range, never when the monitor suggests raising it);</li>
  *   <li>{@link LrDecayedTooEarlyReaction}: raise the rate back once, then wait longer before decaying;</li>
  *   <li>{@link DivergenceReaction} ({@code divergence}, {@code exploding-gradients}): stop, lower the ceiling;</li>
  *   <li>{@link VanishingGradientsReaction} ({@code vanishing-gradients}, {@code bad-initialization}): stop,
  *   favour ReLU-family activations and He/Xavier initialisation;</li>
  *   <li>{@link OverfittingReaction}: stop (early stopping), favour stronger L2/dropout;</li>
- *   <li>{@link UnderfittingReaction}: favour larger models and weaker regularisation.</li>
+ *   <li>{@link UnderfittingReaction}: favour larger models and weaker regularisation, or move the learning rate's
+ *   range when the alert's suggested action names the rate as the cause.</li>
  * </ul>
  * A detector with no registered reaction (one the contract added later) is ignored, with the reason.
  */

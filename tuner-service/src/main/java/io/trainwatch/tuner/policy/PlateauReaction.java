@@ -3,7 +3,9 @@ package io.trainwatch.tuner.policy;
 import io.trainwatch.events.Alert;
 import io.trainwatch.events.DetectorName;
 import io.trainwatch.tuner.search.Ranges;
+import io.trainwatch.tuner.search.TrainerParameters;
 import io.trainwatch.tuner.study.Decision;
+import io.trainwatch.tuner.study.ParamSpec;
 import io.trainwatch.tuner.study.PlateauState;
 import io.trainwatch.tuner.study.StudyState;
 import io.trainwatch.tuner.study.TrialState;
@@ -23,6 +25,13 @@ import static io.trainwatch.tuner.policy.PolicyMath.stop;
  * is deferred and reconsidered at the next validation ({@link #reconsider}): Keras' callback watches
  * {@code val_loss} by default, and a decay answers a plateau of the validation metric, not of the training
  * loss alone.
+ * <p>
+ * The floor of a decay is the largest of the policy's {@link PolicySettings#minLearningRate()}, the run's own
+ * {@code control.minLearningRate} and the lower bound of the study's current learning-rate range (after the
+ * preflight's range test, narrowing and remedies: Smith 2017's range test gives the least rate at which training
+ * still makes progress, and a narrowed range the span of the best trials' rates). A decay that would cross the study's bound goes to it; a rate already at (or below) it is
+ * kept, and the decision says why. A plateau alert whose {@code suggestedAction} is {@code raise-learning-rate}
+ * (the monitor found the updates too small for the weights) is never answered by a decay.
  */
 public final class PlateauReaction implements AlertReaction {
 
@@ -43,6 +52,14 @@ public final class PlateauReaction implements AlertReaction {
     public Reaction react(Alert alert, TrialState trial, StudyState study) {
         Double fromAlert = rateFromAlert(alert);
         clearDeferred(trial);
+        if (Alert.ACTION_RAISE_LR.equals(alert.suggestedAction())) {
+            Double rate = currentRate(trial, fromAlert);
+            Double ratio = alert.evidence() == null ? null : alert.evidence().get("smoothedUpdateRatio");
+            return Reaction.ignore(NAME, "no decay: the monitor suggests raising the learning rate (updates too small"
+                    + (ratio == null || !Double.isFinite(ratio) ? "" : ", update ratio " + Ranges.fmt(ratio))
+                    + "), and a smaller rate would only flatten the curve further; rate "
+                    + (rate == null ? "unknown" : Ranges.fmt(rate)) + " kept");
+        }
         return decay(alert.alertId(), alert.step(), fromAlert, trial, study, null);
     }
 
@@ -124,6 +141,15 @@ public final class PlateauReaction implements AlertReaction {
                     + "); learning rate " + Ranges.fmt(rate) + " kept, reconsidered at the next validation",
                     List.of(), null);
         }
+        double floor = p.minLearningRate == null ? settings.minLearningRate()
+                : Math.max(p.minLearningRate, settings.minLearningRate());
+        // A rate kept at the study's floor is no decay: checked before the count of decays without improvement.
+        Double studyFloor = studyFloor(study);
+        if (studyFloor != null && studyFloor > floor && rate <= studyFloor * (1 + 1e-9)) {
+            return Reaction.ignore(NAME, pre + "no decay: the learning rate " + Ranges.fmt(rate)
+                    + " is at the floor of the study's current range (" + Ranges.fmt(studyFloor)
+                    + "): the search no longer tries rates below it (the range test's low end or the best trials' span); rate kept");
+        }
         if (p.decays > 0) {
             boolean improved = study.spec.objective().better(trial.best, p.bestAtLastDecay, settings.minImprovement());
             p.decaysWithoutImprovement = improved ? 0 : p.decaysWithoutImprovement + 1;
@@ -137,8 +163,10 @@ public final class PlateauReaction implements AlertReaction {
             return Reaction.ignore(NAME, pre + "the run allows at most " + p.maxDecays
                     + " learning-rate decays (control.maxDecays): rate " + Ranges.fmt(rate) + " kept");
         }
-        double floor = p.minLearningRate == null ? settings.minLearningRate()
-                : Math.max(p.minLearningRate, settings.minLearningRate());
+        boolean atStudyFloor = studyFloor != null && studyFloor > floor && rate * settings.plateauFactor() < studyFloor;
+        if (atStudyFloor) {
+            floor = studyFloor;
+        }
         double next = Math.max(rate * settings.plateauFactor(), floor);
         if (next >= rate * (1 - 1e-9)) {
             return stop(NAME, pre + "on a plateau with the learning rate at its floor " + Ranges.fmt(rate), List.of(), null);
@@ -149,6 +177,17 @@ public final class PlateauReaction implements AlertReaction {
         p.bestAtLastDecay = trial.best;
         p.lastDecayStep = step;
         return new Reaction(NAME, Decision.SET_LEARNING_RATE, next, pre + "learning rate " + Ranges.fmt(rate) + " -> "
-                + Ranges.fmt(next) + " (x" + settings.plateauFactor() + ", decay " + p.decays + ")", List.of(), null);
+                + Ranges.fmt(next) + (atStudyFloor ? " (x" + settings.plateauFactor() + " would cross the floor of the "
+                + "study's current range: decayed to that floor instead" : " (x" + settings.plateauFactor())
+                + ", decay " + p.decays + ")", List.of(), null);
+    }
+
+    /**
+     * The lower bound of the study's current learning-rate range (after the preflight's range test, narrowing and
+     * remedies), or null when the space has no numeric rate (a steered run outside a study has no space).
+     */
+    private static Double studyFloor(StudyState study) {
+        ParamSpec lr = study.space == null ? null : study.space.get(TrainerParameters.LEARNING_RATE);
+        return lr == null || !lr.isNumeric() || lr.min() == null || !(lr.min() > 0) ? null : lr.min();
     }
 }

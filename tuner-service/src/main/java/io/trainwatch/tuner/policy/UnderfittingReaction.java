@@ -5,20 +5,37 @@ import io.trainwatch.events.DetectorName;
 import io.trainwatch.tuner.search.Ranges;
 import io.trainwatch.tuner.search.TrainerParameters;
 import io.trainwatch.tuner.study.Decision;
+import io.trainwatch.tuner.study.ParamSpec;
 import io.trainwatch.tuner.study.StudyState;
 import io.trainwatch.tuner.study.TrialState;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
+import static io.trainwatch.tuner.policy.PolicyMath.currentRate;
 import static io.trainwatch.tuner.policy.PolicyMath.number;
 import static io.trainwatch.tuner.policy.PolicyMath.stop;
+import static io.trainwatch.tuner.policy.PolicyMath.withParam;
 
 /**
  * {@code underfitting}: later trials favour larger models and weaker regularisation (CS231n's reading of the
  * curves: training and validation close and both mediocre); the trial itself is stopped unless
  * {@link PolicySettings#stopOnUnderfitting()} is off (BTTackler's diagnosis-driven termination).
+ * <p>
+ * When the monitor finds the learning rate, not the model, behind the flat curve, the alert says so in its
+ * {@code suggestedAction}, and the remedy changes the rate's range and leaves the model alone:
+ * <ul>
+ *   <li>{@code decay-learning-rate} (a validation accuracy that swings: a rate too high, CS231n's "learning rate
+ *   too high" curve): the study's learning-rate ceiling drops below the trial's rate (rate x
+ *   {@link PolicySettings#divergenceCeilingFactor()}, as for a divergence, of which such swings are the mild form)
+ *   and a stopped trial is retried at rate x {@link PolicySettings#remedyLearningRateFactor()};</li>
+ *   <li>{@code raise-learning-rate} (updates tiny next to the weights while the gradients are healthy: a rate too
+ *   low): the study's learning-rate floor rises to the trial's rate and a stopped trial is retried at rate /
+ *   {@link PolicySettings#remedyLearningRateFactor()}.</li>
+ * </ul>
+ * Any other suggestion (or none) is read as the model's underfitting, as above.
  */
 public final class UnderfittingReaction implements AlertReaction {
 
@@ -37,6 +54,9 @@ public final class UnderfittingReaction implements AlertReaction {
 
     @Override
     public Reaction react(Alert alert, TrialState trial, StudyState study) {
+        if (Alert.ACTION_DECAY_LR.equals(alert.suggestedAction()) || Alert.ACTION_RAISE_LR.equals(alert.suggestedAction())) {
+            return rateCause(alert, trial, study, Alert.ACTION_RAISE_LR.equals(alert.suggestedAction()));
+        }
         List<Reaction.Adjustment> adjustments = new ArrayList<>();
         for (String size : TrainerParameters.MODEL_SIZE) {
             Double v = number(trial.params.get(size));
@@ -54,10 +74,52 @@ public final class UnderfittingReaction implements AlertReaction {
         }
         String detail = "underfitting at step " + alert.step() + (adjustments.isEmpty()
                 ? "; the space has no model size or regularisation to steer" : "; later trials favour larger models and weaker regularisation");
+        return decide(detail, adjustments, null);
+    }
+
+    /** The learning rate holds the trial back: move the rate's range (and retry at another rate), not the model's. */
+    private Reaction rateCause(Alert alert, TrialState trial, StudyState study, boolean raise) {
+        Double rate = currentRate(trial, alert);
+        ParamSpec lr = study.space.get(TrainerParameters.LEARNING_RATE);
+        String cause = raise ? "the learning rate is too low" + evidence(alert, "smoothedUpdateRatio", "update ratio ")
+                : "the learning rate is too high" + evidence(alert, "validationAccuracySwing", "validation accuracy swings by ");
+        String head = "underfitting at step " + alert.step() + " is the learning rate's, not the model's (the monitor "
+                + "suggests " + alert.suggestedAction() + ": " + cause + ")";
+        if (rate == null || lr == null || !lr.isNumeric()) {
+            return decide(head + "; " + (rate == null ? "the trial's rate is unknown" : "the space has no numeric learning rate")
+                    + ": nothing to steer; model size and regularisation left as they are", List.of(), null);
+        }
+        List<Reaction.Adjustment> adjustments = new ArrayList<>();
+        String why = "trial " + trial.trialId + " underfitted " + (raise ? "with updates too small" : "oscillating")
+                + " at learning rate " + Ranges.fmt(rate);
+        Map<String, Object> remedy;
+        String steer;
+        if (raise) {
+            adjustments.add(new Reaction.Adjustment(TrainerParameters.LEARNING_RATE, Reaction.Adjustment.RAISE_FLOOR,
+                    rate, null, why));
+            remedy = withParam(trial, study, TrainerParameters.LEARNING_RATE, rate / settings.remedyLearningRateFactor());
+            steer = "later trials sample rates at or above " + Ranges.fmt(rate);
+        } else {
+            double ceiling = rate * settings.divergenceCeilingFactor();
+            adjustments.add(new Reaction.Adjustment(TrainerParameters.LEARNING_RATE, Reaction.Adjustment.LOWER_CEILING,
+                    ceiling, null, why));
+            remedy = withParam(trial, study, TrainerParameters.LEARNING_RATE, rate * settings.remedyLearningRateFactor());
+            steer = "later trials sample rates below " + Ranges.fmt(ceiling);
+        }
+        return decide(head + "; " + steer + "; model size and regularisation left as they are", adjustments, remedy);
+    }
+
+    /** Stop (with the remedy trial) when underfitting stops trials, else only steer the space. */
+    private Reaction decide(String detail, List<Reaction.Adjustment> adjustments, Map<String, Object> remedy) {
         if (settings.stopOnUnderfitting()) {
-            return stop(NAME, detail, adjustments, null);
+            return stop(NAME, detail, adjustments, remedy);
         }
         return new Reaction(NAME, adjustments.isEmpty() ? Decision.IGNORE : Decision.ADJUST_SPACE, null, detail,
                 adjustments, null);
+    }
+
+    private static String evidence(Alert alert, String key, String label) {
+        Double v = alert.evidence() == null ? null : alert.evidence().get(key);
+        return v == null || !Double.isFinite(v) ? "" : ", " + label + Ranges.fmt(v);
     }
 }

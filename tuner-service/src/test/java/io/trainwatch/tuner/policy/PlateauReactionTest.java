@@ -3,6 +3,7 @@ package io.trainwatch.tuner.policy;
 import io.trainwatch.events.Alert;
 import io.trainwatch.tuner.Fixtures;
 import io.trainwatch.tuner.study.Decision;
+import io.trainwatch.tuner.study.ParamSpec;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -54,6 +55,7 @@ class PlateauReactionTest extends ReactionFixture {
 
     @Test
     void plateauAtTheFloorStops() {
+        study.space.put("learningRate", ParamSpec.logUniform(1e-8, 1));
         trial.learningRate = 1e-6;
         Reaction r = policy.react(alert("s-t000", "plateau", 100), trial, study);
         assertThat(r.action()).isEqualTo(Decision.STOP);
@@ -62,6 +64,7 @@ class PlateauReactionTest extends ReactionFixture {
 
     @Test
     void plateauDecayIsClampedToTheFloor() {
+        study.space.put("learningRate", ParamSpec.logUniform(1e-8, 1));
         trial.learningRate = 5e-6;
         assertThat(policy.react(alert("s-t000", "plateau", 100), trial, study).learningRate()).isEqualTo(1e-6);
     }
@@ -199,5 +202,74 @@ class PlateauReactionTest extends ReactionFixture {
                 d.tooEarlyWaitFactor(), d.divergenceCeilingFactor(), d.remedyLearningRateFactor(), d.overfitL2Factor(),
                 d.overfitDropoutStep(), d.favourShare(), d.minRangeKeep(), true, true, 3, Double.NaN))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aDecayThatWouldCrossTheStudysFloorGoesToTheFloor() {
+        // the preflight's range test (or a narrowing) left the rate's range at [0.01, 0.3]
+        study.space.put("learningRate", ParamSpec.logUniform(0.01, 0.3));
+        trial.learningRate = 0.0108;
+        Reaction r = policy.react(alert("s-t000", "plateau", 100), trial, study);
+        assertThat(r.action()).isEqualTo(Decision.SET_LEARNING_RATE);
+        assertThat(r.learningRate()).isEqualTo(0.01);
+        assertThat(r.detail()).contains("0.01080 -> 0.01000").contains("would cross the floor of the study's current range");
+        assertThat(trial.learningRate).isEqualTo(0.01);
+        assertThat(trial.plateau.decays).isEqualTo(1);
+    }
+
+    @Test
+    void aRateAtTheStudysFloorIsKeptWithTheReasonAndThatIsNoDecay() {
+        study.space.put("learningRate", ParamSpec.logUniform(0.01, 0.3));
+        trial.learningRate = 0.01;
+        trial.best = 0.5;
+        for (long step : new long[]{100, 200, 300, 400}) {
+            Reaction r = policy.react(alert("s-t000", "plateau", step), trial, study);
+            assertThat(r.action()).as("step %d", step).isEqualTo(Decision.IGNORE);
+            assertThat(r.detail()).startsWith("no decay: the learning rate 0.01000 is at the floor of the study's "
+                    + "current range (0.01000)").endsWith("rate kept");
+        }
+        assertThat(trial.learningRate).isEqualTo(0.01);
+        assertThat(trial.plateau.decays).isZero();
+        assertThat(trial.plateau.decaysWithoutImprovement).isZero();
+    }
+
+    @Test
+    void theRunsOwnFloorStillHoldsAboveTheStudys() {
+        // a run's control.minLearningRate above the study's floor: today's clamp, then the stop at that floor
+        trial.plateau.minLearningRate = 0.05;
+        Reaction r = policy.react(alert("s-t000", "plateau", 100), trial, study);
+        assertThat(r.learningRate()).isEqualTo(0.05);
+        Reaction atFloor = policy.react(alert("s-t000", "plateau", 200), trial, study);
+        assertThat(atFloor.action()).isEqualTo(Decision.STOP);
+        assertThat(atFloor.detail()).contains("at its floor");
+    }
+
+    @Test
+    void aStudyFloorBelowTheDecayChangesNothing() {
+        study.space.put("learningRate", ParamSpec.logUniform(1e-3, 1));
+        Reaction r = policy.react(alert("s-t000", "plateau", 100), trial, study);
+        assertThat(r.learningRate()).isCloseTo(0.01, within(1e-12));
+        assertThat(r.detail()).isEqualTo("learning rate 0.1000 -> 0.01000 (x0.1, decay 1)");
+    }
+
+    @Test
+    void aPlateauThatAsksToRaiseTheRateIsNeverADecay() {
+        validations(0.5, 0.6);
+        policy.react(alert("s-t000", "plateau", 100), trial, study);
+        assertThat(trial.plateau.deferredPlateauAlertId).isNotNull();
+        Alert raise = new Alert(1, "a-raise", Alert.FIRING, "s-t000", null, null, "plateau", Alert.INFO, 200, 0,
+                Fixtures.T0, "plateau: updates too small", Map.of("learningRate", 0.1, "smoothedUpdateRatio", 2e-5),
+                null, Alert.ACTION_RAISE_LR);
+        Reaction r = policy.react(raise, trial, study);
+        assertThat(r.action()).isEqualTo(Decision.IGNORE);
+        assertThat(r.detail()).startsWith("no decay: the monitor suggests raising the learning rate")
+                .contains("update ratio 2.00e-05").endsWith("rate 0.1000 kept");
+        assertThat(trial.learningRate).isEqualTo(0.1);
+        assertThat(trial.plateau.decays).isZero();
+        assertThat(trial.plateau.deferredPlateauAlertId).as("the older deferred decay is dropped too").isNull();
+        Alert decay = new Alert(1, "a-decay", Alert.FIRING, "s-t000", null, null, "plateau", Alert.INFO, 300, 0,
+                Fixtures.T0, "plateau", Map.of(), null, Alert.ACTION_DECAY_LR);
+        validations(0.6, 0.6, 0.6);
+        assertThat(policy.react(decay, trial, study).action()).isEqualTo(Decision.SET_LEARNING_RATE);
     }
 }

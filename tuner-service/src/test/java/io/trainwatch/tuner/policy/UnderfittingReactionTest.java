@@ -1,12 +1,20 @@
 package io.trainwatch.tuner.policy;
 
+import io.trainwatch.events.Alert;
+import io.trainwatch.tuner.Fixtures;
 import io.trainwatch.tuner.study.Decision;
 import org.junit.jupiter.api.Test;
 
+import java.util.Map;
+
 import static io.trainwatch.tuner.Fixtures.alert;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
-/** {@link UnderfittingReaction}: steer the space towards larger models and weaker regularisation. */
+/**
+ * {@link UnderfittingReaction}: steer the space towards larger models and weaker regularisation, unless the alert
+ * names the learning rate as the cause ({@code suggestedAction}): then the rate's range moves and the model stays.
+ */
 class UnderfittingReactionTest extends ReactionFixture {
 
     @Test
@@ -28,5 +36,81 @@ class UnderfittingReactionTest extends ReactionFixture {
         assertThat(r.action()).isEqualTo(Decision.ADJUST_SPACE);
         assertThat(r.adjustments()).extracting(a -> a.parameter() + ":" + a.kind()).containsExactlyInAnyOrder(
                 "width:raise-floor", "l2:lower-ceiling", "dropout:lower-ceiling");
+    }
+
+    private static Alert underfitting(String action, Map<String, Double> evidence) {
+        return new Alert(1, "a-" + action, Alert.FIRING, "s-t000", "s", "t000", "underfitting", Alert.WARNING, 300, 0,
+                Fixtures.T0, "underfitting in appearance only", evidence, null, action);
+    }
+
+    private PolicySettings noStop() {
+        PolicySettings d = PolicySettings.defaults();
+        return new PolicySettings(d.plateauFactor(), d.plateauCooldownSteps(), d.minLearningRate(),
+                d.minImprovement(), d.maxDecaysWithoutImprovement(), d.tooEarlyWaitFactor(), d.divergenceCeilingFactor(),
+                d.remedyLearningRateFactor(), d.overfitL2Factor(), d.overfitDropoutStep(), d.favourShare(),
+                d.minRangeKeep(), false);
+    }
+
+    @Test
+    void anOscillatingRateLowersTheRateCeilingAndLeavesTheModelAlone() {
+        trial.params.put("learningRate", 1.46);
+        trial.learningRate = 1.46;
+        study.space.put("learningRate", io.trainwatch.tuner.study.ParamSpec.logUniform(1e-4, 3));
+        Reaction r = policy.react(underfitting(Alert.ACTION_DECAY_LR,
+                Map.of("validationAccuracySwing", 0.47, "learningRate", 1.46)), trial, study);
+        assertThat(r.action()).isEqualTo(Decision.STOP);
+        assertThat(r.adjustments()).singleElement().satisfies(a -> {
+            assertThat(a.parameter()).isEqualTo("learningRate");
+            assertThat(a.kind()).isEqualTo(Reaction.Adjustment.LOWER_CEILING);
+            assertThat(a.value()).isCloseTo(0.73, within(1e-12)).isLessThan(1.46);
+        });
+        assertThat(r.detail()).contains("the learning rate's, not the model's").contains("decay-learning-rate")
+                .contains("validation accuracy swings by 0.4700").contains("below 0.7300")
+                .contains("model size and regularisation left as they are");
+        // the remedy retries the same model at a tenth of the rate
+        assertThat(r.remedy()).containsEntry("width", 16).containsEntry("l2", 1e-5).containsEntry("dropout", 0.1);
+        assertThat((double) r.remedy().get("learningRate")).isCloseTo(0.146, within(1e-12));
+    }
+
+    @Test
+    void aRateTooLowRaisesTheRateFloorAndLeavesTheModelAlone() {
+        trial.params.put("learningRate", 1e-3);
+        trial.learningRate = 1e-3;
+        Reaction r = policy.react(underfitting(Alert.ACTION_RAISE_LR, Map.of("smoothedUpdateRatio", 3e-5)), trial, study);
+        assertThat(r.action()).isEqualTo(Decision.STOP);
+        assertThat(r.adjustments()).extracting(a -> a.parameter() + ":" + a.kind() + ":" + a.value())
+                .containsExactly("learningRate:raise-floor:0.001");
+        assertThat(r.detail()).contains("raise-learning-rate").contains("update ratio 3.00e-05")
+                .contains("at or above 0.001000");
+        assertThat((double) r.remedy().get("learningRate")).isCloseTo(0.01, within(1e-12));
+        assertThat(r.remedy()).containsEntry("width", 16).containsEntry("dropout", 0.1);
+    }
+
+    @Test
+    void withoutStoppingTheRateCauseOnlySteersTheRate() {
+        Reaction r = new AlertPolicy(noStop()).react(underfitting(Alert.ACTION_DECAY_LR, Map.of()), trial, study);
+        assertThat(r.action()).isEqualTo(Decision.ADJUST_SPACE);
+        assertThat(r.adjustments()).extracting(a -> a.parameter() + ":" + a.kind())
+                .containsExactly("learningRate:lower-ceiling");
+        assertThat(r.remedy()).as("the trial runs on: no remedy trial").isNull();
+    }
+
+    @Test
+    void aRateCauseWithNoRateToSteerChangesNothingElse() {
+        study.space.remove("learningRate");
+        Reaction r = policy.react(underfitting(Alert.ACTION_DECAY_LR, Map.of()), trial, study);
+        assertThat(r.action()).isEqualTo(Decision.STOP);
+        assertThat(r.adjustments()).isEmpty();
+        assertThat(r.remedy()).isNull();
+        assertThat(r.detail()).contains("no numeric learning rate");
+    }
+
+    @Test
+    void anyOtherSuggestionIsTheModelsUnderfitting() {
+        for (String action : new String[]{Alert.ACTION_STOP, Alert.ACTION_NONE, "free text", null}) {
+            Reaction r = policy.react(underfitting(action, Map.of()), trial, study);
+            assertThat(r.adjustments()).as(String.valueOf(action)).extracting(a -> a.parameter() + ":" + a.kind())
+                    .containsExactlyInAnyOrder("width:raise-floor", "l2:lower-ceiling", "dropout:lower-ceiling");
+        }
     }
 }
