@@ -12,7 +12,8 @@ import io.trainwatch.monitor.engine.RunState;
  * {@code patience} steps (restarted by a learning-rate decay, as ReduceLROnPlateau restarts its count)
  * while still above the converged level ({@code convergedFraction} of the start; for cross-entropy also
  * {@code convergedProbability}): ReduceLROnPlateau's rule on every step. A plateau whose update:parameter ratio is
- * below {@code minUpdateRatio} is a rate too low and suggests raising it ({@link RateCause}). Resolves when the smoothed loss improves again or converges.
+ * below {@code minUpdateRatio} is a rate too low and suggests raising it ({@link RateCause}). Resolves when the
+ * smoothed loss improves again or converges.
  */
 public final class PlateauDetector implements Detector {
 

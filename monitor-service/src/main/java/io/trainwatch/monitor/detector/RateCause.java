@@ -60,8 +60,8 @@ public final class RateCause {
     /** The remedy for a rate too low. */
     static String raiseRemedy(double updateRatio) {
         String sentence = tooLow(updateRatio);
-        return Character.toUpperCase(sentence.charAt(0)) + sentence.substring(1) + " (x3 to x10, or run a learning-rate range test), rather than change "
-                + "the model.";
+        return Character.toUpperCase(sentence.charAt(0)) + sentence.substring(1)
+                + " (x3 to x10, or run a learning-rate range test), rather than change the model.";
     }
 
     /** The sentence for a rate too high: the loss/accuracy oscillates. */

@@ -15,7 +15,8 @@ import io.trainwatch.monitor.engine.RunState;
  * with no train/validation gap (validation loss within {@code maxLossGap} of the training loss, accuracies within
  * {@code maxGap}) at a mediocre level (for cross-entropy, exp(-loss) under {@code lowProbability}). When the
  * learning rate is the cause (a validation accuracy that oscillates, or updates too small: {@link RateCause}) the
- * alert says so and suggests decaying or raising the rate instead of a bigger model. Resolves when the loss improves, or neither signature holds.
+ * alert says so and suggests decaying or raising the rate instead of a bigger model. Resolves when the loss
+ * improves, or neither signature holds.
  */
 public final class UnderfittingDetector implements Detector {
 
