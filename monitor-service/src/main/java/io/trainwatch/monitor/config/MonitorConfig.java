@@ -189,6 +189,14 @@ public interface MonitorConfig {
         @WithDefault("0.01")
         double minDelta();
 
+        /**
+         * A plateau whose smoothed update:parameter ratio (the output layer's, or the first layer's while its gradients
+         * do not fade) is below this is a learning rate too low: it suggests raising the rate, not decaying it (the DL4J
+         * UI: below 1e-4 too slow, about 1e-3 healthy).
+         */
+        @WithDefault("1e-4")
+        double minUpdateRatio();
+
         /** Steps without progress before a plateau (Keras ReduceLROnPlateau: 10 epochs; SageMaker LossNotDecreasing: every 10 steps; ours: 100 steps). */
         @WithDefault("100")
         int patience();
@@ -328,6 +336,15 @@ public interface MonitorConfig {
         /** ... and below this, a rate too low to move the loss (the DL4J UI: below 1e-4 too slow). */
         @WithDefault("1e-4")
         double minUpdateRatio();
+
+        /**
+         * A validation accuracy whose smoothed absolute change between consecutive validations is at least this
+         * oscillates: the learning rate is too high (a rate of 1.46 swung it between 0.44 and 0.91), so the alert
+         * names the rate as the cause and suggests decaying it rather than a bigger model or less regularisation.
+         * Healthy recorded runs swing by 0.02-0.04 on average.
+         */
+        @WithDefault("0.1")
+        double oscillationSwing();
 
         /**
          * For cross-entropy, the flat loss must also be mediocre: exp(-loss), the geometric-mean probability the model

@@ -11,7 +11,9 @@ import io.trainwatch.monitor.engine.RunState;
  * CS231n), then its smoothed value has not improved by a relative {@code minDelta} for
  * {@code patience} steps (restarted by a learning-rate decay, as ReduceLROnPlateau restarts its count)
  * while still above the converged level ({@code convergedFraction} of the start; for cross-entropy also
- * {@code convergedProbability}): ReduceLROnPlateau's rule on every step. Resolves when the smoothed loss improves again or converges.
+ * {@code convergedProbability}): ReduceLROnPlateau's rule on every step. A plateau whose update:parameter ratio is
+ * below {@code minUpdateRatio} is a rate too low and suggests raising it ({@link RateCause}). Resolves when the
+ * smoothed loss improves again or converges.
  */
 public final class PlateauDetector implements Detector {
 
@@ -78,6 +80,14 @@ public final class PlateauDetector implements Detector {
                 .and("startLoss", s.startLoss).and("stepsWithoutProgress", without).and("minDelta", config.minDelta());
         if (holds) {
             evidence.and("patience", patience(s)).and("learningRate", s.learningRate);
+            double low = RateCause.lowUpdateRatio(s, config.minUpdateRatio());
+            if (!Double.isNaN(low)) {
+                evidence.and("smoothedUpdateRatio", low);
+                return Condition.holds(Alert.INFO, String.format("Plateau: the smoothed loss %.4g has not improved by "
+                                + "%.0f%% for %d steps (best %.4g, start %.4g): %s.", s.ema, 100 * config.minDelta(),
+                        without, s.bestEma, s.startLoss, RateCause.tooLow(low)), evidence.map(),
+                        RateCause.raiseRemedy(low), Alert.ACTION_RAISE_LR);
+            }
             return Condition.holds(Alert.INFO, String.format("Plateau: the smoothed loss %.4g has not improved by "
                             + "%.0f%% for %d steps (best %.4g, start %.4g).", s.ema, 100 * config.minDelta(), without,
                     s.bestEma, s.startLoss), evidence.map(), remedy(), Alert.ACTION_DECAY_LR);

@@ -13,7 +13,10 @@ import io.trainwatch.monitor.engine.RunState;
  * outlasts its remedy (stalled for {@code flatPatiences} plateau patiences with updates under {@code maxUpdateRatio} of
  * the parameters, or one patience after a learning-rate decay)
  * with no train/validation gap (validation loss within {@code maxLossGap} of the training loss, accuracies within
- * {@code maxGap}) at a mediocre level (for cross-entropy, exp(-loss) under {@code lowProbability}). Resolves when the loss improves, or neither signature holds.
+ * {@code maxGap}) at a mediocre level (for cross-entropy, exp(-loss) under {@code lowProbability}). When the
+ * learning rate is the cause (a validation accuracy that oscillates, or updates too small: {@link RateCause}) the
+ * alert says so and suggests decaying or raising the rate instead of a bigger model. Resolves when the loss
+ * improves, or neither signature holds.
  */
 public final class UnderfittingDetector implements Detector {
 
@@ -42,6 +45,9 @@ public final class UnderfittingDetector implements Detector {
                 + "better features; train longer only if the loss still falls.";
     }
 
+    /** Weight of each validation in the EMA of the validation accuracy's swing (about the last five validations). */
+    private static final double SWING_ALPHA = 0.3;
+
     /** Weight of each step in the slow EMA of the output layer's update ratio (a ~40-step window, as the loss's). */
     private static final double UPDATE_ALPHA = 0.05;
 
@@ -58,6 +64,13 @@ public final class UnderfittingDetector implements Detector {
     public Condition onValidation(RunState s, ValidationEvent v) {
         double trainAcc = Stats.finite(v.trainAccuracy()) ? v.trainAccuracy() : s.accuracy;
         double valAcc = Stats.finite(v.validationAccuracy()) ? v.validationAccuracy() : Double.NaN;
+        if (!Double.isNaN(valAcc)) {
+            if (!Double.isNaN(s.lastValidationAccuracy)) {
+                s.validationAccuracySwing = Stats.ema(s.validationAccuracySwing,
+                        Math.abs(valAcc - s.lastValidationAccuracy), SWING_ALPHA);
+            }
+            s.lastValidationAccuracy = valAcc;
+        }
         return evaluate(s, trainAcc, valAcc);
     }
 
@@ -110,6 +123,10 @@ public final class UnderfittingDetector implements Detector {
         Evidence evidence = Evidence.of("trainAccuracy", trainAcc).and("validationAccuracy", valAcc)
                 .and("accuracyGap", trainAcc - valAcc).and("smoothedLoss", s.ema)
                 .and("stepsWithoutProgress", flatFor);
+        Condition rate = holds ? rateCause(s, evidence, flatFor) : null;
+        if (rate != null) {
+            return rate;
+        }
         if (holds && byAccuracy) {
             evidence.and("lowAccuracyThreshold", config.lowAccuracy());
             return Condition.holds(Alert.WARNING, String.format("Underfitting: train and validation accuracy are "
@@ -136,5 +153,30 @@ public final class UnderfittingDetector implements Detector {
                     trainLoss, s.validationLoss), evidence.map(), remedy(), Alert.ACTION_STOP);
         }
         return Condition.cleared("Accuracy or loss improves again.", evidence.map());
+    }
+
+    /**
+     * The alert when the learning rate, not the model, holds the run back (null: it does not): a validation accuracy
+     * that swings by {@code oscillationSwing} or more is a rate too high, an update:parameter ratio below
+     * {@code minUpdateRatio} a rate too low. The alert keeps this detector's name, for a consumer that stops on it, but
+     * its summary, remedy and suggested action name the rate, so that a tuner narrows the rate, not the model.
+     */
+    private Condition rateCause(RunState s, Evidence evidence, long flatFor) {
+        if (!Double.isNaN(s.validationAccuracySwing) && s.validationAccuracySwing >= config.oscillationSwing()) {
+            evidence.and("validationAccuracySwing", s.validationAccuracySwing)
+                    .and("oscillationSwing", config.oscillationSwing()).and("learningRate", s.learningRate);
+            return Condition.holds(Alert.WARNING, String.format("Underfitting in appearance only: the loss has not "
+                            + "improved for %d steps, but %s.", flatFor, RateCause.oscillates(s.learningRate,
+                            s.validationAccuracySwing)), evidence.map(),
+                    RateCause.decayRemedy(s.learningRate, s.validationAccuracySwing), Alert.ACTION_DECAY_LR);
+        }
+        double low = RateCause.lowUpdateRatio(s, config.minUpdateRatio());
+        if (!Double.isNaN(low)) {
+            evidence.and("smoothedUpdateRatio", low).and("learningRate", s.learningRate);
+            return Condition.holds(Alert.WARNING, String.format("Underfitting in appearance only: the loss has not "
+                    + "improved for %d steps, but %s.", flatFor, RateCause.tooLow(low)), evidence.map(),
+                    RateCause.raiseRemedy(low), Alert.ACTION_RAISE_LR);
+        }
+        return null;
     }
 }

@@ -9,7 +9,9 @@ import io.trainwatch.monitor.engine.RunState;
 /**
  * {@code vanishing-gradients}: the first layer's gradient is tiny next to the last layer's (AUTOTRAINER:
  * ratio <= 1e-3 and first-layer norm <= 1e-4), or the first layer's update:parameter ratio stays below
- * 1e-4 while the last layer's does not (DL4J UI guidance: about 1e-3). Both on log-scale EMAs, for
+ * 1e-4 while the last layer's does not (DL4J UI guidance: about 1e-3) and the gradient fades on its way there
+ * (first/last ratio at most {@link RateCause#FADING}): a small update ratio with gradients that reach the first layer is a
+ * learning rate too low, which plateau and underfitting report. Both on log-scale EMAs, for
  * {@code patience} consecutive steps; it resolves after as many steps without the condition. Also dead
  * hidden layers (dying ReLU): every hidden layer's gradient norm exactly 0 for {@code patience} steps after
  * some had been non-zero, the extreme of a gradient that no longer reaches the first layers (SageMaker
@@ -144,8 +146,11 @@ public final class VanishingGradientsDetector implements Detector {
         boolean byNorms = s.emaLogRatio <= logRatio && s.emaLogFirst <= logFirst && !allHiddenDead && !learning;
         // A first layer whose update ratio is 0 because no gradient reaches any hidden layer is symmetric init
         // (recorded zero-init runs: update ratio exactly 0), not vanishing: bad-initialization reports it.
+        // A low rate alone makes every update ratio small (a healthy ReLU/He network at rate 0.0045: 7.8e-5 in the
+        // first layer with a first/last gradient ratio of 0.21): only a gradient that fades before the first layer
+        // is vanishing.
         boolean byUpdates = s.emaLogUpdateFirst < logUpdate && s.emaLogUpdateLast >= logUpdate && !allHiddenDead
-                && !learning;
+                && !learning && RateCause.fading(s);
         if (byNorms || byUpdates) {
             s.vanishingHold++;
             s.vanishingClear = 0;

@@ -146,6 +146,12 @@ public final class RunState {
     public double lastValidationLoss = Double.NaN;
     public double previousValidationLoss = Double.NaN;
     public double validationNoise = Double.NaN;
+    /**
+     * The last finite validation accuracy, and an EMA of its absolute change from one validation to the next (NaN:
+     * fewer than two): how much the validation accuracy swings, the oscillation of a learning rate too high.
+     */
+    public double lastValidationAccuracy = Double.NaN;
+    public double validationAccuracySwing = Double.NaN;
     /** The validation and training loss when the current validation-loss rise began. */
     public double riseStartValidationLoss = Double.NaN;
     public double riseStartTrainLoss = Double.NaN;
@@ -289,6 +295,8 @@ public final class RunState {
         lastValidationLoss = o.lastValidationLoss;
         previousValidationLoss = o.previousValidationLoss;
         validationNoise = o.validationNoise;
+        lastValidationAccuracy = o.lastValidationAccuracy;
+        validationAccuracySwing = o.validationAccuracySwing;
         activeMask = o.activeMask;
         System.arraycopy(o.episodeStart, 0, episodeStart, 0, episodeStart.length);
         System.arraycopy(o.episodeSeverity, 0, episodeSeverity, 0, episodeSeverity.length);

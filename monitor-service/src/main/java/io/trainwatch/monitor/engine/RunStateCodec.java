@@ -138,6 +138,8 @@ public final class RunStateCodec {
         out.writeByte(s.rangeTest ? 1 : 0);
         out.writeDouble(s.emaLogUpdateSlow);
         out.writeDouble(s.l2);
+        out.writeDouble(s.lastValidationAccuracy);
+        out.writeDouble(s.validationAccuracySwing);
         return out.toByteArray();
     }
 
@@ -249,6 +251,10 @@ public final class RunStateCodec {
                 s.rangeTest = in.readByte() != 0;
                 s.emaLogUpdateSlow = in.readDouble();
                 s.l2 = in.readDouble();
+            }
+            if (in.remains(2 * Double.BYTES)) { // appended later: the validation accuracy's swing
+                s.lastValidationAccuracy = in.readDouble();
+                s.validationAccuracySwing = in.readDouble();
             }
             return s.runId == null ? null : s;
         } catch (BufferUnderflowException | IllegalArgumentException e) {

@@ -13,6 +13,7 @@ import io.trainwatch.events.TrainingEvent;
 import io.trainwatch.events.ValidationEvent;
 import io.trainwatch.monitor.engine.RunMonitor;
 import io.trainwatch.monitor.engine.RunState;
+import io.trainwatch.monitor.support.SyntheticRuns;
 import io.trainwatch.monitor.support.TestConfig;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -218,5 +219,85 @@ class UnderfittingDetectorTest {
                 c.dataset(), c.numClasses(), c.lossFunction(), c.layers(), c.optimizer(), c.learningRate(),
                 c.batchSize(), c.epochs(), Double.NaN, c.dropout(), c.seed()), "t", "cpu"));
         assertThat(s.l2).isNaN();
+    }
+
+    /** Every alert of a run, in order. */
+    private List<Alert> alerts(List<TrainingEvent> events) {
+        RunState s = monitor.newState("r");
+        List<Alert> out = new ArrayList<>();
+        for (TrainingEvent e : events) {
+            out.addAll(monitor.process(s, e));
+        }
+        return out;
+    }
+
+    private static Alert firstFiring(List<Alert> alerts, DetectorName detector) {
+        return alerts.stream().filter(a -> a.detector().equals(detector.id()) && Alert.FIRING.equals(a.status()))
+                .findFirst().orElseThrow();
+    }
+
+    /** The run's validations with train and validation accuracy alternating between {@code low} and {@code high}. */
+    private static List<TrainingEvent> swinging(List<TrainingEvent> events, double low, double high) {
+        List<TrainingEvent> out = new ArrayList<>();
+        int k = 0;
+        for (TrainingEvent e : events) {
+            if (e instanceof ValidationEvent v) {
+                double acc = k++ % 2 == 0 ? low : high;
+                e = new ValidationEvent(v.schemaVersion(), v.runId(), v.timestamp(), v.studyId(), v.trialId(), v.step(),
+                        v.epoch(), v.trainLoss(), acc, v.validationLoss(), acc);
+            }
+            out.add(e);
+        }
+        return out;
+    }
+
+    @Test
+    void anAccuracyThatOscillatesAtAHighRateIsTheRatesNotTheModels() {
+        // rate 1.46, updates above the unstable line, accuracies swinging between 0.44 and 0.91 from one validation to
+        // the next: the low ones look like underfitting, the cause is the rate
+        Run run = new Run(flatAt(0.5), t -> 1.46, 2e-2, 1.0, 0.5, 0.5);
+        Alert a = firstFiring(alerts(swinging(events(run, 1200), 0.44, 0.91)), DetectorName.UNDERFITTING);
+        assertThat(a.suggestedAction()).isEqualTo(Alert.ACTION_DECAY_LR);
+        assertThat(a.evidence().get("validationAccuracySwing")).isGreaterThan(0.3);
+        assertThat(a.evidence()).containsEntry("learningRate", 1.46);
+        assertThat(a.summary()).contains("oscillates at learning rate 1.46").contains("lower the learning rate");
+        assertThat(a.remedy()).contains("lower the learning rate").doesNotContain("Use a bigger model");
+    }
+
+    @Test
+    void aTrueUnderfittingKeepsItsCauseAndItsAction() {
+        // the same flat run with steady accuracies (a validation-to-validation noise of 0.02): the model's limit
+        Run run = new Run(flatAt(0.5), t -> 1.46, 2e-2, 1.0, 0.5, 0.5);
+        Alert a = firstFiring(alerts(swinging(events(run, 1200), 0.49, 0.51)), DetectorName.UNDERFITTING);
+        assertThat(a.suggestedAction()).isEqualTo(Alert.ACTION_STOP);
+        assertThat(a.remedy()).startsWith("Use a bigger model");
+        assertThat(a.evidence()).doesNotContainKeys("validationAccuracySwing", "smoothedUpdateRatio");
+        // and the generated underfitting runs of the quality suite
+        for (long seed = 1; seed <= 3; seed++) {
+            Alert synthetic = firstFiring(alerts(SyntheticRuns.underfitting(seed).events()), DetectorName.UNDERFITTING);
+            assertThat(synthetic.suggestedAction()).isEqualTo(Alert.ACTION_STOP);
+            assertThat(synthetic.remedy()).contains("bigger model");
+        }
+    }
+
+    @Test
+    void updatesBelowTheSlowLineNameTheRateTooLowWithRaiseLearningRate() {
+        // a rate too low: the output layer's updates are 3e-5 of its weights while the loss stays flat
+        Run tooSlow = new Run(flatAt(0.4), t -> 0.1, 3e-5, 1.0, 0.89, 0.89);
+        Alert plateau = firstFiring(alerts(events(tooSlow, 1500)), DetectorName.PLATEAU);
+        assertThat(plateau.suggestedAction()).isEqualTo(Alert.ACTION_RAISE_LR);
+        assertThat(plateau.evidence().get("smoothedUpdateRatio")).isBetween(2e-5, 4e-5);
+        assertThat(plateau.summary()).contains("the update:parameter ratio is 3.0e-05 (about 1e-3 is healthy, "
+                + "DL4J's training-UI guidance): the learning rate is too low; raise it");
+        assertThat(plateau.remedy()).startsWith("The update:parameter ratio is 3.0e-05");
+        // at low accuracies the flat looks like underfitting: the alert names the rate instead
+        Run lowAccuracy = new Run(flatAt(0.5), t -> 0.1, 3e-5, 1.0, 0.5, 0.5);
+        Alert under = firstFiring(alerts(events(lowAccuracy, 1200)), DetectorName.UNDERFITTING);
+        assertThat(under.suggestedAction()).isEqualTo(Alert.ACTION_RAISE_LR);
+        assertThat(under.summary()).contains("the learning rate is too low; raise it");
+        // healthy updates keep the plateau's own advice
+        Run healthy = new Run(flatAt(0.4), t -> 0.1, 2e-2, 1.3, 0.95, 0.85);
+        assertThat(firstFiring(alerts(events(healthy, 1200)), DetectorName.PLATEAU).suggestedAction())
+                .isEqualTo(Alert.ACTION_DECAY_LR);
     }
 }

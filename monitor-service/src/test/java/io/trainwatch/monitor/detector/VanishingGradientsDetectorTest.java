@@ -99,4 +99,42 @@ class VanishingGradientsDetectorTest {
         assertThat(copy.deadHiddenRun).isEqualTo(10);
         assertThat(copy.hiddenGradientsSeen).isTrue();
     }
+
+    /** Vanishing-gradients alerts of 100 steps at accuracy 0.4 with these layer norms (null: none) and update ratios. */
+    private List<Alert> byUpdates(Map<String, Double> norms, double firstUpdate, double lastUpdate) {
+        RunState s = run();
+        List<Alert> out = new ArrayList<>();
+        for (int t = 0; t < 100; t++) {
+            Map<String, Double> ratios = new LinkedHashMap<>();
+            ratios.put("dense_Dense1", firstUpdate);
+            ratios.put("dense_Dense2", (firstUpdate + lastUpdate) / 2);
+            ratios.put("dense_Dense3", lastUpdate);
+            StepEvent e = new StepEvent(Contract.SCHEMA_VERSION, "r", Instant.EPOCH.plusSeconds(t), null, null, t, 0,
+                    1.0 - 0.001 * t, 0.4, 0.0045, 1.0, norms, null, ratios, null, null);
+            monitor.process(s, e).stream().filter(a -> a.detector().equals(DetectorName.VANISHING_GRADIENTS.id()))
+                    .forEach(out::add);
+        }
+        return out;
+    }
+
+    @Test
+    void aSmallUpdateRatioWithHealthyGradientsIsALowRateNotVanishing() {
+        // a ReLU/He network at rate 0.0045: first/last gradient ratio 0.21, first-layer norm 0.24, but the first
+        // layer's update ratio 7.8e-5 (below 1e-4) because the rate is low
+        assertThat(byUpdates(norms(0.24, 0.6, 1.14), 7.8e-5, 3e-4)).isEmpty();
+    }
+
+    @Test
+    void aSmallUpdateRatioFiresWhenTheGradientFadesBeforeTheFirstLayer() {
+        // the gradient reaching the first layer is 5 % of the last layer's (under the fading line, above AUTOTRAINER's
+        // 1e-3): the update route fires, with the update ratios as the reason
+        List<Alert> alerts = byUpdates(norms(0.05, 0.3, 1.0), 5e-5, 1e-3);
+        assertThat(alerts).hasSize(1);
+        assertThat(alerts.get(0).summary()).contains("update:parameter ratio");
+        assertThat(alerts.get(0).suggestedAction()).isEqualTo(Alert.ACTION_STOP);
+        // without layer norms the update ratios decide: the first layer's 1/20 of the last layer's fades
+        assertThat(byUpdates(null, 5e-5, 1e-3)).hasSize(1);
+        // ... and 7.8e-5 next to 3e-4 (a quarter) does not
+        assertThat(byUpdates(null, 7.8e-5, 3e-4)).isEmpty();
+    }
 }

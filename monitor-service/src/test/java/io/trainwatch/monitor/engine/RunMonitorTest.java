@@ -115,8 +115,11 @@ class RunMonitorTest {
         assertThat(old.plateauFromStep).isEqualTo(s.bestStep);
     }
 
-    /** The fields appended after plateauFromStep: early explosions, the validation-loss rise, decays, range tests. */
-    static final int LATER_BYTES = 7 * Double.BYTES + 2 * Long.BYTES + 1;
+    /**
+     * The fields appended after plateauFromStep: early explosions, the validation-loss rise, decays, range tests, then
+     * the validation accuracy's swing.
+     */
+    static final int LATER_BYTES = 7 * Double.BYTES + 2 * Long.BYTES + 1 + 2 * Double.BYTES;
 
     @Test
     void theFieldsOfExplosionsRisesDecaysAndRangeTestsSurviveTheCodecAndOldStatesReadAsNone() {
@@ -131,6 +134,8 @@ class RunMonitorTest {
         s.rangeTest = true;
         s.emaLogUpdateSlow = -2.5;
         s.l2 = 0.06;
+        s.lastValidationAccuracy = 0.91;
+        s.validationAccuracySwing = 0.4;
         byte[] bytes = RunStateCodec.write(s);
         RunState back = RunStateCodec.read(bytes);
         assertThat(back.firstGradientNorm).isEqualTo(2.5);
@@ -143,6 +148,8 @@ class RunMonitorTest {
         assertThat(back.rangeTest).isTrue();
         assertThat(back.emaLogUpdateSlow).isEqualTo(-2.5);
         assertThat(back.l2).isEqualTo(0.06);
+        assertThat(back.lastValidationAccuracy).isEqualTo(0.91);
+        assertThat(back.validationAccuracySwing).isEqualTo(0.4);
         RunState old = RunStateCodec.read(java.util.Arrays.copyOf(bytes, bytes.length - LATER_BYTES));
         assertThat(old).isNotNull();
         assertThat(old.explosionStep).isEqualTo(-1);
@@ -151,6 +158,12 @@ class RunMonitorTest {
         assertThat(old.firstGradientNorm).isNaN();
         assertThat(old.emaLogUpdateSlow).isNaN();
         assertThat(old.l2).isNaN();
+        assertThat(old.validationAccuracySwing).isNaN();
+        // a state written before the swing existed reads it as none
+        RunState beforeSwing = RunStateCodec.read(java.util.Arrays.copyOf(bytes, bytes.length - 2 * Double.BYTES));
+        assertThat(beforeSwing.l2).isEqualTo(0.06);
+        assertThat(beforeSwing.lastValidationAccuracy).isNaN();
+        assertThat(beforeSwing.validationAccuracySwing).isNaN();
     }
 
     @Test

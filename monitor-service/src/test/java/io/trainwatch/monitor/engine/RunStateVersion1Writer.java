@@ -108,6 +108,8 @@ final class RunStateVersion1Writer {
         out.writeByte(s.rangeTest ? 1 : 0);
         out.writeDouble(s.emaLogUpdateSlow);
         out.writeDouble(s.l2);
+        out.writeDouble(s.lastValidationAccuracy);
+        out.writeDouble(s.validationAccuracySwing);
         return out.toByteArray();
     }
 
