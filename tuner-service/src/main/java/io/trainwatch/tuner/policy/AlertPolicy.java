@@ -29,10 +29,6 @@ import java.util.Optional;
  */
 public final class AlertPolicy {
 
-    /** @deprecated use {@code DetectorName.PLATEAU.id()}; kept for callers outside this package. */
-    @Deprecated
-    public static final String PLATEAU = DetectorName.PLATEAU.id();
-
     private final PolicySettings settings;
     private final PlateauReaction plateau;
     private final Map<DetectorName, AlertReaction> byDetector = new EnumMap<>(DetectorName.class);

@@ -20,10 +20,6 @@ import java.util.Map;
         isGetterVisibility = JsonAutoDetect.Visibility.NONE, setterVisibility = JsonAutoDetect.Visibility.NONE)
 public final class TrialState {
 
-    /** @deprecated use {@link TrialStatus#COMPLETED}; kept for callers outside the engine's packages. */
-    @Deprecated
-    public static final TrialStatus COMPLETED = TrialStatus.COMPLETED;
-
     /** How many alert ids a trial remembers for de-duplication. */
     static final int SEEN_ALERTS = 64;
 

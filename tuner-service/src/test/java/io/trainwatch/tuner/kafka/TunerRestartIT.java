@@ -2,6 +2,7 @@ package io.trainwatch.tuner.kafka;
 
 import io.trainwatch.events.Alert;
 import io.trainwatch.events.CommandApplied;
+import io.trainwatch.events.DetectorName;
 import io.trainwatch.events.Contract;
 import io.trainwatch.events.EventCodec;
 import io.trainwatch.events.ReadResult;
@@ -26,7 +27,7 @@ import io.trainwatch.tuner.steer.SteeredRun;
 import io.trainwatch.tuner.study.Decision;
 import io.trainwatch.tuner.study.StudyJson;
 import io.trainwatch.tuner.study.StudyState;
-import io.trainwatch.tuner.study.TrialState;
+import io.trainwatch.tuner.study.TrialStatus;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.common.config.ConfigResource;
@@ -98,7 +99,7 @@ class TunerRestartIT {
                 assertThat(restored).isNotNull();
                 // the events of the gap are read: t001 has ended, t002 has its value
                 await().atMost(Duration.ofSeconds(30)).until(() -> second.read(e ->
-                        e.study(id).orElseThrow().trial("t001").orElseThrow().status).equals(TrialState.COMPLETED));
+                        e.study(id).orElseThrow().trial("t001").orElseThrow().status).equals(TrialStatus.COMPLETED));
                 await().atMost(Duration.ofSeconds(30)).until(() -> second.read(e ->
                         e.study(id).orElseThrow().trial("t002").orElseThrow().best) != null);
                 // then the rest of the budget
@@ -113,7 +114,7 @@ class TunerRestartIT {
                         new String[1]).orElseThrow());
                 assertThat(done.trials).extracting(t -> t.trialId)
                         .containsExactly("t000", "t001", "t002", "t003", "t004", "t005");
-                assertThat(done.trials).extracting(t -> t.status).containsOnly(TrialState.COMPLETED);
+                assertThat(done.trials).extracting(t -> t.status).containsOnly(TrialStatus.COMPLETED);
                 assertThat(done.trial("t001").orElseThrow().best).isEqualTo(0.62);
                 assertThat(done.decisions).extracting(Decision::action).contains("start", Decision.NARROW, "complete");
                 assertThat(published(id)).extracting(Trial::trialId).doesNotHaveDuplicates().hasSize(6);
@@ -179,7 +180,7 @@ class TunerRestartIT {
         publish(Topics.TRAINING_EVENTS, evicted, started(evicted));
         await().atMost(Duration.ofSeconds(30)).until(() -> first.read(e -> e.runs().run(evicted).isPresent()));
         publish(Topics.TRAINING_EVENTS, run, started(run));
-        Alert plateau = Fixtures.alert(run, AlertPolicy.PLATEAU, 200);
+        Alert plateau = Fixtures.alert(run, DetectorName.PLATEAU.id(), 200);
         publish(Topics.TRAINING_ALERTS, run, plateau);
         await().atMost(Duration.ofSeconds(30)).until(() -> first.read(e -> e.runs().run(run)
                 .map(r -> r.state.pending.size()).orElse(0)) == 1 && first.outboxEmpty());
