@@ -80,8 +80,14 @@ public final class Rest {
 
     /** The message for a service that does not answer. */
     String unreachable(Exception e) {
-        String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        return "the " + service + " is not reachable at " + base + " (start it with ./trainwatch up): " + why;
+        return "the " + service + " is not reachable at " + base + " (start it with ./trainwatch up): " + why(e);
+    }
+
+    /** Why a request got no answer, in a few words. */
+    static String why(Exception e) {
+        return e instanceof java.net.ConnectException ? "connection refused"
+                : e instanceof java.net.http.HttpTimeoutException ? "no answer in time"
+                : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     /** GET; an unreachable service is a {@link CliException} with status {@link CliException#USAGE}. */

@@ -153,7 +153,7 @@ final class Study implements Command {
                 try {
                     a = tuner.tryGet(path);
                 } catch (IOException e) {
-                    problem = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                    problem = Rest.why(e);
                 }
                 if (a != null && a.status() == 404) {
                     throw new CliException(CliException.FAILED, "no study " + id + " on the tuner at " + tuner.base());

@@ -173,7 +173,7 @@ final class Train implements Command {
             try {
                 a = trainer.tryGet(path);
             } catch (IOException e) {
-                problem = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                problem = Rest.why(e);
             }
             if (a != null && a.status() == 404) {
                 clearLine(t);
