@@ -12,6 +12,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -102,6 +103,45 @@ public final class Rest {
     /** GET; an unreachable service is an {@link IOException}, for callers that retry. */
     public Answer tryGet(String path) throws IOException, CliException {
         return send(request(path).GET().build());
+    }
+
+    /**
+     * GET for a command that follows a run or a study: a service that does not answer, or answers 5xx, is asked
+     * again every {@code pause} until {@link Terminal#patience()} has passed, then the command ends with
+     * {@code the SERVICE at URL stopped answering (N s) while WHAT: why} (status {@link CliException#USAGE}).
+     *
+     * @param what    what was being followed, for the message ("run r1 was in progress")
+     * @param onRetry told why each failed try failed (may print it), or null
+     * @return the first answer that is neither a failure nor a 5xx
+     */
+    public Answer getPatiently(String path, Terminal t, Duration pause, String what, Consumer<String> onRetry)
+            throws CliException {
+        long start = System.nanoTime();
+        while (true) {
+            String problem;
+            try {
+                Answer a = tryGet(path);
+                if (a.status() < 500) {
+                    return a;
+                }
+                problem = "HTTP " + a.status() + ": " + a.problem();
+            } catch (IOException e) {
+                problem = why(e);
+            }
+            if (System.nanoTime() - start > t.patience().toNanos()) {
+                throw new CliException(CliException.USAGE, "the " + service + " at " + base + " stopped answering ("
+                        + t.patience().toSeconds() + " s) while " + what + ": " + problem);
+            }
+            if (onRetry != null) {
+                onRetry.accept(problem);
+            }
+            try {
+                Thread.sleep(Math.max(1, pause.toMillis()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CliException(130, "interrupted");
+            }
+        }
     }
 
     /** POST of a JSON body (null: an empty body). */

@@ -133,7 +133,6 @@ final class Study implements Command {
         long decisions = Math.round(number(t, "STUDY_DECISIONS", 10, "a number of decisions"));
         String path = "/studies/" + Rest.segment(id) + "/text?decisions=" + decisions;
         Set<String> shown = new HashSet<>();
-        long lastAnswer = System.nanoTime();
         Thread onInterrupt = new Thread(() -> {
             t.out().println();
             t.out().println("study: stopped following; the study goes on (stop it with: trainwatch study --stop " + id + ")");
@@ -148,30 +147,13 @@ final class Study implements Command {
         }
         try {
             while (true) {
-                Rest.Answer a = null;
-                String problem = null;
-                try {
-                    a = tuner.tryGet(path);
-                } catch (IOException e) {
-                    problem = Rest.why(e);
+                Rest.Answer a = tuner.getPatiently(path, t, interval, "study " + id + " was followed", problem ->
+                        t.err().println("study: cannot read study " + id + " from " + tuner.base() + "; retrying (" + problem + ")"));
+                if (a.status() != 200) {
+                    throw new CliException(CliException.FAILED, a.status() == 404
+                            ? "no study " + id + " on the tuner at " + tuner.base()
+                            : "the tuner answered HTTP " + a.status() + " about study " + id + ": " + a.problem());
                 }
-                if (a != null && a.status() == 404) {
-                    throw new CliException(CliException.FAILED, "no study " + id + " on the tuner at " + tuner.base());
-                }
-                if (a != null && a.status() != 200) {
-                    problem = "HTTP " + a.status() + ": " + a.problem();
-                    a = null;
-                }
-                if (a == null) {
-                    if (System.nanoTime() - lastAnswer > t.patience().toNanos()) {
-                        throw new CliException(CliException.USAGE, "the tuner at " + tuner.base() + " stopped answering ("
-                                + t.patience().toSeconds() + " s) while study " + id + " was followed: " + problem);
-                    }
-                    t.err().println("study: cannot read study " + id + " from " + tuner.base() + "; retrying (" + problem + ")");
-                    sleep(interval);
-                    continue;
-                }
-                lastAnswer = System.nanoTime();
                 String text = a.body();
                 String status = a.headers().firstValue("X-Study-Status").orElse("");
                 StringBuilder steps = new StringBuilder();

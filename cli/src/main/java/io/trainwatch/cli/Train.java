@@ -164,36 +164,23 @@ final class Train implements Command {
      */
     static int follow(Rest trainer, String runId, Terminal t) throws CliException {
         String path = "/runs/" + Rest.segment(runId) + "/progress";
-        long lastAnswer = System.nanoTime();
         String lastPrinted = null;
         long lastPrintAt = 0;
-        String problem = null;
         while (true) {
-            Rest.Answer a = null;
+            Rest.Answer a;
             try {
-                a = trainer.tryGet(path);
-            } catch (IOException e) {
-                problem = Rest.why(e);
-            }
-            if (a != null && a.status() == 404) {
+                a = trainer.getPatiently(path, t, t.pollInterval().multipliedBy(2), "run " + runId + " was in progress",
+                        null);
+            } catch (CliException e) {
                 clearLine(t);
-                throw new CliException(CliException.FAILED, "run " + runId + " is gone from the trainer at "
-                        + trainer.base() + " (the trainer restarted?)");
+                throw e;
             }
-            if (a != null && a.status() != 200) {
-                problem = "HTTP " + a.status() + ": " + a.problem();
-                a = null;
+            if (a.status() != 200) {
+                clearLine(t);
+                throw new CliException(CliException.FAILED, a.status() == 404
+                        ? "run " + runId + " is gone from the trainer at " + trainer.base() + " (the trainer restarted?)"
+                        : "the trainer answered HTTP " + a.status() + " about run " + runId + ": " + a.problem());
             }
-            if (a == null) {
-                if (System.nanoTime() - lastAnswer > t.patience().toNanos()) {
-                    clearLine(t);
-                    throw new CliException(CliException.USAGE, "the trainer at " + trainer.base() + " stopped answering ("
-                            + t.patience().toSeconds() + " s) while run " + runId + " was in progress: " + problem);
-                }
-                t.pause(2);
-                continue;
-            }
-            lastAnswer = System.nanoTime();
             String line = firstLine(a.body());
             Matcher m = STATUS.matcher(line);
             String status = m.find() ? m.group(1) : "";

@@ -113,6 +113,22 @@ class TrainTest {
     }
 
     @Test
+    void aTrainerThatIsBusyForAMomentIsWaitedFor() {
+        accepts("b1");
+        AtomicInteger n = new AtomicInteger();
+        trainer.on("/runs/b1/progress", (x, r) -> {
+            if (n.incrementAndGet() <= 2) {
+                FakeService.json(x, 503, "{\"error\": \"busy\"}");
+            } else {
+                FakeService.text(x, 200, "status=completed step=1 epoch=0 loss=1 accuracy=0 lr=0.1\n");
+            }
+        });
+        assertThat(console.run("train", "--scenario", "healthy")).as(console.err()).isZero();
+        assertThat(n.get()).isEqualTo(3);
+        assertThat(console.out()).endsWith("run b1 completed\n");
+    }
+
+    @Test
     void aRunThatVanishesFromTheTrainerIsAnError() {
         accepts("v1");
         trainer.on("/runs/v1/progress", (x, r) -> FakeService.text(x, 404, "status=unknown\n"));
