@@ -8,7 +8,6 @@ import io.trainwatch.events.Topics;
 import io.trainwatch.events.TrainingEvent;
 import io.trainwatch.kafka.KafkaTestResource;
 import io.trainwatch.kafka.TestKafka;
-import io.trainwatch.monitor.replay.Replay;
 import io.trainwatch.monitor.support.SyntheticRuns;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -18,8 +17,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,7 +31,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.hasItem;
 
 /**
- * The whole service over the real test broker: a run replayed with {@link Replay} gives its alerts on
+ * The whole service over the real test broker: a recorded run published line by line gives its alerts on
  * {@code training.alerts} (read committed), in {@code GET /runs/{id}/alerts} and {@code /alerts}, and in
  * Prometheus; a hostile stream ends in the DLQ while the service stays up.
  */
@@ -47,18 +44,16 @@ class MonitorServiceIT {
         String suffix = "-" + UUID.randomUUID().toString().substring(0, 8);
         List<TrainingEvent> run = SyntheticRuns.exploding(7).events();
         String runId = run.get(0).runId() + suffix;
-        Path file = Files.createTempFile("replay", ".jsonl");
-        StringBuilder lines = new StringBuilder();
-        for (TrainingEvent e : run) {
-            lines.append(EventCodec.writeString(e).replace("\"runId\":\"" + e.runId() + "\"",
-                    "\"runId\":\"" + runId + "\"")).append('\n');
-        }
-        Files.writeString(file, lines);
+        // As `trainwatch replay` publishes a recorded run: each contract JSON line keyed by its runId, in order.
         Map<String, Object> producer = new HashMap<>(TestKafka.producerConfig());
         producer.put("value.serializer", org.apache.kafka.common.serialization.ByteArraySerializer.class.getName());
-        Replay.Result r = Replay.replay(file.toString(), Topics.TRAINING_EVENTS, false, producer);
-        assertThat(r.sent()).isEqualTo(run.size());
-        assertThat(r.invalid()).isZero();
+        try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(producer)) {
+            for (TrainingEvent e : run) {
+                String line = EventCodec.writeString(e).replace("\"runId\":\"" + e.runId() + "\"",
+                        "\"runId\":\"" + runId + "\"");
+                p.send(new ProducerRecord<>(Topics.TRAINING_EVENTS, runId, line.getBytes(StandardCharsets.UTF_8))).get();
+            }
+        }
 
         List<Alert> onTopic = new ArrayList<>();
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(committedConsumer())) {

@@ -2,6 +2,7 @@ package io.trainwatch.stack.loop;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.trainwatch.events.EventCodec;
+import io.trainwatch.stack.Cli;
 import io.trainwatch.stack.Stack;
 import io.trainwatch.stack.Stack.Service;
 import org.junit.jupiter.api.Test;
@@ -21,9 +22,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Preflight checks over the real broker and the three real services (see {@link Stack}): a study runs CS231n's
- * tuning procedure (check the initial loss, overfit a tiny subset, find the learning-rate range) before its search. A healthy configuration passes the three preflight steps and searches the range the range
- * test chose (which holds the best trial's rate), followed by the launcher, which prints each step as it completes;
+ * A study's preflight over the real broker and the three real services (see {@link Stack}): a study runs CS231n's
+ * tuning procedure before its search. A healthy configuration passes the three preflight steps and searches the range
+ * the range test chose (which holds the best trial's rate), followed by the command-line client, which prints each
+ * step as it completes;
  * a badly initialised model (the trainer's {@code bad-initialization-huge} scenario) stops at step 1 with the cause
  * named; a model with too little capacity (no hidden layer on spirals, the trainer's {@code underfitting}
  * scenario) stops at step 2. Trials are kept short: the class takes ~35 s with the stack's start (measured
@@ -52,9 +54,8 @@ class PreflightStudyIT {
         Path file = dir.resolve("study.json");
         Files.writeString(file, study);
         long t0 = System.nanoTime();
-        // ./trainwatch study FILE.json (the launcher script), following the study to its end.
-        ProcessBuilder pb = new ProcessBuilder("bash", stack.repo().resolve("launcher/study.sh").toString(), file.toString())
-                .redirectErrorStream(true);
+        // ./trainwatch study FILE.json (the command-line client), following the study to its end.
+        ProcessBuilder pb = new ProcessBuilder(Cli.command(stack.repo(), "study", file.toString())).redirectErrorStream(true);
         pb.environment().put("TRAINWATCH_TUNER_URL", stack.baseUrl(Service.TUNER));
         pb.environment().put("STUDY_INTERVAL", "0.5");
         pb.environment().remove("TRAINWATCH_API_TOKEN");
@@ -93,7 +94,7 @@ class PreflightStudyIT {
         assertThat(bestRate).isBetween(lo * (1 - 1e-9), hi * (1 + 1e-9));
         assertThat(best.path("best").asDouble()).as("best validation accuracy").isGreaterThan(0.8);
         assertThat(board.stream().filter(t -> t.path("origin").asText().equals("preflight"))).hasSize(3);
-        // The launcher printed each step once, with its numbers, as it completed.
+        // The client printed each step once, with its numbers, as it completed.
         assertThat(printed).contains("study: preflight 1/3 initial-loss PASSED: first loss")
                 .contains("study: preflight 2/3 overfit-subset PASSED: 5 batches")
                 .contains("study: preflight 3/3 lr-range-test PASSED:").contains("range [")

@@ -1,4 +1,4 @@
-package io.trainwatch.monitor.demo;
+package io.trainwatch.cli.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,4 +1,4 @@
-package io.trainwatch.monitor.demo;
+package io.trainwatch.cli.demo;
 
 import io.trainwatch.events.Alert;
 import io.trainwatch.events.CommandApplied;

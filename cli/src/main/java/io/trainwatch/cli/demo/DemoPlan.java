@@ -1,4 +1,4 @@
-package io.trainwatch.monitor.demo;
+package io.trainwatch.cli.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -115,7 +115,7 @@ public final class DemoPlan {
     }
 
     /**
-     * Seed 004's procedure on the healthy spirals model (stack-tests' PreflightStudyTest checks this study): the
+     * CS231n's tuning procedure on the healthy spirals model (stack-tests' PreflightStudyIT checks this study): the
      * initial loss against ln(3), 100 % on 5 mini-batches, a learning-rate range test whose range replaces the
      * requested 1e-5..1, then 4 trials of 150 steps and a refined round.
      */
@@ -144,7 +144,7 @@ public final class DemoPlan {
 
     /**
      * Six trials of 300 steps over 10 layers of 64 with SGD: sigmoid with a N(0, 0.05^2) init vanishes, rates above
-     * ~1 diverge, ReLU with He init at a sane rate trains (stack-tests' ClosedLoopTest checks this study's outcome).
+     * ~1 diverge, ReLU with He init at a sane rate trains (stack-tests' ClosedLoopIT checks this study's outcome).
      */
     static Study searchStudy(String suffix) {
         String id = "demo-search-" + suffix;
