@@ -228,6 +228,7 @@ public final class RunSteering {
                 Decision.CONFIRMED, p.type() + (p.learningRate() == null ? "" : " " + Ranges.fmt(p.learningRate()))
                 + " applied at step " + applied.step(), p.commandId()));
         if (TunerCommand.STOP.equals(p.type())) {
+            commands.notApplied(r, fx, CommandLedger.endedAt(t));
             end(r, TrialStatus.STOPPED, fx);
         }
         fx.changed(r);

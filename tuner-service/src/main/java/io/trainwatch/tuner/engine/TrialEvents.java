@@ -141,8 +141,12 @@ final class TrialEvents {
                 Decision.CONFIRMED, p.type() + (p.learningRate() == null ? "" : " " + Ranges.fmt(p.learningRate()))
                 + " applied at step " + applied.step() + (applied.details() == null || applied.details().isEmpty() ? ""
                 : " " + applied.details()), p.commandId()));
-        if (TunerCommand.STOP.equals(p.type()) && t.isActive()) {
-            finish(s, t, TrialStatus.STOPPED, fx);
+        if (TunerCommand.STOP.equals(p.type())) {
+            // No step runs after the stop: a command still pending can no longer change the trial.
+            commands.notApplied(t, fx, CommandLedger.endedAt(t));
+            if (t.isActive()) {
+                finish(s, t, TrialStatus.STOPPED, fx);
+            }
         }
         fx.changed(s);
     }

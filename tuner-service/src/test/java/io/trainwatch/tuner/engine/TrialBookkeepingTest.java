@@ -129,6 +129,25 @@ class TrialBookkeepingTest {
     }
 
     @Test
+    void aCommandStillPendingWhenAStopTookEffectIsNotAppliedAndNotRetried() {
+        StudyEngine e = engine();
+        Trial t = e.create("s", Fixtures.spec(1, 1, 400, 1)).trials().get(0);
+        e.onEvent(step(t.runId(), 10));
+        TunerCommand lr = e.onAlert(Fixtures.alert(t.runId(), DetectorName.PLATEAU.id(), 60)).commands().get(0);
+        TunerCommand stop = e.stop("s", "enough").commands().get(0);
+        e.onEvent(applied(t.runId(), stop.commandId(), 61));
+        TrialState trial = e.study("s").orElseThrow().trial(t.trialId()).orElseThrow();
+        assertThat(trial.status).isEqualTo(TrialStatus.STOPPED);
+        assertThat(trial.pending).isEmpty();
+        assertThat(trial.decisions).filteredOn(d -> lr.commandId().equals(d.commandId()))
+                .extracting(Decision::action).containsExactly(Decision.SET_LEARNING_RATE, Decision.NOT_APPLIED);
+        assertThat(trial.decisions.get(trial.decisions.size() - 1).detail())
+                .endsWith("not applied: the run ended at step 60");
+        clock.advance(Duration.ofMinutes(5));
+        assertThat(e.tick().commands()).isEmpty();
+    }
+
+    @Test
     void aLostTrialsPendingCommandsGetTheirOutcomeToo() {
         StudyEngine e = engine();
         Trial t = e.create("s", Fixtures.spec(1, 1, 400, 1)).trials().get(0);
@@ -190,6 +209,22 @@ class TrialBookkeepingTest {
         // the warning is part of the study document, so that a restarted tuner still shows it
         assertThat(StudyJson.read(StudyJson.write(wide), new String[1]).orElseThrow().warnings)
                 .isEqualTo(wide.warnings);
+    }
+
+    @Test
+    void aSteeredRunsCommandPendingAtItsStopIsNotApplied() {
+        StudyEngine e = engine();
+        e.onEvent(RunSteeringTest.started("job-s", RunControl.of(RunControl.AUTO)));
+        TunerCommand lr = e.onAlert(RunSteeringTest.alert("job-s", DetectorName.PLATEAU.id(), 200)).commands().get(0);
+        TunerCommand stop = e.onAlert(RunSteeringTest.alert("job-s", DetectorName.DIVERGENCE.id(), 205)).commands().get(0);
+        assertThat(stop.type()).isEqualTo(TunerCommand.STOP);
+        e.onEvent(applied("job-s", stop.commandId(), 206));
+        SteeredRun r = e.runs().run("job-s").orElseThrow();
+        assertThat(r.state.status).isEqualTo(TrialStatus.STOPPED);
+        assertThat(r.state.stepsTrained()).isEqualTo(206);
+        assertThat(r.state.pending).isEmpty();
+        assertThat(r.state.decisions).filteredOn(d -> lr.commandId().equals(d.commandId()))
+                .extracting(Decision::action).containsExactly(Decision.SET_LEARNING_RATE, Decision.NOT_APPLIED);
     }
 
     @Test
