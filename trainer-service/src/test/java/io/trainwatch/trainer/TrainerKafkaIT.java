@@ -153,6 +153,12 @@ class TrainerKafkaIT {
                 .body("status", equalTo("completed")).body("step", equalTo(59));
         given().when().get("/runs/" + runId + "/progress").then().statusCode(200)
                 .body(containsString("status=completed step=59"));
+        List<Integer> validated = only(all, ValidationEvent.class).stream().map(v -> (int) v.step()).toList();
+        given().when().get("/runs/" + runId + "/validations").then().statusCode(200)
+                .body("step", equalTo(validated))
+                .body("[0].validationLoss", org.hamcrest.Matchers.notNullValue())
+                .body("[0].trainAccuracy", org.hamcrest.Matchers.notNullValue());
+        given().when().get("/runs/no-such-run/validations").then().statusCode(404);
         given().when().get("/q/metrics").then().statusCode(200)
                 .body(containsString("trainer_events_published_total"))
                 .body(containsString("trainer_telemetry_queue_depth"))

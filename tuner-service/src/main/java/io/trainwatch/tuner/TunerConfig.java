@@ -53,6 +53,13 @@ public interface TunerConfig {
     @WithDefault("500")
     int maxStudies();
 
+    /**
+     * The trials the trainer workers run at once, all together, as far as this tuner knows (ours: 2, one trainer at
+     * its defaults); a study asking for more {@code concurrentTrials} gets a warning when it is created.
+     */
+    @WithDefault("2")
+    int workerTrialSlots();
+
     interface Plateau {
         /** Keras ReduceLROnPlateau factor. */
         @WithDefault("0.1")
@@ -182,6 +189,6 @@ public interface TunerConfig {
         EngineSettings d = EngineSettings.defaults();
         return new EngineSettings(command().confirmTimeout(), command().maxAttempts(), trialSilenceTimeout(),
                 search().narrowTopFraction(), search().narrowTopMin(), search().narrowMargin(), search().narrowMinKeep(),
-                d.maxDecisionsPerTrial(), d.maxStudyDecisions(), maxStudies(), d.persistInterval());
+                d.maxDecisionsPerTrial(), d.maxStudyDecisions(), maxStudies(), d.persistInterval(), workerTrialSlots());
     }
 }

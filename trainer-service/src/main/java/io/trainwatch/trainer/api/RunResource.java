@@ -25,7 +25,7 @@ import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
- * Starts, lists, shows and stops training runs. {@code POST /runs} takes a run configuration, or
+ * Starts, lists, shows and stops training runs, and lists a run's validations. {@code POST /runs} takes a run configuration, or
  * {@code {"scenario": NAME, "steps": N}} (other fields then override the preset), and answers 202 with the
  * run id; a bad configuration is a 400 naming the wrong field.
  */
@@ -130,7 +130,18 @@ public class RunResource {
         return runs.find(id).map(r -> Response.ok(r.view()).build()).orElseGet(() -> notFound(id));
     }
 
-    /** One plain-text line for scripts: {@code status=running step=12 epoch=0 loss=0.53 accuracy=0.81 lr=0.005}. */
+    /**
+     * The run's validations in step order (the last {@link TrainingRun#VALIDATIONS_KEPT} at most), each
+     * {@code {step, epoch, validationLoss, validationAccuracy, trainLoss, trainAccuracy}}: what a REST client (a
+     * pruner that judges the run as it trains) follows without Kafka.
+     */
+    @GET
+    @Path("runs/{id}/validations")
+    public Response validations(@PathParam("id") String id) {
+        return runs.find(id).map(r -> Response.ok(r.validations()).build()).orElseGet(() -> notFound(id));
+    }
+
+        /** One plain-text line for scripts: {@code status=running step=12 epoch=0 loss=0.53 accuracy=0.81 lr=0.005}. */
     @GET
     @Path("runs/{id}/progress")
     @Produces(MediaType.TEXT_PLAIN)

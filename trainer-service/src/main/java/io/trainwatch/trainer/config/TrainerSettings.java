@@ -52,8 +52,12 @@ public interface TrainerSettings {
     @WithDefault("16")
     int maxQueuedRuns();
 
-    /** Trials this instance runs at once as a worker of {@code trainer-workers} (default 1: one trial per instance). */
-    @WithDefault("1")
+    /**
+     * Trials this instance runs at once as a worker of {@code trainer-workers}; default: as many as
+     * {@code max-concurrent-runs} (one per core here), so that a study's {@code concurrentTrials} up to that number
+     * is what one trainer gives it without a setting by hand.
+     */
+    @WithDefault("${trainwatch.trainer.max-concurrent-runs:2}")
     int trialConcurrency();
 
     /** Whether this instance takes trials from {@code tuner.trials}. */

@@ -34,6 +34,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.logging.Level;
@@ -42,7 +43,8 @@ import java.util.logging.Logger;
 /**
  * One training run on one thread: builds the data and the model, trains mini-batch by mini-batch, and
  * reports {@code run-started}, every (sampled) {@code step}, {@code validation} (every epoch end and every
- * {@code validateEverySteps}), {@code command-applied} and {@code run-finished} to a {@link TelemetrySink}.
+ * {@code validateEverySteps}; never on a stop), {@code command-applied} and {@code run-finished} to a
+ * {@link TelemetrySink}, and keeps its last {@link #VALIDATIONS_KEPT} validations for the REST API.
  *
  * <p>Commands ({@link #submit}) are queued and applied on the training thread between two iterations,
  * the only place where DL4J tolerates a learning-rate change. A non-finite loss ends the run at once as
@@ -58,6 +60,9 @@ import java.util.logging.Logger;
 public final class TrainingRun implements Runnable {
 
     private static final Logger LOG = Logger.getLogger(TrainingRun.class.getName());
+
+    /** How many validations a run keeps for {@code GET /runs/{id}/validations} (the oldest are dropped). */
+    public static final int VALIDATIONS_KEPT = 1000;
 
     /** How many examples of the training set the per-epoch training loss/accuracy is measured on. */
     static final int TRAIN_EVAL_LIMIT = 2000;
@@ -88,6 +93,7 @@ public final class TrainingRun implements Runnable {
     private volatile Instant finishedAt;
     private volatile String checkpoint;
     private volatile Network network;
+    private final ValidationHistory validations = new ValidationHistory(VALIDATIONS_KEPT);
     /** Whether the spec's schedule (or lrSchedule) still drives the rate (a set-learning-rate ends it). */
     private boolean scheduleActive;
 
@@ -163,6 +169,11 @@ public final class TrainingRun implements Runnable {
     public RunView view() {
         return new RunView(runId, studyId, trialId, spec.scenario(), status, reason, step, epoch, loss, accuracy,
                 learningRate, validationLoss, validationAccuracy, startedAt, finishedAt, checkpoint);
+    }
+
+    /** The run's validations in step order, the last {@link #VALIDATIONS_KEPT} at most (a copy). */
+    public List<ValidationPoint> validations() {
+        return validations.list();
     }
 
     @Override
@@ -254,11 +265,9 @@ public final class TrainingRun implements Runnable {
                 }
                 applyCommands(net, s);
                 if (run.stopRequested()) {
-                    long last = Math.max(0, s - 1);
-                    if (s > 0 && lastValidated != s - 1) {
-                        validate(net, validationSet, trainEvalSet, last, e);
-                    }
-                    return new Outcome(RunFinished.STOPPED, run.stopReason(), last);
+                    // No validation on a stop: a stop is no place to score the run (measured where no schedule
+                    // put it, it could become a study's best value); the run's last scheduled one stands.
+                    return new Outcome(RunFinished.STOPPED, run.stopReason(), Math.max(0, s - 1));
                 }
                 int[] idx = Arrays.copyOfRange(order, b * batch, (b + 1) * batch);
                 int[] labels = MiniBatches.labels(train, idx);
@@ -337,8 +346,10 @@ public final class TrainingRun implements Runnable {
         double tAcc = net.accuracy(trainEvalSet);
         validationLoss = vLoss;
         validationAccuracy = vAcc;
-        safePublish(new ValidationEvent(Contract.SCHEMA_VERSION, runId, clock.instant(), studyId, trialId, s, e, tLoss,
-                tAcc, vLoss, vAcc));
+        ValidationEvent v = new ValidationEvent(Contract.SCHEMA_VERSION, runId, clock.instant(), studyId, trialId, s, e,
+                tLoss, tAcc, vLoss, vAcc);
+        validations.add(v);
+        safePublish(v);
     }
 
     /** Applies the waiting commands (they take effect from step {@code s} on) and confirms each. */

@@ -156,6 +156,58 @@ class TrainingRunTest {
     }
 
     @Test
+    void aStopIsNoPlaceToScoreTheRunNoValidationIsMadeThere() {
+        CollectingSink sink = new CollectingSink();
+        TrainingRun[] holder = new TrainingRun[1];
+        RunObserver at4 = new RunObserver() {
+            @Override
+            public void onStep(StepEvent step) {
+                if (step.step() == 4) {
+                    holder[0].submit(new TunerCommand(Contract.SCHEMA_VERSION, "s1", "r", TunerCommand.STOP, null,
+                            "enough", null, null, null, null));
+                }
+            }
+        };
+        holder[0] = run(small("epochs", 100, "validateEverySteps", 3), sink, at4, null);
+        holder[0].run();
+        assertThat(sink.of(StepEvent.class)).extracting(StepEvent::step).containsExactly(0L, 1L, 2L, 3L, 4L);
+        assertThat(sink.of(CommandApplied.class)).singleElement()
+                .satisfies(a -> assertThat(a.step()).as("the first step that would have run under the stop").isEqualTo(5));
+        assertThat(sink.of(RunFinished.class).get(0).step()).isEqualTo(4);
+        assertThat(sink.of(ValidationEvent.class)).as("only the scheduled validation, none at the stop")
+                .extracting(ValidationEvent::step).containsExactly(2L);
+        assertThat(holder[0].validations()).extracting(ValidationPoint::step).containsExactly(2L);
+    }
+
+    @Test
+    void theRunKeepsItsValidationsInStepOrderForTheRestApi() {
+        CollectingSink sink = new CollectingSink();
+        TrainingRun run = run(small("maxSteps", 30, "validateEverySteps", 10), sink, null, null);
+        assertThat(run.validations()).isEmpty();
+        run.run();
+        List<ValidationEvent> events = sink.of(ValidationEvent.class);
+        assertThat(events).extracting(ValidationEvent::step).containsExactly(9L, 19L, 29L);
+        assertThat(run.validations()).containsExactlyElementsOf(events.stream().map(ValidationPoint::of).toList());
+        assertThat(run.validations()).allSatisfy(v -> {
+            assertThat(v.validationLoss()).isFinite();
+            assertThat(v.validationAccuracy()).isBetween(0.0, 1.0);
+            assertThat(v.trainLoss()).isFinite();
+            assertThat(v.trainAccuracy()).isBetween(0.0, 1.0);
+        });
+        assertThat(run.validations().get(2).epoch()).isEqualTo(1);
+    }
+
+    @Test
+    void theValidationHistoryKeepsOnlyTheLastOnes() {
+        ValidationHistory h = new ValidationHistory(3);
+        for (long s = 0; s < 5; s++) {
+            h.add(new ValidationEvent(Contract.SCHEMA_VERSION, "r", Instant.EPOCH, null, null, s, 0, 1.0, 0.5, 2.0, 0.25));
+        }
+        assertThat(h.list()).extracting(ValidationPoint::step).containsExactly(2L, 3L, 4L);
+        assertThat(h.list().get(0)).isEqualTo(new ValidationPoint(2, 0, 2.0, 0.25, 1.0, 0.5));
+    }
+
+    @Test
     void aStaleCommandIsIgnored() {
         TrainingRun run = run(small(), new CollectingSink(), null, null);
         Instant longAgo = Instant.now().minusSeconds(3600);

@@ -17,8 +17,9 @@ public final class LeaderboardText {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "study %s (%s): %s%s%n", v.id(), v.name() == null ? "" : v.name(),
                 v.status().toUpperCase(Locale.ROOT), v.stopReason() == null ? "" : " - " + v.stopReason()));
-        b.append(String.format(Locale.ROOT, "objective %s | trials %d/%d started, %d finished | steps %d | round %d of %d%n",
-                v.objective(), v.trialsStarted(), v.budget().trials(), v.trialsFinished(), v.stepsTrained(),
+        b.append(String.format(Locale.ROOT, "objective %s | trials %d/%d started, %d finished | steps %d/%d%s | round %d of %d%n",
+                v.objective(), v.trialsStarted(), v.budget().trials(), v.trialsFinished(), v.steps().spent(),
+                v.steps().planned(), v.steps().preflight() == 0 ? "" : " (+" + v.steps().preflight() + " preflight)",
                 v.rounds().size(), v.budget().rounds()));
         if (v.best() != null) {
             b.append(String.format(Locale.ROOT, "best %s = %s at step %s%n", v.best().trialId(), Ranges.fmt(v.best().value()),

@@ -20,9 +20,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A study as {@code GET /studies/{id}} shows it: status, budget and spending, the ranges of each round and
- * the current ones, and the leaderboard (best first) with each trial's hyperparameters, status, best
- * value, stop reason and decisions. A copy: safe to serialise outside the tuner's lock.
+ * A study as {@code GET /studies/{id}} (and the answer of {@code POST /studies}) shows it: status, budget and
+ * spending (steps planned vs spent), the ranges of each round and the current ones, the leaderboard (best first)
+ * with each trial's hyperparameters, status, best value, stop reason and decisions, and the warnings it got when
+ * it was created. A copy: safe to serialise outside the tuner's lock.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record StudyView(
@@ -38,6 +39,7 @@ public record StudyView(
         int trialsStarted,
         int trialsFinished,
         long stepsTrained,
+        Steps steps,
         Best best,
         List<RoundView> rounds,
         Map<String, String> currentRanges,
@@ -45,7 +47,8 @@ public record StudyView(
         Map<String, List<Object>> favoured,
         List<TrialView> leaderboard,
         List<Decision> decisions,
-        Preflight preflight) {
+        Preflight preflight,
+        List<String> warnings) {
 
     /** The checks before the search (CS231n's procedure: initial loss, overfit a tiny subset, learning-rate range), each with its status and numbers; null when none. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -70,6 +73,14 @@ public record StudyView(
     public record LrRangeTest(int step, String status, String trialId, double from, double to, long steps,
                               List<double[]> points, double[] range, Double steepestRate, Double minLossRate,
                               Double minLoss, String detail) {
+    }
+
+    /**
+     * The search's budget in steps: {@code planned} (each round's trials x the steps a trial of that round may
+     * train), {@code spent} (the steps the search trials trained, exactly) and {@code preflight} (the preflight
+     * trials' steps, outside the budget; {@code stepsTrained} = spent + preflight).
+     */
+    public record Steps(long planned, long spent, long preflight) {
     }
 
     /** The best trial so far. */
@@ -106,7 +117,7 @@ public record StudyView(
             TrialState t = ordered.get(i);
             board.add(new TrialView(i + 1, t.trialId, t.runId, t.round, t.origin, t.remedyOf, t.status.id(),
                     new LinkedHashMap<>(t.params), t.learningRate, t.best, t.bestStep, t.bestEpoch,
-                    Math.max(0, t.lastStep + 1), t.maxSteps, t.stopReason, t.startedAt, t.finishedAt,
+                    t.stepsTrained(), t.maxSteps, t.stopReason, t.startedAt, t.finishedAt,
                     List.copyOf(t.decisions)));
         }
         List<RoundView> rounds = new ArrayList<>();
@@ -119,9 +130,11 @@ public record StudyView(
         List<TrialState> search = s.searchTrials();
         return new StudyView(s.id, s.spec.name(), s.status, s.stopReason, s.spec.objective().id(), s.spec.seed(),
                 s.spec.budget(), s.createdAt, s.finishedAt, search.size(),
-                (int) search.stream().filter(t -> !t.isActive()).count(), s.stepsTrained(), best(s), rounds,
+                (int) search.stream().filter(t -> !t.isActive()).count(), s.stepsTrained(),
+                new Steps(s.spec.budget().plannedSteps(), s.searchStepsTrained(), s.stepsTrained() - s.searchStepsTrained()),
+                best(s), rounds,
                 describe(s.space), new LinkedHashMap<>(s.space), favoured, board, List.copyOf(s.decisions),
-                preflight(s.preflight));
+                preflight(s.preflight), s.warnings == null || s.warnings.isEmpty() ? null : List.copyOf(s.warnings));
     }
 
     private static Preflight preflight(PreflightState p) {

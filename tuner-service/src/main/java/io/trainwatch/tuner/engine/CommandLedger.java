@@ -2,6 +2,7 @@ package io.trainwatch.tuner.engine;
 
 import io.trainwatch.events.Contract;
 import io.trainwatch.events.TunerCommand;
+import io.trainwatch.tuner.search.Ranges;
 import io.trainwatch.tuner.study.Decision;
 import io.trainwatch.tuner.study.PendingCommand;
 import io.trainwatch.tuner.study.StudyState;
@@ -47,6 +48,29 @@ final class CommandLedger {
     private TunerCommand command(StudyState s, TrialState t, PendingCommand p) {
         return new TunerCommand(Contract.SCHEMA_VERSION, p.commandId(), t.runId, p.type(), p.learningRate(),
                 p.reason(), p.alertId(), clock.instant(), s.id, t.trialId);
+    }
+
+    /**
+     * The trial ended (or was lost) with commands still pending: each gets its outcome, {@code not-applied},
+     * and nothing waits for it any more.
+     */
+    void notApplied(TrialState t, Effects fx, String why) {
+        for (PendingCommand p : t.pending) {
+            log.trial(t, fx, notApplied(clock.instant(), t.trialId, p, t.lastStep, why));
+        }
+        t.pending.clear();
+    }
+
+    /** The decision that records a pending command as never applied, e.g. "set-learning-rate 0.001 not applied: the run ended at step 399". */
+    static Decision notApplied(Instant at, String trialId, PendingCommand p, long lastStep, String why) {
+        return new Decision(at, trialId, DecisionLog.COMMAND, p.alertId(), null, lastStep >= 0 ? lastStep : null,
+                Decision.NOT_APPLIED, p.type() + (p.learningRate() == null ? "" : " " + Ranges.fmt(p.learningRate()))
+                + " not applied: " + why, p.commandId());
+    }
+
+    /** Why a trial's pending commands were never applied, from its last step: "the run ended at step N". */
+    static String endedAt(TrialState t) {
+        return t.lastStep >= 0 ? "the run ended at step " + t.lastStep : "the run ended before its first step";
     }
 
     /**

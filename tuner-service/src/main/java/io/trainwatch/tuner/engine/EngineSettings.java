@@ -18,6 +18,9 @@ import java.time.Duration;
  * @param maxStudyDecisions     study-level decisions kept
  * @param maxStudies            studies kept in memory (finished ones evicted first)
  * @param persistInterval       how often progress that needs no immediate write (step counts) is persisted
+ * @param workerTrialSlots      the trials the trainer workers are known to run at once, all together (ours: 2,
+ *                              one trainer at its defaults: its trial concurrency follows its max-concurrent-runs,
+ *                              2); a study asking for more {@code concurrentTrials} is told so when it is created
  */
 public record EngineSettings(
         Duration commandConfirmTimeout,
@@ -30,10 +33,14 @@ public record EngineSettings(
         int maxDecisionsPerTrial,
         int maxStudyDecisions,
         int maxStudies,
-        Duration persistInterval) {
+        Duration persistInterval,
+        int workerTrialSlots) {
+
+    /** The trial slots of one trainer at its defaults. */
+    public static final int DEFAULT_WORKER_TRIAL_SLOTS = 2;
 
     public static EngineSettings defaults() {
         return new EngineSettings(Duration.ofSeconds(30), 3, Duration.ofMinutes(10), 0.25, 2, 0.25, 0.1, 32, 200, 500,
-                Duration.ofSeconds(5));
+                Duration.ofSeconds(5), DEFAULT_WORKER_TRIAL_SLOTS);
     }
 }

@@ -42,6 +42,14 @@ final class RunCommands {
         fx.command(command(r, p, null));
     }
 
+    /** The run ended (or was lost) with commands pending: each gets its outcome, not applied (as for trials). */
+    void notApplied(SteeredRun r, Effects fx, String why) {
+        for (PendingCommand p : r.state.pending) {
+            decide(r, fx, CommandLedger.notApplied(clock.instant(), null, p, r.state.lastStep, why));
+        }
+        r.state.pending.clear();
+    }
+
     /** Publishes what would be done, once: no pending command, nothing to confirm or retry. */
     void suggest(SteeredRun r, Effects fx, PendingCommand p, String policyName, String detector, long step) {
         r.suggestions++;

@@ -14,6 +14,7 @@ import io.trainwatch.tuner.policy.AlertPolicy;
 import io.trainwatch.tuner.policy.Reaction;
 import io.trainwatch.tuner.search.Ranges;
 import io.trainwatch.tuner.steer.SteeredRun;
+import io.trainwatch.tuner.steer.ValidationPoint;
 import io.trainwatch.tuner.study.Decision;
 import io.trainwatch.tuner.study.Objective;
 import io.trainwatch.tuner.study.PendingCommand;
@@ -109,7 +110,7 @@ public final class RunSteering {
         TrialState t = r.state;
         Instant now = clock.instant();
         t.lastEventAt = now;
-        t.lastStep = Math.max(t.lastStep, event.stepOrMinusOne());
+        TrialEvents.progress(t, event);
         if (event instanceof StepEvent step) {
             Double lr = step.learningRate();
             // The run's actual rate, unless a rate of ours is on its way (older steps still carry the old one).
@@ -182,6 +183,8 @@ public final class RunSteering {
 
     private void validation(SteeredRun r, ValidationEvent v, Effects fx) {
         TrialState t = r.state;
+        r.addValidation(ValidationPoint.of(v));
+        fx.changed(r);
         if (r.objective == null) {
             r.objective = v.validationLoss() != null && Double.isFinite(v.validationLoss())
                     ? Objective.MINIMIZE_VALIDATION_LOSS
@@ -225,6 +228,7 @@ public final class RunSteering {
                 Decision.CONFIRMED, p.type() + (p.learningRate() == null ? "" : " " + Ranges.fmt(p.learningRate()))
                 + " applied at step " + applied.step(), p.commandId()));
         if (TunerCommand.STOP.equals(p.type())) {
+            commands.notApplied(r, fx, CommandLedger.endedAt(t));
             end(r, TrialStatus.STOPPED, fx);
         }
         fx.changed(r);
@@ -234,7 +238,7 @@ public final class RunSteering {
         TrialState t = r.state;
         t.finishStatus = f.status();
         t.finishReason = f.reason();
-        t.pending.clear();
+        commands.notApplied(r, fx, CommandLedger.endedAt(t));
         TrialStatus status = TrialEvents.endStatus(f, t);
         commands.decide(r, fx, new Decision(clock.instant(), null, RUN, null, null, f.step(), "end", "run-finished "
                 + f.status() + (f.reason() == null ? "" : " (" + f.reason() + ")") + ": no longer steered", null));
@@ -353,7 +357,8 @@ public final class RunSteering {
                 commands.decide(r, fx, new Decision(now, null, RUN, null, null, null, Decision.STOP, "no event for "
                         + engineSettings.trialSilenceTimeout().toSeconds() + " s: the run is lost, no longer steered", null));
                 t.stopReason = "silent";
-                t.pending.clear();
+                commands.notApplied(r, fx, "the run was lost (no event for "
+                        + engineSettings.trialSilenceTimeout().toSeconds() + " s)");
                 end(r, TrialStatus.LOST, fx);
             }
         }

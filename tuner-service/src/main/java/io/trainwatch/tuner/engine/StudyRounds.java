@@ -68,6 +68,13 @@ final class StudyRounds {
         s.space = new LinkedHashMap<>(spec.space());
         int[] perRound = spec.budget().trialsPerRound();
         s.rounds.add(new Round(0, perRound[0], spec.budget().stepsForRound(0), s.space, "random search over the requested ranges"));
+        int slots = settings.workerTrialSlots();
+        if (spec.budget().concurrentTrials() > slots) {
+            s.warnings.add("concurrentTrials " + spec.budget().concurrentTrials() + " is more than the " + slots
+                    + " trials the trainer workers are known to run at once (trainwatch.tuner.worker-trial-slots): at "
+                    + "most " + slots + " will train at once unless more trainers run or their "
+                    + "trainwatch.trainer.trial-concurrency is raised (and this setting with it)");
+        }
         registry.put(s);
         Effects fx = new Effects();
         preflight.announce(s, fx);
@@ -187,8 +194,9 @@ final class StudyRounds {
         String best = s.bestTrial().map(t -> "best trial " + t.trialId + " with " + Ranges.fmt(t.best) + " at step "
                 + t.bestStep).orElse("no trial reported a validation value");
         log.study(s, fx, new Decision(now, null, "study", null, null, null, "complete", "budget spent ("
-                + s.searchTrials().size() + " trials, " + s.stepsTrained() + " steps"
-                + (s.preflight == null ? "" : " with the preflight's") + "): " + best, null));
+                + s.searchTrials().size() + " trials, " + s.searchStepsTrained() + " of "
+                + s.spec.budget().plannedSteps() + " planned steps" + (s.preflight == null ? ""
+                : ", and " + (s.stepsTrained() - s.searchStepsTrained()) + " steps of preflight") + "): " + best, null));
         fx.changed(s);
     }
 }

@@ -62,7 +62,7 @@ final class TrialEvents {
             t.startedAt = now;
             fx.changed(s);
         }
-        t.lastStep = Math.max(t.lastStep, event.stepOrMinusOne());
+        progress(t, event);
         if (event instanceof StepEvent step) {
             if (t.isPreflight()) {
                 preflight.onStep(s, t, step, fx);
@@ -84,7 +84,38 @@ final class TrialEvents {
         return fx;
     }
 
+    /**
+     * Moves the count of steps a trial (or steered run) trained on by one of its events, exactly: a step or a
+     * validation at index i means steps 0..i ran; {@code command-applied} carries the first step that runs under
+     * the command (the client library's {@code Run.applyPending}), so only the steps before it ran, and a stop
+     * applied at i means the run trained exactly i steps; {@code run-finished} carries the last step done, but
+     * no further than a stop that took effect (it says 0 for a run stopped before its first step).
+     */
+    static void progress(TrialState t, TrainingEvent event) {
+        if (event instanceof CommandApplied applied) {
+            t.lastStep = Math.max(t.lastStep, applied.step() - 1);
+            if (t.stoppedAtStep == null && isStop(t, applied)) {
+                t.stoppedAtStep = applied.step();
+            }
+        } else if (event instanceof RunFinished f && t.stoppedAtStep != null) {
+            t.lastStep = Math.max(t.lastStep, Math.min(f.step(), t.stoppedAtStep - 1));
+        } else {
+            t.lastStep = Math.max(t.lastStep, event.stepOrMinusOne());
+        }
+    }
+
+    /** Whether a confirmation is of a stop: it says so, or it confirms a stop of ours. */
+    private static boolean isStop(TrialState t, CommandApplied applied) {
+        return TunerCommand.STOP.equals(applied.command()) || t.pending.stream()
+                .anyMatch(p -> p.commandId().equals(applied.commandId()) && TunerCommand.STOP.equals(p.type()));
+    }
+
     private void validation(StudyState s, TrialState t, ValidationEvent v, Effects fx) {
+        if (t.stoppedAtStep != null) {
+            // Measured at the stop, not where the run's schedule put a validation: a stop is no place to score the
+            // trial (the trainer makes none there; another trainer may), so it never becomes the trial's best.
+            return;
+        }
         Double value = s.spec.objective().metric(v.validationAccuracy(), v.validationLoss());
         if (value == null) {
             return;
@@ -110,8 +141,12 @@ final class TrialEvents {
                 Decision.CONFIRMED, p.type() + (p.learningRate() == null ? "" : " " + Ranges.fmt(p.learningRate()))
                 + " applied at step " + applied.step() + (applied.details() == null || applied.details().isEmpty() ? ""
                 : " " + applied.details()), p.commandId()));
-        if (TunerCommand.STOP.equals(p.type()) && t.isActive()) {
-            finish(s, t, TrialStatus.STOPPED, fx);
+        if (TunerCommand.STOP.equals(p.type())) {
+            // No step runs after the stop: a command still pending can no longer change the trial.
+            commands.notApplied(t, fx, CommandLedger.endedAt(t));
+            if (t.isActive()) {
+                finish(s, t, TrialStatus.STOPPED, fx);
+            }
         }
         fx.changed(s);
     }
@@ -119,7 +154,7 @@ final class TrialEvents {
     private void finished(StudyState s, TrialState t, RunFinished f, Effects fx) {
         t.finishStatus = f.status();
         t.finishReason = f.reason();
-        t.pending.clear();
+        commands.notApplied(t, fx, CommandLedger.endedAt(t));
         if (t.isActive()) {
             TrialStatus status = endStatus(f, t);
             if (RunFinished.DIVERGED.equals(f.status()) && t.stopReason == null && s.isRunning() && s.spec.reactions()
@@ -166,7 +201,8 @@ final class TrialEvents {
                     log.trial(t, fx, new Decision(now, t.trialId, "trial", null, null, null, Decision.STOP,
                             "no event for " + settings.trialSilenceTimeout().toSeconds() + " s: the trial is lost", null));
                     t.stopReason = "silent";
-                    t.pending.clear();
+                    commands.notApplied(t, fx, "the trial was lost (no event for "
+                            + settings.trialSilenceTimeout().toSeconds() + " s)");
                     finish(s, t, TrialStatus.LOST, fx);
                     fx.changed(s);
                 }

@@ -32,4 +32,6 @@ public record Decision(
     public static final String RETRY = "retry";
     public static final String UNCONFIRMED = "unconfirmed";
     public static final String CONFIRMED = "confirmed";
+    /** The outcome of a command the run never applied because it ended (or was lost) first. */
+    public static final String NOT_APPLIED = "not-applied";
 }

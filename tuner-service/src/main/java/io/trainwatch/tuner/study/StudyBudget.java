@@ -4,7 +4,8 @@ package io.trainwatch.tuner.study;
  * What a study may spend: {@code trials} in all, at most {@code concurrentTrials} at once,
  * {@code stepsPerTrial} steps per trial of the first (coarse) round, {@code rounds} rounds of search
  * (the first random, the others refined), each refined round training {@code refineStepsFactor} times
- * longer than the one before (CS231n's tuning procedure: search coarse to fine, training longer at each stage).
+ * longer than the one before (CS231n's tuning procedure: search coarse to fine, training longer at each stage;
+ * the request's default is 1, so that the budget written, trials x stepsPerTrial, is the budget spent at most).
  */
 public record StudyBudget(int trials, int concurrentTrials, long stepsPerTrial, int rounds, double refineStepsFactor) {
 
@@ -12,6 +13,16 @@ public record StudyBudget(int trials, int concurrentTrials, long stepsPerTrial, 
     public long stepsForRound(int round) {
         double steps = stepsPerTrial * Math.pow(refineStepsFactor, round);
         return (long) Math.min(1e9, Math.max(1, Math.round(steps)));
+    }
+
+    /** The steps the search may spend: each round's trials times the steps a trial of that round may train. */
+    public long plannedSteps() {
+        int[] perRound = trialsPerRound();
+        long total = 0;
+        for (int i = 0; i < perRound.length; i++) {
+            total += perRound[i] * stepsForRound(i);
+        }
+        return total;
     }
 
     /**

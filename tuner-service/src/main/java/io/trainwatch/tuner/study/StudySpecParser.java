@@ -36,8 +36,11 @@ public final class StudySpecParser {
     public static final long DEFAULT_SEED = 42;
     /** Two rounds by default: a coarse random round and one refined round (CS231n: coarse to fine). */
     public static final int DEFAULT_ROUNDS = 2;
-    /** Each refined round trains twice as long as the one before (CS231n: later stages train longer). */
-    public static final double DEFAULT_REFINE_STEPS_FACTOR = 2.0;
+    /**
+     * Refined rounds train as long as the first by default, so that a study spends at most the steps its request
+     * writes (trials x stepsPerTrial); CS231n's longer later stages stay an explicit {@code refineStepsFactor}.
+     */
+    public static final double DEFAULT_REFINE_STEPS_FACTOR = 1.0;
 
     private static final Set<String> FIELDS = Set.of("id", "name", "objective", "space", "budget", "dataset", "model",
             "seed", "remedies", "reactions", "preflight");

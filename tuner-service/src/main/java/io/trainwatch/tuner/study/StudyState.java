@@ -2,6 +2,7 @@ package io.trainwatch.tuner.study;
 
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.trainwatch.events.Contract;
 import io.trainwatch.events.Trial;
 import io.trainwatch.tuner.preflight.PreflightState;
@@ -40,6 +41,12 @@ public final class StudyState {
     public Map<String, List<Object>> favoured = new LinkedHashMap<>();
     public List<TrialState> trials = new ArrayList<>();
     public List<Decision> decisions = new ArrayList<>();
+    /**
+     * What the study was told when it was created, e.g. that it asks for more trials at once than the workers run;
+     * left out of the document when there is none.
+     */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public List<String> warnings = new ArrayList<>();
     /** Points waiting to run as remedy trials, with the trial each one remedies. */
     public List<RemedyPlan> remedyQueue = new ArrayList<>();
     /** The checks run before the search (CS231n's procedure: initial loss, overfit a tiny subset, learning-rate range), or null when the study runs none. */
@@ -67,9 +74,14 @@ public final class StudyState {
         return preflight == null || preflight.current() == null;
     }
 
-    /** Optimisation steps trained by all trials, as far as their events told. */
+    /** Optimisation steps trained by all trials (the preflight's too), as far as their events told. */
     public long stepsTrained() {
-        return trials.stream().mapToLong(t -> Math.max(0, t.lastStep + 1)).sum();
+        return trials.stream().mapToLong(TrialState::stepsTrained).sum();
+    }
+
+    /** Optimisation steps trained by the search trials: what the study spent of its planned budget. */
+    public long searchStepsTrained() {
+        return searchTrials().stream().mapToLong(TrialState::stepsTrained).sum();
     }
 
     public Optional<TrialState> trial(String trialId) {

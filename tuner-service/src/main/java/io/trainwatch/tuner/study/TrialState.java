@@ -2,6 +2,7 @@ package io.trainwatch.tuner.study;
 
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
 
 import java.time.Instant;
@@ -38,7 +39,15 @@ public final class TrialState {
     public Instant startedAt;
     public Instant finishedAt;
     public Instant lastEventAt;
+    /** The index of the last step trained, as far as the events told (-1: none); see {@code TrialEvents#progress}. */
     public long lastStep = -1;
+    /**
+     * The step at which a stop took effect ({@code command-applied} of a stop carries the first step that would
+     * have run under it): the run trained exactly this many steps. Null while no stop was applied (and then left
+     * out of the document, as it was before the field existed).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public Long stoppedAtStep;
     public Double best;
     public Long bestStep;
     public Integer bestEpoch;
@@ -64,6 +73,11 @@ public final class TrialState {
     @JsonIgnore
     public boolean isActive() {
         return status != null && status.isActive();
+    }
+
+    /** The steps this trial trained (its last step + 1), as far as its events told. */
+    public long stepsTrained() {
+        return Math.max(0, lastStep + 1);
     }
 
     /** Remembers an alert key; false when it was seen already (a replay or a duplicate). */

@@ -15,6 +15,7 @@ import io.trainwatch.events.RunStarted;
 import io.trainwatch.events.Topics;
 import io.trainwatch.events.Trial;
 import io.trainwatch.events.TunerCommand;
+import io.trainwatch.events.ValidationEvent;
 import io.trainwatch.kafka.KafkaTestResource;
 import io.trainwatch.kafka.TestKafka;
 import io.trainwatch.tuner.FakeTrainer;
@@ -173,7 +174,11 @@ class StudyApiIT {
             assertThat(s.getList("leaderboard")).hasSize(8);
             assertThat(s.getList("rounds")).hasSize(2);
             assertThat(s.getList("leaderboard.origin")).containsOnly("random", "refine");
-            assertThat(s.getInt("rounds[1].stepsPerTrial")).isEqualTo(200);
+            assertThat(s.getInt("rounds[1].stepsPerTrial")).as("refined rounds train as long by default").isEqualTo(100);
+            assertThat(s.getLong("steps.planned")).isEqualTo(800);
+            assertThat(s.getLong("steps.spent")).as("every trial trained its 100 steps").isEqualTo(800);
+            assertThat(s.getLong("stepsTrained")).isEqualTo(800);
+            assertThat(s.getList("warnings")).as("2 at once is what one trainer runs").isNull();
             assertThat(s.getDouble("rounds[1].space.learningRate.max") / s.getDouble("rounds[1].space.learningRate.min"))
                     .isLessThan(1e4);
             assertThat(s.getList("leaderboard.best", Double.class)).doesNotContainNull()
@@ -191,6 +196,17 @@ class StudyApiIT {
             assertThat(metrics).contains("tuner_studies{status=\"completed\"}").contains("tuner_trials{status=\"completed\"}")
                     .contains("tuner_study_best{study=\"budget-run\"}").contains("tuner_decisions_total{action=\"narrow\"");
         }
+    }
+
+    @Test
+    void aStudyAskingForMoreTrialsAtOnceThanTheWorkersRunIsToldSoInItsAnswer() {
+        JsonPath created = given().contentType(ContentType.JSON).body(study("too-wide", 8, 4, 1)).when()
+                .post("/studies").then().statusCode(201).extract().jsonPath();
+        assertThat(created.getList("warnings", String.class)).singleElement().asString()
+                .startsWith("concurrentTrials 4 is more than the 2 trials").contains("worker-trial-slots");
+        assertThat(created.getLong("steps.planned")).isEqualTo(800);
+        assertThat(get("too-wide").getList("warnings")).hasSize(1);
+        given().when().post("/studies/too-wide/stop").then().statusCode(200);
     }
 
     @Test
@@ -221,6 +237,19 @@ class StudyApiIT {
                 .getList("runId", String.class);
         assertThat(listed).contains(suggest).doesNotContain(off);
         given().when().get("/runs/" + off).then().statusCode(404).body("error", containsString("control.mode"));
+        given().when().get("/runs/" + off + "/validations").then().statusCode(404);
+        for (long step : List.of(49L, 99L)) {
+            alerts.send(new ProducerRecord<>(Topics.TRAINING_EVENTS, suggest, EventCodec.writeString(new ValidationEvent(
+                    Contract.SCHEMA_VERSION, suggest, Instant.now(), null, null, step, 0, 0.5, 0.8, 0.6, 0.7))));
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> given().when().get("/runs/" + suggest + "/validations")
+                .then().statusCode(200).extract().jsonPath().getList("step").size() == 2);
+        JsonPath validations = given().when().get("/runs/" + suggest + "/validations").then().extract().jsonPath();
+        assertThat(validations.getList("step", Long.class)).containsExactly(49L, 99L);
+        assertThat(validations.getDouble("[1].validationLoss")).isEqualTo(0.6);
+        assertThat(validations.getDouble("[1].validationAccuracy")).isEqualTo(0.7);
+        assertThat(validations.getDouble("[1].trainLoss")).isEqualTo(0.5);
+        assertThat(validations.getDouble("[1].trainAccuracy")).isEqualTo(0.8);
 
         List<TunerCommand> published = TopicReader.readAll(Topics.TUNER_COMMANDS).stream()
                 .filter(r -> suggest.equals(r.key()) || off.equals(r.key()))

@@ -354,7 +354,7 @@ class StudyEngineTest {
     @Test
     void evictsFinishedStudiesWhenFull() {
         EngineSettings small = new EngineSettings(Duration.ofSeconds(30), 3, Duration.ofMinutes(10), 0.25, 2, 0.25, 0.1,
-                32, 200, 2, Duration.ofSeconds(5));
+                32, 200, 2, Duration.ofSeconds(5), 2);
         StudyEngine e = new StudyEngine(new AlertPolicy(PolicySettings.defaults()), small, clock);
         e.create("a", Fixtures.spec(2, 1, 100, 1));
         e.create("b", Fixtures.spec(2, 1, 100, 1));

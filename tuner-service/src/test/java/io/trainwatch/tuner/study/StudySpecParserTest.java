@@ -35,7 +35,9 @@ class StudySpecParserTest {
         assertThat(s.space().get("learningRate")).isEqualTo(ParamSpec.logUniform(1e-4, 1));
         assertThat(s.space().get("width")).isEqualTo(ParamSpec.integer(8, 128));
         assertThat(s.space().get("activation").values()).containsExactly("relu", "tanh", "sigmoid");
-        assertThat(s.budget()).isEqualTo(new StudyBudget(10, 2, 300, 2, 2.0));
+        assertThat(s.budget()).as("refined rounds train as long as the first unless asked")
+                .isEqualTo(new StudyBudget(10, 2, 300, 2, 1.0));
+        assertThat(s.budget().plannedSteps()).as("the budget written is the budget planned").isEqualTo(10 * 300);
         assertThat(s.dataset()).containsEntry("type", "spirals");
         assertThat(s.model()).containsEntry("optimizer", "adam");
         assertThat(s.seed()).isEqualTo(7);
@@ -113,6 +115,9 @@ class StudySpecParserTest {
         assertThat(new StudyBudget(3, 4, 100, 3, 2).trialsPerRound()).containsExactly(1, 1, 1);
         assertThat(new StudyBudget(1, 1, 100, 2, 2).trialsPerRound()).containsExactly(1);
         assertThat(new StudyBudget(10, 2, 100, 3, 2).stepsForRound(2)).isEqualTo(400);
+        // 5 + 3 + 2 trials of 100, 200 and 400 steps: a longer refine stays an explicit choice, and is counted.
+        assertThat(new StudyBudget(10, 2, 100, 3, 2).trialsPerRound()).containsExactly(5, 3, 2);
+        assertThat(new StudyBudget(10, 2, 100, 3, 2).plannedSteps()).isEqualTo(5 * 100 + 3 * 200 + 2 * 400);
         for (int trials = 1; trials <= 40; trials++) {
             for (int rounds = 1; rounds <= 5; rounds++) {
                 int[] split = new StudyBudget(trials, 3, 100, rounds, 2).trialsPerRound();
