@@ -6,8 +6,8 @@ Each trial trains the study's model with the sampled hyperparameters and the sam
 its trial of the same index, so both optimisers see the same initialisations and data shuffles. The runs declare
 `control: off`, so the tuner never steers them. Intermediate values are the run's validations
 (`GET /runs/{id}/validations`); a pruned trial is stopped over REST (`POST /runs/{id}/stop`). A trainer without
-that endpoint is followed through `GET /runs/{id}` instead (each new validation value seen there is recorded at
-the step of the validation it comes from; a validation can be missed when two come between polls).
+that endpoint is followed through `GET /runs/{id}` instead, an approximation: the run's latest validation value is
+taken once per scheduled validation step (`validateEverySteps`), and validations between two polls are not seen.
 
 Prints one JSON document shaped like the tuner's `GET /studies/{id}` (id, createdAt, leaderboard rows with
 trialId, runId, steps, best, lastValidation, startedAt, finishedAt, status, stopReason, reason), so that the
@@ -45,6 +45,9 @@ def trial_seed(study_seed, index):
 
 # The tuner's aliases (TrainerParameters): a study may name the width and depth either way.
 ALIASES = {"hiddenUnits": "width", "hiddenLayerCount": "layers"}
+# A trial's budget is its steps: the trial worker lifts the epoch limit (the trainer's RunSpec.withBudget), while a
+# REST run stops after its `epochs` (20 unless given) even before `maxSteps`.
+TRIAL_EPOCHS = 1_000_000
 # Initialisations whose spread is given by initStd; the trainer refuses initStd beside any other.
 SPREAD_INITS = ("normal", "uniform")
 
@@ -68,7 +71,7 @@ def run_body(study_spec, params, seed, steps, run_id):
     The study's model and dataset, overridden by the sampled values; `layers` and `width` become `hiddenLayers`
     (the trial worker's rule: the number of layers and their common width, the other taken from the model's
     `hiddenLayers`, else [64, 64]); `initStd` is dropped beside an initialisation without spread (as the tuner
-    does); the trial's seed unless the model fixes one; the budget as `maxSteps`; `control: off`.
+    does); the trial's seed unless the model fixes one; the budget as `maxSteps` with no epoch limit; `control: off`.
     """
     model = study_spec.get("model", {})
     body = dict(model)
@@ -89,6 +92,7 @@ def run_body(study_spec, params, seed, steps, run_id):
     if "seed" not in model:
         body["seed"] = seed
     body["maxSteps"] = steps
+    body["epochs"] = TRIAL_EPOCHS
     body["control"] = {"mode": "off"}
     body["runId"] = run_id
     return body
@@ -146,7 +150,6 @@ class Follower:
         self.every = every
         self.use_endpoint = use_endpoint
         self.seen = []
-        self.last_pair = None
 
     def poll(self):
         """(new validations as {step, validationAccuracy, ...}, the run's view or None)."""
@@ -163,17 +166,18 @@ class Follower:
         return self.from_view(view), view
 
     def from_view(self, view):
-        pair = (view.get("validationLoss"), view.get("validationAccuracy"))
-        if pair[1] is None or pair == self.last_pair:
+        """The run's latest validation value, once per scheduled validation step: the trainer also validates at
+        every epoch end, and the view says neither which step a value is from nor whether one was missed between
+        two polls, so each value is put on the newest scheduled step the run has passed (one value per such step)."""
+        acc = view.get("validationAccuracy")
+        if acc is None:
             return []
-        self.last_pair = pair
         step = int(view.get("step", 0))
         at = step if view.get("finishedAt") else validation_step(step, self.every)
-        if self.seen and at <= self.seen[-1]["step"]:
-            at = step  # a validation outside the schedule: at a stop or at the end, on the current step
-        if self.seen and at <= self.seen[-1]["step"]:
+        if at < 0 or (self.seen and at <= self.seen[-1]["step"]):
             return []
-        v = {"step": at, "epoch": view.get("epoch"), "validationLoss": pair[0], "validationAccuracy": pair[1]}
+        v = {"step": at, "epoch": view.get("epoch"), "validationLoss": view.get("validationLoss"),
+             "validationAccuracy": acc}
         self.seen.append(v)
         return [v]
 
@@ -237,7 +241,7 @@ def run_arm(args):
                 nonlocal pruned
                 for v in fresh:
                     acc = v.get("validationAccuracy")
-                    if acc is None or acc != acc:  # missing or NaN
+                    if acc is None or acc != acc or int(v["step"]) < 0:  # missing or NaN
                         continue
                     row["best"] = acc if row["best"] is None else max(row["best"], acc)
                     row["lastValidation"] = acc
@@ -252,6 +256,10 @@ def run_arm(args):
                 if view is not None and view.get("finishedAt"):
                     if follower.use_endpoint:
                         take(follower.poll()[0], False)  # validations written after the list was read
+                    elif view.get("validationAccuracy") is not None and view["validationAccuracy"] == view["validationAccuracy"]:
+                        last = view["validationAccuracy"]  # the run's last validation, whatever its step
+                        row["lastValidation"] = last
+                        row["best"] = last if row["best"] is None else max(row["best"], last)
                     break
                 time.sleep(args.poll)
             if view.get("status") != "stopped":

@@ -33,6 +33,7 @@ def test_run_body_is_what_the_trial_worker_trains():
     assert "width" not in body and "hiddenUnits" not in body
     assert body["initStd"] == 0.05  # no initialisation sampled: the model's normal init keeps its spread
     assert body["seed"] == 7 and body["maxSteps"] == 600 and body["runId"] == "r-t000"
+    assert body["epochs"] == 1_000_000  # the budget is the steps, as for the tuner's trials
     assert body["control"] == {"mode": "off"}
     assert body["dataset"] == {"type": "spirals", "classes": 3}
 
@@ -60,19 +61,21 @@ def test_validation_step():
 
 def test_following_a_run_without_the_validations_endpoint():
     f = optuna_arm.Follower(None, "r", 50, use_endpoint=False)
-    view = {"step": 30, "validationAccuracy": None}
-    assert f.from_view(view) == []
+    assert f.from_view({"step": 30, "validationAccuracy": None}) == []
+    # An epoch-end validation before the first scheduled one: not placed.
+    assert f.from_view({"step": 30, "validationLoss": 1.2, "validationAccuracy": 0.4}) == []
     assert [v["step"] for v in f.from_view({"step": 60, "validationLoss": 1.0, "validationAccuracy": 0.5})] == [49]
-    assert f.from_view({"step": 80, "validationLoss": 1.0, "validationAccuracy": 0.5}) == []  # the same validation
-    # The same accuracy again, but a new loss: a new validation.
-    assert [v["step"] for v in f.from_view({"step": 101, "validationLoss": 0.9, "validationAccuracy": 0.5})] == [99]
+    assert f.from_view({"step": 80, "validationLoss": 0.95, "validationAccuracy": 0.55}) == []  # one per step
+    got = f.from_view({"step": 101, "validationLoss": 0.9, "validationAccuracy": 0.5})
+    assert [(v["step"], v["validationAccuracy"]) for v in got] == [(99, 0.5)]
     # Stopped at step 120: the stop's validation, on the run's last step.
     got = f.from_view({"step": 120, "validationLoss": 0.8, "validationAccuracy": 0.6, "finishedAt": "x"})
     assert [(v["step"], v["validationAccuracy"]) for v in got] == [(120, 0.6)]
 
 
 class StandInTrainer:
-    """A trainer that trains nothing: each read of a run moves it 25 steps on; it validates every 50 steps."""
+    """A trainer that trains nothing: each read of a run moves it 25 steps on; it validates every 50 steps and at
+    the end of every epoch of 20 steps, as the trainer validates at epoch ends too."""
 
     def __init__(self, validations_endpoint):
         self.validations_endpoint = validations_endpoint
@@ -97,7 +100,7 @@ class StandInTrainer:
             return
         for s in range(run["step"] + 1, min(last, run["step"] + 25) + 1):
             run["step"] = s
-            if (s + 1) % 50 == 0 or s == last:
+            if (s + 1) % 50 == 0 or (s + 1) % 20 == 0 or s == last:
                 self.validate(run, s)
         if run["step"] == last:
             run.update(status="completed", finishedAt="2026-12-03T22:00:00Z")

@@ -99,22 +99,33 @@ class BenchmarkReportTest {
 
     @Test
     void readsTheOptunaArmsOutput() throws Exception {
+        // What bench/optuna_arm.py printed for the harder study, 8 trials of 150 steps, TPE, seed 2 (run ids renamed).
         JsonNode doc;
         try (InputStream in = getClass().getResourceAsStream("/bench/optuna-arm-output.json")) {
             doc = EventCodec.MAPPER.readTree(in);
         }
         BenchmarkReport r = BenchmarkReport.of(doc);
-        assertThat(r.studyId()).isEqualTo("bench-smoke-s1-optuna-tpe");
-        assertThat(r.trials()).isEqualTo(4);
-        assertThat(r.rows()).extracting(BenchmarkReport.TrialRow::trialId).containsExactly("t000", "t001", "t002", "t003");
-        assertThat(r.totalSteps()).isEqualTo(200 + 200 + 200 + 50);
+        assertThat(r.studyId()).isEqualTo("bench-smoke-s2-optuna-tpe");
+        assertThat(r.trials()).isEqualTo(8);
+        assertThat(r.rows()).extracting(BenchmarkReport.TrialRow::trialId)
+                .containsExactly("t000", "t001", "t002", "t003", "t004", "t005", "t006", "t007");
+        assertThat(r.totalSteps()).isEqualTo(7 * 150 + 50);
         assertThat(r.stops()).containsExactly(Map.entry("median pruner", 1));
-        BenchmarkReport.TrialRow pruned = r.rows().get(3);
+        BenchmarkReport.TrialRow pruned = r.rows().get(7);
         assertThat(pruned.status()).isEqualTo("stopped");
-        assertThat(pruned.lastValidation()).isEqualTo(0.3333333333333333);
-        assertThat(r.best()).isEqualTo(0.6611111111111111);
+        assertThat(pruned.runId()).isEqualTo("bench-smoke-s2-optuna-tpe-t007");
+        assertThat(pruned.lastValidation()).isEqualTo(0.20833333333333334);
+        assertThat(r.rows().get(2).best()).isEqualTo(0.3458333333333333);
+        assertThat(r.rows().get(2).lastValidation()).isEqualTo(0.23333333333333334);
+        assertThat(r.best()).isEqualTo(0.48333333333333334);
+        assertThat(r.stepsTo(0.4)).isEqualTo(150);
+        // The top quartile of eight trials is the 2nd best (0.3458): the pruned trial (0.2083) was not on track.
+        assertThat(r.topQuartile()).isEqualTo(0.3458333333333333);
+        assertThat(r.onTrack()).isZero();
         // The rows carry their last validation: the trainer is not asked.
-        assertThat(r.withLastValidations(id -> { throw new AssertionError("asked for " + id); })).isEqualTo(r);
+        assertThat(r.withLastValidations(id -> {
+            throw new AssertionError("asked for " + id);
+        })).isEqualTo(r);
     }
 
     private static JsonNode withBests(double... bests) throws Exception {
