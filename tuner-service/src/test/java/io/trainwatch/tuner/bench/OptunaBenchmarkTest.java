@@ -40,8 +40,8 @@ class OptunaBenchmarkTest {
 
     @Test
     void tunerAgainstOptuna() throws Exception {
-        List<String> arms = List.of(System.getProperty("bench.arms",
-                String.join(",", TUNER, TUNER_NO_REACTIONS, OPTUNA_TPE, OPTUNA_RANDOM)).split(","));
+        List<String> arms = Arrays.stream(System.getProperty("bench.arms",
+                String.join(",", TUNER, TUNER_NO_REACTIONS, OPTUNA_TPE, OPTUNA_RANDOM)).split(",")).map(String::trim).toList();
         String reference = System.getProperty("bench.reference", arms.contains(OPTUNA_TPE) ? OPTUNA_TPE : arms.get(0));
         double[] targets = Arrays.stream(System.getProperty("bench.targets", "0.9,0.95").split(","))
                 .mapToDouble(t -> Double.parseDouble(t.trim())).toArray();
