@@ -8,7 +8,9 @@ import java.time.Duration;
 /**
  * Every threshold of the monitor, under {@code trainwatch.monitor.*}; each default names its source:
  * AUTOTRAINER (ICSE 2021), SageMaker Debugger, Keras/PyTorch callbacks,
- * DL4J's UI guidance, CS231n, or "ours" where we chose it on the trainer's real runs.
+ * DL4J's UI guidance, CS231n, or "ours" where we chose it on the trainer's real runs. Longer than most files on
+ * purpose: it is the one table of the detectors' settings, one nested interface per detector, so that every
+ * threshold and the source of its default are found in one place.
  */
 @ConfigMapping(prefix = "trainwatch.monitor")
 public interface MonitorConfig {
