@@ -18,11 +18,13 @@ import jakarta.enterprise.event.Observes;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 
@@ -93,8 +95,8 @@ public class CommandListener {
 
     /**
      * Assigns every partition of {@code tuner.commands}, each positioned at the group's committed offset or, without
-     * one, at its end (resolved now, so that no command written after this returns is skipped); false while the
-     * topic is not there.
+     * one, at its end (resolved and committed now, so that no command written after this returns is skipped, even
+     * by a restart); false while the topic is not there.
      */
     static boolean assignAll(Consumer<String, byte[]> c) {
         List<PartitionInfo> partitions = c.partitionsFor(Topics.TUNER_COMMANDS, Duration.ofSeconds(5));
@@ -104,8 +106,18 @@ public class CommandListener {
         }
         List<TopicPartition> tps = partitions.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
         c.assign(tps);
+        Map<TopicPartition, OffsetAndMetadata> committed = c.committed(new HashSet<>(tps), Duration.ofSeconds(10));
+        Map<TopicPartition, OffsetAndMetadata> start = new HashMap<>();
         for (TopicPartition tp : tps) {
-            c.position(tp, Duration.ofSeconds(10));
+            long position = c.position(tp, Duration.ofSeconds(10));
+            if (committed.get(tp) == null) {
+                start.put(tp, new OffsetAndMetadata(position));
+            }
+        }
+        if (!start.isEmpty()) {
+            // The first start: remember where reading began, so that a restart before any command arrived still
+            // reads the ones written while it was down.
+            c.commitSync(start, Duration.ofSeconds(10));
         }
         return true;
     }
