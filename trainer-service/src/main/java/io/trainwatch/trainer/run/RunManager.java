@@ -3,6 +3,7 @@ package io.trainwatch.trainer.run;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
 import io.trainwatch.events.Contract;
 import io.trainwatch.events.RunFinished;
 import io.trainwatch.events.Topics;
@@ -207,6 +208,11 @@ public class RunManager {
                 finished--;
             }
         }
+    }
+
+    /** Makes the manager at start-up (not at the first request), so that the interrupted runs are reported now. */
+    void onStart(@Observes StartupEvent event) {
+        Log.debugf("trainer %s: %d interrupted run(s) reported", instanceId, interrupted.size());
     }
 
     void onStop(@Observes ShutdownEvent event) {
