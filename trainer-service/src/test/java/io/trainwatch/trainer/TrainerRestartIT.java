@@ -109,10 +109,11 @@ class TrainerRestartIT {
         RunJournal peek = new RunJournal(stateDir.resolve("runs"));
         await().atMost(30, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(250))
                 .until(() -> peek.leftovers().stream().anyMatch(e -> e.runId().equals(killed) && e.step() > 0));
-        long journalStep = peek.leftovers().get(0).step();
 
         child.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         assertThat(child.isAlive()).isFalse();
+        long journalStep = peek.leftovers().get(0).step();
+        assertThat(journalStep).isPositive();
         assertThat(of(killed)).noneMatch(e -> e instanceof RunFinished);
 
         // While it is down: a command for the killed run, and one (written twice) for a run that starts with the
@@ -132,8 +133,6 @@ class TrainerRestartIT {
         assertThat(end.status()).isEqualTo(RunFinished.FAILED);
         assertThat(end.reason()).isEqualTo(Interruptions.REASON);
         assertThat(end.step()).as("the last step the journal recorded").isEqualTo(journalStep);
-        long lastStepSeen = only(of(killed), StepEvent.class).stream().mapToLong(StepEvent::step).max().orElseThrow();
-        assertThat(end.step()).isLessThanOrEqualTo(lastStepSeen);
         assertThat(restarted.runs.interruptedByRestart(killed)).isTrue();
         assertThat(new RunJournal(stateDir.resolve("runs")).leftovers()).extracting(RunJournal.Entry::runId)
                 .as("the killed run is reported once; the new run is this trainer's own").containsExactly(next);
