@@ -265,6 +265,7 @@ public final class Stack implements AutoCloseable {
         switch (service) {
             case TRAINER -> {
                 cmd.add("-Dtrainwatch.trainer.checkpoint-dir=" + state.resolve("checkpoints"));
+                cmd.add("-Dtrainwatch.trainer.state-dir=" + state.resolve("trainer"));
                 cmd.add("-Dorg.bytedeco.javacpp.cachedir=" + repo.resolve(".trainwatch/javacpp"));
                 cmd.add("-Dorg.deeplearning4j.resources.directory=" + moduleDir.resolve("target/dl4j"));
             }

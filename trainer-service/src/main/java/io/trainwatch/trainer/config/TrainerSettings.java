@@ -10,8 +10,19 @@ import java.util.Optional;
 @ConfigMapping(prefix = "trainwatch.trainer")
 public interface TrainerSettings {
 
-    /** Names this instance in client ids and its command consumer; default: a random id per start. */
+    /**
+     * Names this instance in client ids and its command consumer's group; default: the one kept in
+     * {@code <state-dir>/instance-id}, made up on the first start (so it stays the same across restarts).
+     */
     Optional<String> instanceId();
+
+    /**
+     * This instance's own state: its instance id and the journal of its runs in progress ({@code runs/}), read at
+     * the next start; default {@code .trainwatch/trainer} under the working directory (the repo root), beside the
+     * checkpoints. Two trainers must not share it.
+     */
+    @WithDefault(".trainwatch/trainer")
+    String stateDir();
 
     /**
      * Folder for JavaCPP's unpacked native libraries ({@code javacpp/}, ~400 MB) and DL4J's resources

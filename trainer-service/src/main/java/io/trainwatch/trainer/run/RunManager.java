@@ -3,6 +3,7 @@ package io.trainwatch.trainer.run;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
 import io.trainwatch.events.Contract;
 import io.trainwatch.events.RunFinished;
 import io.trainwatch.events.Topics;
@@ -16,11 +17,15 @@ import io.trainwatch.trainer.model.RunSpec;
 import io.trainwatch.client.EventBuffer;
 import io.trainwatch.client.KafkaEventPublisher;
 import io.trainwatch.trainer.telemetry.MicrometerPublisherMetrics;
+import io.trainwatch.trainer.state.InstanceId;
+import io.trainwatch.trainer.state.Interruptions;
+import io.trainwatch.trainer.state.RunJournal;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -28,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
@@ -37,7 +43,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Owns this instance's runs: starts them on its training threads, routes tuner commands to them, keeps a
- * bounded history for the REST API, and owns the one telemetry publisher all runs share.
+ * bounded history for the REST API, and owns the one telemetry publisher all runs share. Its runs in progress are
+ * kept in a {@link RunJournal} under the state dir; at start, before any new run, the runs a dead predecessor left
+ * there get their {@code run-finished} ({@link Interruptions}).
  */
 @ApplicationScoped
 public class RunManager {
@@ -50,12 +58,16 @@ public class RunManager {
     private final Clock clock = Clock.systemUTC();
     /** Runs by id, oldest first; finished ones beyond {@code finishedRunsKept} are forgotten. */
     private final Map<String, TrainingRun> runs = Collections.synchronizedMap(new LinkedHashMap<>());
+    private final RunJournal journal;
+    /** The runs a dead predecessor left unfinished, reported at this start. */
+    private final Set<String> interrupted;
 
     public RunManager(TrainerSettings settings, KafkaClients clients, MeterRegistry registry) {
         NativeDirs.configure(Path.of(settings.nativeDir()));
         this.settings = settings;
         this.registry = registry;
-        this.instanceId = settings.instanceId().orElse("trainer-" + UUID.randomUUID().toString().substring(0, 8));
+        Path stateDir = Path.of(settings.stateDir());
+        this.instanceId = InstanceId.resolve(settings.instanceId(), stateDir);
         EventBuffer buffer = new EventBuffer(settings.queueCapacity(), settings.queueReserve());
         this.publisher = new KafkaEventPublisher(clients.producer(instanceId + "-events"), Topics.TRAINING_EVENTS,
                 buffer, settings.publisherMaxBlock(), new MicrometerPublisherMetrics(registry, buffer));
@@ -65,6 +77,9 @@ public class RunManager {
             t.setDaemon(true);
             return t;
         });
+        this.journal = new RunJournal(stateDir.resolve("runs"));
+        this.interrupted = Interruptions.report(journal, publisher, clock);
+        journal.trackProgress(this::activeSteps, Duration.ofSeconds(5));
     }
 
     public String instanceId() {
@@ -95,16 +110,47 @@ public class RunManager {
             runs.put(runId, run);
             forgetOldFinished();
         }
+        journal.started(runId, studyId, trialId, clock.instant());
         return run;
+    }
+
+    /** Trains a created run on the calling thread; once it has published its end it leaves the run journal. */
+    public void train(TrainingRun run) {
+        try {
+            run.run();
+        } finally {
+            if (run.isFinished()) {
+                journal.finished(run.runId());
+            }
+        }
+    }
+
+    /** Whether a run of this id was left unfinished by this trainer's predecessor and reported at this start. */
+    public boolean interruptedByRestart(String runId) {
+        return interrupted.contains(runId);
+    }
+
+    /** The last step done of each run in the journal that this instance trains (-1: none yet). */
+    private Map<String, Long> activeSteps() {
+        Map<String, Long> steps = new LinkedHashMap<>();
+        for (String id : journal.activeRunIds()) {
+            TrainingRun run = runs.get(id);
+            if (run != null && !run.isFinished()) {
+                RunView v = run.view();
+                steps.put(id, v.loss() == null ? -1L : v.step());
+            }
+        }
+        return steps;
     }
 
     /** Starts a REST run on the run pool; throws {@link RejectedExecutionException} when the pool and its queue are full. */
     public TrainingRun startRest(String runId, RunSpec spec) {
         TrainingRun run = create(runId, null, null, spec);
         try {
-            restRuns.execute(run);
+            restRuns.execute(() -> train(run));
         } catch (RejectedExecutionException e) {
             runs.remove(runId);
+            journal.finished(runId);
             throw e;
         }
         return run;
@@ -164,6 +210,11 @@ public class RunManager {
         }
     }
 
+    /** Makes the manager at start-up (not at the first request), so that the interrupted runs are reported now. */
+    void onStart(@Observes StartupEvent event) {
+        Log.debugf("trainer %s: %d interrupted run(s) reported", instanceId, interrupted.size());
+    }
+
     void onStop(@Observes ShutdownEvent event) {
         synchronized (runs) {
             for (TrainingRun run : runs.values()) {
@@ -177,6 +228,8 @@ public class RunManager {
             Thread.currentThread().interrupt();
         }
         publisher.close();
+        // Runs that have not ended by now stay in the journal: the next start reports them.
+        journal.close();
     }
 
     /** Whether a finished run ended with one of {@link RunFinished#STATUSES}. */

@@ -49,7 +49,8 @@ import java.util.concurrent.Executors;
  * however long a trial trains. A trial whose id is already running here is not started twice, and the
  * trials of a partition taken away in a rebalance are stopped (their new owner runs them). The consumer runs in
  * the services' {@link PollLoop} (reconnecting after a back-off); an unreadable trial is skipped and its offset
- * counts as done.
+ * counts as done. A trial whose run a dead predecessor left unfinished ({@link RunManager#interruptedByRestart}) is not
+ * run again: that run was reported failed at this start.
  */
 @ApplicationScoped
 public class TrialWorker {
@@ -155,6 +156,14 @@ public class TrialWorker {
             throw new PollLoop.Unreadable(read.error());
         }
         Trial trial = read.value();
+        if (runs.interruptedByRestart(trial.runId())) {
+            // Its run was reported failed (interrupted) at this start: the tuner has ended the trial and replaces it
+            // as it sees fit; a second run under the same id would follow that run's run-finished.
+            Log.infof("trial %s (run %s) was interrupted by the restart and reported failed: %s@%d not run again",
+                    trial.trialId(), trial.runId(), tp, record.offset());
+            done.add(new Done(tp, record.offset(), null));
+            return;
+        }
         if (running.containsKey(trial.trialId())) {
             Log.infof("trial %s is already running here: duplicate at %s@%d skipped", trial.trialId(), tp, record.offset());
             done.add(new Done(tp, record.offset(), null));
@@ -184,7 +193,7 @@ public class TrialWorker {
                 trial.hyperparameters());
         executor.execute(() -> {
             try {
-                run.run();
+                runs.train(run);
             } finally {
                 running.remove(trial.trialId());
                 if (!handedOver.remove(trial.trialId())) {
