@@ -1,7 +1,6 @@
 package io.trainwatch.tuner.api;
 
 import io.quarkus.test.common.QuarkusTestResource;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
@@ -261,37 +260,6 @@ class StudyApiIT {
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(given().when().get("/q/metrics").then()
                 .extract().asString()).contains("tuner_suggestions_total{type=\"set-learning-rate\"}")
                 .contains("tuner_runs{mode=\"suggest\",status=\"running\"}"));
-    }
-
-    @TestHTTPResource("/")
-    java.net.URL base;
-
-    @Test
-    void theLauncherScriptStartsAStudyAndFollowsItToTheEnd(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
-            throws Exception {
-        java.nio.file.Path script = java.nio.file.Path.of("..", "launcher", "study.sh").toAbsolutePath().normalize();
-        java.nio.file.Path file = dir.resolve("study.json");
-        java.nio.file.Files.writeString(file, study("script-run", 4, 2, 2));
-        try (FakeTrainer trainer = new FakeTrainer("script-run", t -> FakeTrainer.Outcome.finish(0.5 + 0.05 * Integer.parseInt(t.trialId().substring(1))))) {
-            ProcessBuilder pb = new ProcessBuilder("bash", script.toString(), file.toString()).redirectErrorStream(true);
-            pb.environment().put("TRAINWATCH_TUNER_URL", base.toString());
-            pb.environment().put("STUDY_INTERVAL", "0.3");
-            Process p = pb.start();
-            String out = new String(p.getInputStream().readAllBytes());
-            assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-            assertThat(p.exitValue()).as(out).isZero();
-            assertThat(out).contains("study script-run started").contains("study script-run completed.")
-                    .contains("t003").contains("ranges: learningRate").contains("best t003 = 0.6500");
-        }
-        // a bad study: the script fails with the tuner's message naming the field
-        java.nio.file.Files.writeString(file, study("script-bad", 4, 0, 2));
-        ProcessBuilder pb = new ProcessBuilder("bash", script.toString(), file.toString()).redirectErrorStream(true);
-        pb.environment().put("TRAINWATCH_TUNER_URL", base.toString());
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).isEqualTo(1);
-        assertThat(out).contains("400").contains("budget.concurrentTrials");
     }
 
     @Test
