@@ -1,0 +1,168 @@
+package io.trainwatch.client;
+
+import io.trainwatch.events.EventCodec;
+import io.trainwatch.events.RunFinished;
+import io.trainwatch.events.StepEvent;
+import io.trainwatch.events.Topics;
+import io.trainwatch.events.TrainingEvent;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The broker is away while a run publishes far more steps than the in-memory queue holds: with a spill, every
+ * step reaches the topic in order once the broker is there, none lost; with a tiny spill, what does not fit is
+ * dropped and counted, and what arrives is still in order.
+ */
+class SpillKafkaIT {
+
+    private static final int STEPS = 20_000;
+    private static final int QUEUE = 10_000; // the default: half of the steps published during the outage
+    private static final long TINY_SPILL = 64 * 1024;
+
+    @TempDir
+    Path spillParent;
+
+    @Test
+    void stepsPublishedWhileTheBrokerIsAwayAllArriveInOrderAfterwards() throws Exception {
+        try (StoppableBroker broker = new StoppableBroker()) {
+            String bootstrap = broker.bootstrapServers(); // nothing listens there yet
+            PublisherMetrics.Counters big = PublisherMetrics.counters();
+            PublisherMetrics.Counters tiny = PublisherMetrics.counters();
+            String runA = "spill-a-" + System.nanoTime();
+            String runB = "spill-b-" + System.nanoTime();
+            KafkaEventPublisher a = publisher(bootstrap, big, SpillFile.open(spillParent, "a", SpillFile.DEFAULT_MAX_BYTES));
+            KafkaEventPublisher b = publisher(bootstrap, tiny, SpillFile.open(spillParent, "b", TINY_SPILL));
+            long worst = 0;
+            try {
+                a.publish(EventBufferTest.validation(runA, 0));
+                b.publish(EventBufferTest.validation(runB, 0));
+                long t0 = System.nanoTime();
+                for (int i = 0; i < STEPS; i++) {
+                    long s = System.nanoTime();
+                    a.publish(EventBufferTest.step(runA, i));
+                    b.publish(EventBufferTest.step(runB, i));
+                    worst = Math.max(worst, System.nanoTime() - s);
+                    LockSupport.parkNanos(200_000); // a fast training step
+                }
+                a.publish(EventBufferTest.finished(runA));
+                b.publish(EventBufferTest.finished(runB));
+                double outage = (System.nanoTime() - t0) / 1e9;
+                Thread.sleep(500);
+                System.out.printf("SpillKafkaIT: during the outage (%.1f s): big spill %d spilled, %d lost (%d spill full);"
+                                + " tiny spill %d spilled, %d lost (%d spill full)%n", outage, big.spilledCount(),
+                        big.droppedCount(), big.spillFullCount(), tiny.spilledCount(), tiny.droppedCount(),
+                        tiny.spillFullCount());
+                assertThat(a.spilling()).isTrue();
+                assertThat(big.spillBytesNow()).isPositive();
+                assertThat(big.spilledCount()).as("steps beyond the queue went to disk").isGreaterThan(STEPS - QUEUE);
+                assertThat(big.droppedCount()).isZero();
+                assertThat(tiny.spillFullCount()).isPositive();
+                try (var files = Files.list(spillParent.resolve("a"))) {
+                    assertThat(files.filter(f -> f.toString().endsWith(".spill")).count()).isPositive();
+                }
+
+                long startAt = System.nanoTime();
+                broker.start();
+                long ready = System.nanoTime();
+                a.flush(Duration.ofSeconds(120));
+                long drained = System.nanoTime();
+                b.flush(Duration.ofSeconds(60));
+                assertThat(a.spilling()).isFalse();
+                assertThat(b.spilling()).isFalse();
+
+                List<TrainingEvent> gotA = read(bootstrap, runA, STEPS + 2);
+                List<TrainingEvent> gotB = read(bootstrap, runB, -1);
+                System.out.printf("SpillKafkaIT: %d steps published per run during a %.1f s outage (worst publish %.2f ms);"
+                                + " big spill: %d spilled, %d replayed, %d lost, %d corrupt, drained %.1f s after the broker"
+                                + " was ready (it took %.1f s to start); tiny spill (%d KiB): %d spilled, %d replayed, %d lost"
+                                + " (spill full), %d steps arrived%n",
+                        STEPS, outage, worst / 1e6, big.spilledCount(), big.replayedCount(), big.droppedCount(),
+                        big.spillCorruptCount(), (drained - ready) / 1e9, (ready - startAt) / 1e9, TINY_SPILL / 1024,
+                        tiny.spilledCount(), tiny.replayedCount(), tiny.droppedCount(),
+                        gotB.stream().filter(e -> e instanceof StepEvent).count());
+
+                // The big spill: everything, in order, nothing lost.
+                assertThat(gotA).hasSize(STEPS + 2);
+                assertThat(gotA.get(0).type()).isEqualTo("validation");
+                for (int i = 0; i < STEPS; i++) {
+                    assertThat(gotA.get(i + 1).stepOrMinusOne()).isEqualTo(i);
+                }
+                assertThat(((RunFinished) gotA.get(STEPS + 1)).droppedEvents()).isZero();
+                assertThat(big.droppedCount()).isZero();
+                assertThat(big.replayedCount()).isEqualTo(big.spilledCount());
+                assertThat(big.spillBytesNow()).isZero();
+                assertThat(big.publishedCount()).isEqualTo(STEPS + 2);
+                try (var files = Files.list(spillParent.resolve("a"))) {
+                    assertThat(files.map(f -> f.getFileName().toString())).as("the spill is deleted once drained")
+                            .containsExactly("lock");
+                }
+
+                // The tiny spill: the excess is lost and counted, the rest arrives in order.
+                long lost = tiny.droppedCount();
+                assertThat(lost).isPositive().isEqualTo(tiny.spillFullCount());
+                List<Long> stepsB = gotB.stream().filter(e -> e instanceof StepEvent).map(TrainingEvent::stepOrMinusOne)
+                        .toList();
+                assertThat(stepsB).isSorted().doesNotHaveDuplicates();
+                assertThat(stepsB.size() + lost).isEqualTo(STEPS);
+                assertThat(gotB.get(0).type()).isEqualTo("validation");
+                TrainingEvent lastB = gotB.get(gotB.size() - 1);
+                assertThat(lastB).isInstanceOf(RunFinished.class);
+                assertThat(((RunFinished) lastB).droppedEvents()).isEqualTo(lost);
+            } finally {
+                a.close(Duration.ofSeconds(5));
+                b.close(Duration.ofSeconds(5));
+            }
+            assertThat(spillParent.resolve("a")).as("nothing is left once closed").doesNotExist();
+        }
+    }
+
+    private static KafkaEventPublisher publisher(String bootstrap, PublisherMetrics metrics, SpillFile spill) {
+        return new KafkaEventPublisher(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+                Topics.TRAINING_EVENTS, new EventBuffer(QUEUE, 2_000), Duration.ofMillis(200), metrics, spill);
+    }
+
+    /** A run's events on the topic, in order: {@code expected} of them, or (-1) up to its run-finished. */
+    private static List<TrainingEvent> read(String bootstrap, String runId, int expected) {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        List<TrainingEvent> got = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config)) {
+            List<TopicPartition> partitions = consumer.partitionsFor(Topics.TRAINING_EVENTS).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (System.nanoTime() < deadline) {
+                for (var r : consumer.poll(Duration.ofMillis(200))) {
+                    if (runId.equals(r.key())) {
+                        got.add(EventCodec.readTrainingEvent(r.value()).value());
+                    }
+                }
+                if (expected >= 0 ? got.size() >= expected
+                        : !got.isEmpty() && got.get(got.size() - 1) instanceof RunFinished) {
+                    break;
+                }
+            }
+        }
+        return got;
+    }
+}
