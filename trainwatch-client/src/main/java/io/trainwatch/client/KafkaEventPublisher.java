@@ -33,6 +33,10 @@ import java.util.logging.Logger;
  * so each run's events stay in order. Only what exceeds the spill's size is dropped: steps, counted (a kept event
  * that does not fit waits at the head of the queue, holding back what came after it). Unsent records stay on disk
  * when the publisher closes or the process dies, and are sent by the next publisher that opens the spill.
+ *
+ * <p>Longer than most classes here: the send loop, its backoff and the switch between sending from the queue and
+ * from the spill are the state of one thread (which event leaves next, and whether the broker answers), kept in
+ * one place so that the order they guarantee can be read in one place.
  */
 public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
 
@@ -171,7 +175,9 @@ public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
                 continue;
             }
             if (spill != null && !spillBroken) {
-                // The broker is unreachable: this event and the rest go to the spill, in order, then the queue.
+                // The broker is unreachable: this event (with the drops it took) and the rest go to the spill,
+                // in order, then the queue.
+                batch.set(i, event);
                 spillAll(batch.subList(i, batch.size()));
                 return backoff();
             }

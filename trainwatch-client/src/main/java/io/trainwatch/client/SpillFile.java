@@ -37,6 +37,10 @@ import java.util.zip.CRC32;
  *
  * <p>Not thread-safe: one thread (the publisher's) appends and reads; {@link #bytesOnDisk()} may be read from
  * any thread.
+ *
+ * <p>Longer than most classes here: the file format, its writer, its reader with the recovery from damaged
+ * records, and the bookkeeping of segments, read position and bound share one set of invariants (what is on disk,
+ * what was read, what a later process starts from), which are easier to keep right in one class.
  */
 public final class SpillFile implements AutoCloseable {
 

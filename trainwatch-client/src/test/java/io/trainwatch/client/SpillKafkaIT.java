@@ -28,7 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The broker is away while a run publishes far more steps than the in-memory queue holds: with a spill, every
  * step reaches the topic in order once the broker is there, none lost; with a tiny spill, what does not fit is
- * dropped and counted, and what arrives is still in order.
+ * dropped and counted, and what arrives is still in order; what a publisher closed during the outage left on
+ * disk is sent by the next publisher of that spill.
  */
 class SpillKafkaIT {
 
@@ -49,6 +50,17 @@ class SpillKafkaIT {
             String runB = "spill-b-" + System.nanoTime();
             KafkaEventPublisher a = publisher(bootstrap, big, SpillFile.open(spillParent, "a", SpillFile.DEFAULT_MAX_BYTES));
             KafkaEventPublisher b = publisher(bootstrap, tiny, SpillFile.open(spillParent, "b", TINY_SPILL));
+            // A process that ends during the outage: what it could not send waits on disk for the next one.
+            String runC = "spill-c-" + System.nanoTime();
+            KafkaEventPublisher c = publisher(bootstrap, null, SpillFile.open(spillParent, "c", SpillFile.DEFAULT_MAX_BYTES));
+            for (int i = 0; i < 1000; i++) {
+                c.publish(EventBufferTest.step(runC, i));
+            }
+            c.publish(EventBufferTest.finished(runC));
+            c.close(Duration.ofSeconds(2));
+            try (var files = Files.list(spillParent.resolve("c"))) {
+                assertThat(files.filter(f -> f.toString().endsWith(".spill")).count()).as("left on disk").isPositive();
+            }
             long worst = 0;
             try {
                 a.publish(EventBufferTest.validation(runA, 0));
@@ -87,16 +99,29 @@ class SpillKafkaIT {
                 assertThat(a.spilling()).isFalse();
                 assertThat(b.spilling()).isFalse();
 
+                PublisherMetrics.Counters next = PublisherMetrics.counters();
+                KafkaEventPublisher c2 = publisher(bootstrap, next, SpillFile.open(spillParent, "c", SpillFile.DEFAULT_MAX_BYTES));
+                c2.flush(Duration.ofSeconds(60));
+                c2.close();
+                List<TrainingEvent> gotC = read(bootstrap, runC, 1001);
+                assertThat(gotC).extracting(TrainingEvent::stepOrMinusOne).startsWith(0L, 1L, 2L).hasSize(1001);
+                for (int i = 0; i < 1000; i++) {
+                    assertThat(gotC.get(i).stepOrMinusOne()).isEqualTo(i);
+                }
+                assertThat(gotC.get(1000)).isInstanceOf(RunFinished.class);
+                assertThat(next.replayedCount()).isEqualTo(1001);
+                assertThat(spillParent.resolve("c")).doesNotExist();
+
                 List<TrainingEvent> gotA = read(bootstrap, runA, STEPS + 2);
                 List<TrainingEvent> gotB = read(bootstrap, runB, -1);
                 System.out.printf("SpillKafkaIT: %d steps published per run during a %.1f s outage (worst publish %.2f ms);"
                                 + " big spill: %d spilled, %d replayed, %d lost, %d corrupt, drained %.1f s after the broker"
                                 + " was ready (it took %.1f s to start); tiny spill (%d KiB): %d spilled, %d replayed, %d lost"
-                                + " (spill full), %d steps arrived%n",
+                                + " (spill full), %d steps arrived; %d events left on disk by a closed publisher sent by the next%n",
                         STEPS, outage, worst / 1e6, big.spilledCount(), big.replayedCount(), big.droppedCount(),
                         big.spillCorruptCount(), (drained - ready) / 1e9, (ready - startAt) / 1e9, TINY_SPILL / 1024,
                         tiny.spilledCount(), tiny.replayedCount(), tiny.droppedCount(),
-                        gotB.stream().filter(e -> e instanceof StepEvent).count());
+                        gotB.stream().filter(e -> e instanceof StepEvent).count(), next.replayedCount());
 
                 // The big spill: everything, in order, nothing lost.
                 assertThat(gotA).hasSize(STEPS + 2);
