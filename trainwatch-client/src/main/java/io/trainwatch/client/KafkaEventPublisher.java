@@ -232,11 +232,12 @@ public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
             spillQueue();
             int sent = 0;
             boolean failed = false;
-            long corruptBefore = spill.corruptRecords();
+            long corrupt = -spill.corruptRecords();
             byte[] record;
             while (sent < REPLAY_BATCH && !Thread.currentThread().isInterrupted() && (record = spill.next()) != null) {
                 TrainingEvent event = decode(record);
                 if (event == null) {
+                    corrupt++; // intact on disk but not an event: skipped and counted like a damaged record
                     continue;
                 }
                 // The run's drops are taken only once its run-finished has left: a failed try leaves them counted.
@@ -251,7 +252,7 @@ public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
                 sent++;
             }
             spill.commit();
-            long corrupt = spill.corruptRecords() - corruptBefore;
+            corrupt += spill.corruptRecords();
             if (corrupt > 0) {
                 metrics.spillCorrupt(corrupt);
             }
