@@ -50,7 +50,7 @@ public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
     static final Duration DRAIN_INTERVAL = Duration.ofMillis(50);
     /** The most events taken from the queue at once (and then 1% of its capacity: what is in flight is not bounded by it). */
     static final int MAX_BATCH = 512;
-    /** The most spilled records sent between two moves of the queue to the spill (and two commits of its read position). */
+    /** The most spilled records sent between two moves of the queue to the spill (and commits of the read position). */
     static final int REPLAY_BATCH = 2000;
 
     private final String topic;
@@ -72,6 +72,8 @@ public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
     private volatile boolean running = true;
     /** Events the publisher thread took from the queue and has not handed to the producer yet. */
     private volatile int inFlight;
+    /** Rounds of the publisher loop so far (written by the publisher thread only; read by {@link #flush}). */
+    private volatile long rounds;
     private volatile long lastDropLogNanos;
     /** The wait before the next try while the broker is unreachable (publisher thread only). */
     private long backoffMs = 100;
@@ -138,6 +140,7 @@ public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
         List<TrainingEvent> batch = new ArrayList<>(maxBatch);
         try {
             while (true) {
+                rounds++;
                 if (spilling) {
                     if (!replay()) {
                         return;
@@ -476,14 +479,25 @@ public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
     /** Blocks until everything queued has been handed to the producer and flushed (tests, benchmarks). */
     public void flush(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while ((buffer.size() > 0 || inFlight > 0 || spilling) && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-            try {
-                closing.await(5, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+        try {
+            while (System.nanoTime() < deadline) {
+                if (buffer.size() > 0 || inFlight > 0 || spilling) {
+                    closing.await(5, TimeUnit.MILLISECONDS);
+                    continue;
+                }
+                // The thread may have taken a batch from the queue and not yet said so (inFlight): once it has gone
+                // round its loop again, whatever it took then has been handed to the producer or spilled.
+                long round = rounds;
+                while (rounds == round && thread.isAlive() && System.nanoTime() < deadline) {
+                    closing.await(5, TimeUnit.MILLISECONDS);
+                }
+                if (buffer.size() == 0 && inFlight == 0 && !spilling) {
+                    break;
+                }
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
         }
         producer.flush();
     }

@@ -184,8 +184,8 @@ class SpillKafkaIT {
                     p.publish(EventBufferTest.step(run, i));
                 }
                 p.flush(Duration.ofSeconds(60));
-                // flush() can return while the publisher thread still holds a batch it took from the queue: wait
-                // for the acknowledgements, so that the stop does not catch requests in flight (see the README).
+                // Every acknowledgement in before the stop: requests in flight at the stop are another matter (see
+                // the README's spill section).
                 long acked = System.nanoTime() + Duration.ofSeconds(60).toNanos();
                 while (m.publishedCount() < before && System.nanoTime() < acked) {
                     Thread.sleep(5);
