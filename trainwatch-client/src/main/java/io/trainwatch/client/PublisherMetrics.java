@@ -18,12 +18,35 @@ public interface PublisherMetrics {
     default void published() {
     }
 
-    /** {@code count} step events were dropped (queue full or broker unreachable). */
+    /**
+     * {@code count} step events were lost: queue full, broker unreachable without a spill, or spill full
+     * (those are also reported to {@link #spillFull}).
+     */
     default void dropped(long count) {
     }
 
     /** The producer failed to deliver one event after its retries. */
     default void failed() {
+    }
+
+    /** {@code count} events went to the spill file while the broker was away. */
+    default void spilled(long count) {
+    }
+
+    /** {@code count} events were taken from the spill file and handed to the producer. */
+    default void replayed(long count) {
+    }
+
+    /** {@code count} step events were dropped because the spill file was full (counted in {@link #dropped} too). */
+    default void spillFull(long count) {
+    }
+
+    /** {@code count} corrupt or truncated records of the spill file were skipped. */
+    default void spillCorrupt(long count) {
+    }
+
+    /** The spill's files now take {@code bytes} on disk (publisher thread). */
+    default void spillBytes(long bytes) {
     }
 
     /** Counters that a program can read at any time. */
@@ -36,6 +59,11 @@ public interface PublisherMetrics {
         private final LongAdder published = new LongAdder();
         private final LongAdder dropped = new LongAdder();
         private final LongAdder failed = new LongAdder();
+        private final LongAdder spilled = new LongAdder();
+        private final LongAdder replayed = new LongAdder();
+        private final LongAdder spillFull = new LongAdder();
+        private final LongAdder spillCorrupt = new LongAdder();
+        private volatile long spillBytes;
 
         @Override
         public void published() {
@@ -50,6 +78,51 @@ public interface PublisherMetrics {
         @Override
         public void failed() {
             failed.increment();
+        }
+
+        @Override
+        public void spilled(long count) {
+            spilled.add(count);
+        }
+
+        @Override
+        public void replayed(long count) {
+            replayed.add(count);
+        }
+
+        @Override
+        public void spillFull(long count) {
+            spillFull.add(count);
+        }
+
+        @Override
+        public void spillCorrupt(long count) {
+            spillCorrupt.add(count);
+        }
+
+        @Override
+        public void spillBytes(long bytes) {
+            spillBytes = bytes;
+        }
+
+        public long spilledCount() {
+            return spilled.sum();
+        }
+
+        public long replayedCount() {
+            return replayed.sum();
+        }
+
+        public long spillFullCount() {
+            return spillFull.sum();
+        }
+
+        public long spillCorruptCount() {
+            return spillCorrupt.sum();
+        }
+
+        public long spillBytesNow() {
+            return spillBytes;
         }
 
         public long publishedCount() {

@@ -15,8 +15,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * Connects a training program to Trainwatch: one bounded event queue with one publisher thread (an idempotent
  * producer to {@code training.events}) and, once a run is opened, one consumer of {@code tuner.commands} that
- * routes each command to the runs opened here. Nothing it does blocks the caller: a dead broker costs dropped
- * step events (counted, reported in {@code run-finished.droppedEvents}), never a slow step. One client serves any
+ * routes each command to the runs opened here. Nothing it does blocks the caller: while the broker is away, events
+ * go to a bounded spill file (256 MiB by default, see {@link Builder#spill}) and are sent in order once it is back;
+ * what exceeds that costs dropped step events (counted, reported in {@code run-finished.droppedEvents}), never a
+ * slow step. One client serves any
  * number of runs; close it when the program ends.
  *
  * <pre>{@code
@@ -54,8 +56,10 @@ public final class TrainwatchClient implements AutoCloseable {
         this.suggestions = b.suggestions;
         this.createdAt = clock.instant();
         this.buffer = new EventBuffer(b.queueCapacity, b.queueReserve);
+        SpillFile spill = SpillFile.openOrNull(b.spillDirectory, SpillFile.directoryName(
+                b.clientId == null ? "client" : b.clientId, settings.bootstrapServers()), b.spillMaxBytes);
         this.publisher = new KafkaEventPublisher(settings.producer(clientId + "-events"), Topics.TRAINING_EVENTS,
-                buffer, b.maxBlock, b.metrics);
+                buffer, b.maxBlock, b.metrics, spill);
     }
 
     /** A builder with the defaults: settings from {@code KAFKA_*} / {@code -Dkafka.*}, queue 10,000 + 2,000. */
@@ -75,6 +79,11 @@ public final class TrainwatchClient implements AutoCloseable {
 
     public EventBuffer buffer() {
         return buffer;
+    }
+
+    /** The publisher (its spill state, {@link KafkaEventPublisher#spilling()}). */
+    public KafkaEventPublisher publisher() {
+        return publisher;
     }
 
     public KafkaSettings settings() {
@@ -164,6 +173,8 @@ public final class TrainwatchClient implements AutoCloseable {
         private int queueCapacity = 10_000;
         private int queueReserve = 2_000;
         private Duration maxBlock = Duration.ofSeconds(1);
+        private java.nio.file.Path spillDirectory = SpillFile.defaultParent();
+        private long spillMaxBytes = SpillFile.DEFAULT_MAX_BYTES;
         private PublisherMetrics metrics = PublisherMetrics.NONE;
         private boolean commands = true;
         private SuggestionListener suggestions = SuggestionListener.LOG;
@@ -200,6 +211,18 @@ public final class TrainwatchClient implements AutoCloseable {
         /** The longest one send may wait for the broker's metadata (on the publisher thread, never the caller's). */
         public Builder maxBlock(Duration maxBlock) {
             this.maxBlock = maxBlock;
+            return this;
+        }
+
+        /**
+         * Where events go while the broker is away, and how many bytes they may take there (default: the folder
+         * {@code trainwatch-spill} of the system's temporary folder, 256 MiB; 0: no spill, events beyond the queue
+         * are dropped). The spill of this client is {@code directory/<clientId or "client">-<hash of the broker
+         * address>}; what a client that died left there is sent by the next one of that name and broker.
+         */
+        public Builder spill(java.nio.file.Path directory, long maxBytes) {
+            this.spillDirectory = directory == null ? SpillFile.defaultParent() : directory;
+            this.spillMaxBytes = maxBytes;
             return this;
         }
 

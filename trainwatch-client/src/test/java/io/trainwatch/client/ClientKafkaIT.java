@@ -97,7 +97,7 @@ class ClientKafkaIT {
     void aDeadBrokerCostsDroppedStepsNeverASlowCall() {
         String runId = "client-dead-" + System.nanoTime();
         try (TrainwatchClient client = TrainwatchClient.builder().bootstrapServers("127.0.0.1:1").queue(100, 10)
-                .maxBlock(Duration.ofMillis(200)).commands(false).build()) {
+                .spill(null, 0).maxBlock(Duration.ofMillis(200)).commands(false).build()) {
             Run run = client.run(runId).open();
             long worst = 0;
             for (int i = 0; i < 3000; i++) {

@@ -55,6 +55,22 @@ public interface TrainerSettings {
     @WithDefault("PT1S")
     Duration publisherMaxBlock();
 
+    /**
+     * Where telemetry goes while the broker is away (sent in order once it is back): a spill of this instance
+     * under this folder (its {@code instance-id}, else {@code trainer}, and a hash of the broker address), so a
+     * restarted trainer sends what the previous one left. Default {@code .trainwatch/spill} under the working
+     * directory, next to the checkpoints.
+     */
+    @WithDefault(".trainwatch/spill")
+    String spillDir();
+
+    /**
+     * The most bytes the spill takes on disk; steps beyond it are dropped and counted; 0 turns spilling off.
+     * 256 MiB is ~500,000 step events (about 500 bytes each): over 8 minutes of a run at 1 ms per step.
+     */
+    @WithDefault("268435456")
+    long spillMaxBytes();
+
     /** Runs started through the REST API that train at once (2 cores here: one run per core). */
     @WithDefault("2")
     int maxConcurrentRuns();

@@ -16,6 +16,7 @@ import io.trainwatch.trainer.engine.TrainingRun;
 import io.trainwatch.trainer.model.RunSpec;
 import io.trainwatch.client.EventBuffer;
 import io.trainwatch.client.KafkaEventPublisher;
+import io.trainwatch.client.SpillFile;
 import io.trainwatch.trainer.telemetry.MicrometerPublisherMetrics;
 import io.trainwatch.trainer.state.InstanceId;
 import io.trainwatch.trainer.state.Interruptions;
@@ -69,8 +70,12 @@ public class RunManager {
         Path stateDir = Path.of(settings.stateDir());
         this.instanceId = InstanceId.resolve(settings.instanceId(), stateDir);
         EventBuffer buffer = new EventBuffer(settings.queueCapacity(), settings.queueReserve());
-        this.publisher = new KafkaEventPublisher(clients.producer(instanceId + "-events"), Topics.TRAINING_EVENTS,
-                buffer, settings.publisherMaxBlock(), new MicrometerPublisherMetrics(registry, buffer));
+        Map<String, Object> producer = clients.producer(instanceId + "-events");
+        SpillFile spill = SpillFile.openOrNull(Path.of(settings.spillDir()), SpillFile.directoryName(
+                settings.instanceId().orElse("trainer"), String.valueOf(producer.get("bootstrap.servers"))),
+                settings.spillMaxBytes());
+        this.publisher = new KafkaEventPublisher(producer, Topics.TRAINING_EVENTS, buffer,
+                settings.publisherMaxBlock(), new MicrometerPublisherMetrics(registry, buffer), spill);
         this.restRuns = new ThreadPoolExecutor(settings.maxConcurrentRuns(), settings.maxConcurrentRuns(), 0,
                 TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(Math.max(1, settings.maxQueuedRuns())), r -> {
             Thread t = new Thread(r, "trainer-run");
