@@ -33,7 +33,7 @@ final class TrainerPieces {
 
     /** The documented defaults, with this state dir and the checkpoints beside it. */
     static TrainerSettings settings(Path stateDir) {
-        SmallRyeConfig config = new SmallRyeConfigBuilder()
+        SmallRyeConfig config = new SmallRyeConfigBuilder().addDefaultInterceptors() // ${...} defaults, as Quarkus
                 .withMapping(TrainerSettings.class)
                 .withSources(new MapBackedConfigSource("test", Map.of(
                         "trainwatch.trainer.state-dir", stateDir.toString(),
