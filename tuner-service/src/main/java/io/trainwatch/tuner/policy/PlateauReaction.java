@@ -186,8 +186,16 @@ public final class PlateauReaction implements AlertReaction {
      * The lower bound of the study's current learning-rate range (after the preflight's range test, narrowing and
      * remedies), or null when the space has no numeric rate (a steered run outside a study has no space).
      */
+    /**
+     * The lower bound of the study's current learning-rate range, when the study searches the rate: a range that
+     * holds one value (the user fixed the rate) says nothing about which lower rates work, so it sets no floor and
+     * the plateau decays as Keras' ReduceLROnPlateau would.
+     */
     private static Double studyFloor(StudyState study) {
         ParamSpec lr = study.space == null ? null : study.space.get(TrainerParameters.LEARNING_RATE);
-        return lr == null || !lr.isNumeric() || lr.min() == null || !(lr.min() > 0) ? null : lr.min();
+        if (lr == null || !lr.isNumeric() || lr.min() == null || !(lr.min() > 0)) {
+            return null;
+        }
+        return lr.max() != null && lr.max() <= lr.min() ? null : lr.min();
     }
 }

@@ -218,6 +218,16 @@ class PlateauReactionTest extends ReactionFixture {
     }
 
     @Test
+    void aRateTheStudyFixesSetsNoFloorAndThePlateauDecays() {
+        // the user fixed the rate ([0.03, 0.03]): that says nothing about lower rates, so the plateau decays
+        study.space.put("learningRate", ParamSpec.logUniform(0.03, 0.03));
+        trial.learningRate = 0.03;
+        Reaction r = policy.react(alert("s-t000", "plateau", 100), trial, study);
+        assertThat(r.action()).isEqualTo(Decision.SET_LEARNING_RATE);
+        assertThat(r.learningRate()).isCloseTo(0.003, org.assertj.core.data.Offset.offset(1e-12));
+    }
+
+    @Test
     void aRateAtTheStudysFloorIsKeptWithTheReasonAndThatIsNoDecay() {
         study.space.put("learningRate", ParamSpec.logUniform(0.01, 0.3));
         trial.learningRate = 0.01;
