@@ -58,13 +58,14 @@ public class TrialWorker {
     private record Running(TopicPartition tp, long offset, TrainingRun run) {
     }
 
-    private record Done(TopicPartition tp, long offset, String trialId) {
+    private record Done(TopicPartition tp, long offset, String runId) {
     }
 
     private final KafkaClients clients;
     private final RunManager runs;
     private final TrainerSettings settings;
     private final Clock clock = Clock.systemUTC();
+    /** Trials training here, by run id (trial ids repeat across studies: every study has a t000). */
     private final Map<String, Running> running = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<Done> done = new ConcurrentLinkedQueue<>();
     private final OffsetTracker offsets = new OffsetTracker();
@@ -134,7 +135,7 @@ public class TrialWorker {
                 commitDone(c);
                 for (Running r : running.values()) {
                     if (partitions.contains(r.tp())) {
-                        handedOver.add(r.run().trialId());
+                        handedOver.add(r.run().runId());
                         r.run().requestStop("trial handed to another worker (partition revoked)");
                     }
                 }
@@ -164,8 +165,9 @@ public class TrialWorker {
             done.add(new Done(tp, record.offset(), null));
             return;
         }
-        if (running.containsKey(trial.trialId())) {
-            Log.infof("trial %s is already running here: duplicate at %s@%d skipped", trial.trialId(), tp, record.offset());
+        if (running.containsKey(trial.runId())) {
+            Log.infof("trial %s (run %s) is already running here: duplicate at %s@%d skipped", trial.trialId(),
+                    trial.runId(), tp, record.offset());
             done.add(new Done(tp, record.offset(), null));
             return;
         }
@@ -188,16 +190,16 @@ public class TrialWorker {
             done.add(new Done(tp, record.offset(), null));
             return;
         }
-        running.put(trial.trialId(), new Running(tp, record.offset(), run));
+        running.put(trial.runId(), new Running(tp, record.offset(), run));
         Log.infof("trial %s of study %s starts as run %s (%s)", trial.trialId(), trial.studyId(), trial.runId(),
                 trial.hyperparameters());
         executor.execute(() -> {
             try {
                 runs.train(run);
             } finally {
-                running.remove(trial.trialId());
-                if (!handedOver.remove(trial.trialId())) {
-                    done.add(new Done(tp, record.offset(), trial.trialId()));
+                running.remove(trial.runId());
+                if (!handedOver.remove(trial.runId())) {
+                    done.add(new Done(tp, record.offset(), trial.runId()));
                 }
             }
         });
@@ -240,7 +242,7 @@ public class TrialWorker {
 
     void onStop(@Observes ShutdownEvent event) {
         for (Running r : running.values()) {
-            handedOver.add(r.run().trialId());
+            handedOver.add(r.run().runId());
             r.run().requestStop("trainer shutting down");
         }
         if (loop != null) {
