@@ -30,7 +30,10 @@ public final class BrokerProperties {
     private BrokerProperties() {
     }
 
-    /** Clients on {@code host:port}, the controller on {@code host:controllerPort}, data and metadata in {@code logDir}. */
+    /**
+     * Clients on {@code host:port}, the controller on {@code host:controllerPort}, data and metadata in
+     * {@code logDir}.
+     */
     public static Properties singleNode(String host, int port, int controllerPort, Path logDir) {
         Properties p = new Properties();
         p.setProperty("process.roles", "broker,controller");
@@ -59,7 +62,10 @@ public final class BrokerProperties {
         return p;
     }
 
-    /** Formats {@code logDir} for {@link #singleNode} with a new cluster id (none if it is formatted already); returns the id. */
+    /**
+     * Formats {@code logDir} for {@link #singleNode} with a new cluster id (nothing happens if it is formatted
+     * already); returns the id.
+     */
     public static String format(Path logDir) throws Exception {
         String clusterId = Uuid.randomUuid().toString();
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -128,7 +128,8 @@ public final class SecuredKafka implements AutoCloseable {
             Map.Entry<String, String> first = users.entrySet().iterator().next();
             kafka.awaitLogin(first.getKey(), first.getValue());
             System.out.printf("TestKafka: secured broker on %s (SASL_SSL, %s), ready in %d ms%n",
-                    kafka.bootstrapServers, plainToo ? MECHANISM + " and " + PLAIN : MECHANISM, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin));
+                    kafka.bootstrapServers, plainToo ? MECHANISM + " and " + PLAIN : MECHANISM,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin));
             return kafka;
         } catch (RuntimeException e) {
             if (started != null) {

@@ -137,7 +137,8 @@ class TrainerRestartIT {
         // The journal lets the killed run go once the broker has acknowledged its run-finished.
         await().atMost(30, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(100)).untilAsserted(() ->
                 assertThat(new RunJournal(stateDir.resolve("runs")).leftovers()).extracting(RunJournal.Entry::runId)
-                        .as("the killed run is reported once; the new run is this trainer's own").containsExactly(next));
+                        .as("the killed run is reported once; the new run is this trainer's own")
+                        .containsExactly(next));
 
         await().atMost(60, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(200))
                 .until(() -> only(of(next), CommandApplied.class).size() == 1

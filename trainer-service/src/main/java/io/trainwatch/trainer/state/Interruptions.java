@@ -34,9 +34,10 @@ public final class Interruptions {
 
     /**
      * Publishes {@code run-finished} for every leftover of {@code journal}, recorded in the journal first; returns
-     * the ids of those runs (all of them are over: none may train again under its id). The events go through {@code sink}'s queue, which keeps a {@code run-finished} (and
-     * retries it in the background) until the broker takes it; {@code publish} never waits for the broker, so the
-     * start is not delayed. A {@code publish} that throws leaves the entry for the next start.
+     * the ids of those runs (all of them are over: none may train again under its id). The events go through
+     * {@code sink}'s queue, which keeps a {@code run-finished} (and retries it in the background) until the broker
+     * takes it; {@code publish} never waits for the broker, so the start is not delayed. A {@code publish} that
+     * throws leaves the entry for the next start.
      */
     public static Set<String> report(RunJournal journal, TelemetrySink sink, Clock clock) {
         Set<String> ended = new LinkedHashSet<>();

@@ -33,8 +33,9 @@ import java.util.function.Supplier;
  * written when the run is created, rewritten now and then with the last step done, rewritten with the run's
  * {@code run-finished} just before it is published ({@link #ended}), and deleted only once the broker has
  * acknowledged that {@code run-finished} ({@link #acknowledged}): a trainer that dies between publishing and the
- * broker's acknowledgement leaves the entry, and the next start sends the same {@code run-finished} again. Every write goes to a temporary file first and is then renamed over the
- * old one, so a reader sees the old entry or the new one, never half of one. Whatever is left in the folder when
+ * broker's acknowledgement leaves the entry, and the next start sends the same {@code run-finished} again. Every
+ * write goes to a temporary file first and is then renamed over the old one, so a reader sees the old entry or the
+ * new one, never half of one. Whatever is left in the folder when
  * the trainer starts are runs that a dead trainer never finished ({@link #leftovers()}); a file that cannot be
  * read is skipped and renamed to {@code *.corrupt}, so that one bad file never holds the others up.
  *
