@@ -1,5 +1,5 @@
-"""Test fixtures: a real Kafka broker (the local-kafka module's LocalKafka, on free ports), the contract's
-JSON Schemas, and a reader of what lands on the topics.
+"""Test fixtures: a real Kafka broker (the local-kafka module's LocalKafka, on free ports; SecuredKafka for the
+SASL_SSL tests), the contract's JSON Schemas, and a reader of what lands on the topics.
 
 Every package these tests need is imported here at the top: a missing one fails the run (and the
 Maven build that runs it), it never skips.
@@ -8,6 +8,7 @@ Maven build that runs it), it never skips.
 import glob
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -47,36 +48,35 @@ def broker_classpath():
     return jars[0] + os.pathsep + os.path.join(lib, "*")
 
 
-class Broker:
-    """A LocalKafka process on free ports with its own data directory; ``bootstrap`` once ready."""
+class JavaBroker:
+    """A broker process of the local-kafka module, started with ``args``; ``bootstrap`` once it prints
+    ``Kafka ready on HOST:PORT``. ``lines`` keeps everything it printed."""
 
-    def __init__(self):
-        self.port = free_port()
-        controller = free_port()
-        while controller == self.port:
-            controller = free_port()
-        self.data_dir = tempfile.mkdtemp(prefix="trainwatch-py-kafka-")
-        self.bootstrap = "127.0.0.1:%d" % self.port
+    def __init__(self, main_class, args, env=None, name="LocalKafka"):
         self.lines = []
+        self.bootstrap = None
         java = shutil.which("java") or "java"
         self.process = subprocess.Popen(
-            [java, "-Xmx512m", "-cp", broker_classpath(), "io.trainwatch.kafka.LocalKafka",
-             "--data-dir", self.data_dir, "--host", "127.0.0.1", "--port", str(self.port),
-             "--controller-port", str(controller)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            [java, "-Xmx512m", "-cp", broker_classpath(), main_class] + list(args),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         ready = threading.Event()
 
         def read():
             for line in self.process.stdout:
                 self.lines.append(line.rstrip())
                 if line.startswith("Kafka ready on "):
+                    self.bootstrap = line[len("Kafka ready on "):].strip()
                     ready.set()
             ready.set()
 
         threading.Thread(target=read, daemon=True).start()
         if not ready.wait(180) or self.process.poll() is not None:
             self.stop()
-            raise RuntimeError("LocalKafka did not start:\n" + "\n".join(self.lines[-30:]))
+            raise RuntimeError("%s did not start:\n%s" % (name, "\n".join(self.lines[-30:])))
+
+    def line(self, prefix):
+        """The rest of the first line printed so far that starts with ``prefix``."""
+        return next(l[len(prefix):].strip() for l in self.lines if l.startswith(prefix))
 
     def stop(self):
         if self.process.poll() is None:
@@ -86,7 +86,37 @@ class Broker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+class Broker(JavaBroker):
+    """A LocalKafka process on free ports with its own data directory."""
+
+    def __init__(self):
+        port = free_port()
+        controller = free_port()
+        while controller == port:
+            controller = free_port()
+        self.data_dir = tempfile.mkdtemp(prefix="trainwatch-py-kafka-")
+        super().__init__("io.trainwatch.kafka.LocalKafka",
+                         ["--data-dir", self.data_dir, "--host", "127.0.0.1", "--port", str(port),
+                          "--controller-port", str(controller)])
+
+    def stop(self):
+        super().stop()
         shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+class SecuredBroker(JavaBroker):
+    """local-kafka's SecuredKafka as a process: only SASL_SSL (SCRAM-SHA-512 and PLAIN) on free ports, certified by a
+    throw-away CA whose PEM certificate is ``ca_location``; one user, ``user`` / ``password`` (handed over through the
+    environment, so that it is on no command line)."""
+
+    def __init__(self, user="trainwatch"):
+        self.user = user
+        self.password = "pw-" + secrets.token_hex(12)
+        env = dict(os.environ, TRAINWATCH_KAFKA_PASSWORD=self.password)
+        super().__init__("io.trainwatch.kafka.SecuredKafka", ["--user", user], env=env, name="SecuredKafka")
+        self.ca_location = self.line("CA certificate: ")
 
 
 @pytest.fixture(scope="session")
@@ -140,13 +170,13 @@ def contract():
 class TopicReader:
     """Reads a topic from the beginning, keeping the records of one key, parsed as JSON."""
 
-    def __init__(self, bootstrap, topic, key):
+    def __init__(self, bootstrap, topic, key, config=None):
         from confluent_kafka import Consumer, TopicPartition
         self.key = key.encode("utf-8")
         self.records = []
         self.partitions = []
-        self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "pytest-" + uuid.uuid4().hex,
-                                  "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+        self.consumer = Consumer(dict({"bootstrap.servers": bootstrap, "group.id": "pytest-" + uuid.uuid4().hex,
+                                       "enable.auto.commit": False, "auto.offset.reset": "earliest"}, **(config or {})))
         meta = self.consumer.list_topics(topic, timeout=10)
         self.consumer.assign([TopicPartition(topic, p, 0) for p in meta.topics[topic].partitions])
 
@@ -185,9 +215,10 @@ def read_topic(bootstrap):
         r.close()
 
 
-def send(bootstrap, topic, key, doc):
+def send(bootstrap, topic, key, doc, config=None):
+    """Writes one JSON record and waits for the broker; ``config``: extra confluent-kafka settings (TLS, SASL)."""
     from confluent_kafka import Producer
-    p = Producer({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random"})
+    p = Producer(dict({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random"}, **(config or {})))
     p.produce(topic, key=key.encode("utf-8"), value=json.dumps(doc).encode("utf-8"))
     assert p.flush(10) == 0
 

@@ -78,8 +78,10 @@ class Publisher:
         if self._gate is not None:
             # The command listener first notes where tuner.commands ends, so that no command sent in
             # answer to this run's first events can be missed; bounded, so a dead broker delays nothing.
+            # Meanwhile the producer's error callbacks are served, so a refused login is reported at once.
             end = time.monotonic() + self._gate_timeout
             while not self._gate.is_set() and not self._closing.is_set() and time.monotonic() < end:
+                self._producer.poll(0)
                 self._gate.wait(0.05)
         producer = self._producer
         pending = self._queue

@@ -5,16 +5,11 @@ import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
-import org.apache.kafka.metadata.storage.Formatter;
-import org.apache.kafka.server.common.MetadataVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.Writer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -22,7 +17,6 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -62,10 +56,6 @@ public final class LocalKafka {
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalKafka.class);
-
-    private static final int NODE_ID = 1;
-    private static final String CONTROLLER_LISTENER = "CONTROLLER";
-    private static final String BROKER_LISTENER = "PLAINTEXT";
 
     /** Where and how the broker runs. */
     record Settings(Path dataDir, String host, int port, int controllerPort) {
@@ -208,31 +198,7 @@ public final class LocalKafka {
 
     /** The broker's configuration: one node, replication factor 1 everywhere, no topic auto-creation. */
     static Properties serverProperties(Settings s) {
-        Properties p = new Properties();
-        p.setProperty("process.roles", "broker,controller");
-        p.setProperty("node.id", Integer.toString(NODE_ID));
-        p.setProperty("controller.quorum.voters", NODE_ID + "@" + s.host() + ":" + s.controllerPort());
-        p.setProperty("listeners", BROKER_LISTENER + "://" + s.host() + ":" + s.port() + ","
-                + CONTROLLER_LISTENER + "://" + s.host() + ":" + s.controllerPort());
-        p.setProperty("advertised.listeners", BROKER_LISTENER + "://" + s.host() + ":" + s.port());
-        p.setProperty("listener.security.protocol.map",
-                BROKER_LISTENER + ":PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
-        p.setProperty("controller.listener.names", CONTROLLER_LISTENER);
-        p.setProperty("inter.broker.listener.name", BROKER_LISTENER);
-        p.setProperty("log.dirs", s.logDir().toString());
-        p.setProperty("metadata.log.dir", s.logDir().toString());
-        p.setProperty("num.partitions", "1");
-        p.setProperty("default.replication.factor", "1");
-        p.setProperty("min.insync.replicas", "1");
-        p.setProperty("offsets.topic.replication.factor", "1");
-        p.setProperty("transaction.state.log.replication.factor", "1");
-        p.setProperty("transaction.state.log.min.isr", "1");
-        p.setProperty("share.coordinator.state.topic.replication.factor", "1");
-        p.setProperty("share.coordinator.state.topic.min.isr", "1");
-        p.setProperty("group.initial.rebalance.delay.ms", "0");
-        p.setProperty("auto.create.topics.enable", "false");
-        p.setProperty("log.cleaner.dedupe.buffer.size", Integer.toString(8 * 1024 * 1024));
-        return p;
+        return BrokerProperties.singleNode(s.host(), s.port(), s.controllerPort(), s.logDir());
     }
 
     /** Formats the log directory unless an earlier start did: the cluster id is kept in meta.properties. */
@@ -242,18 +208,7 @@ public final class LocalKafka {
             LOG.info("Reusing Kafka storage {} ({})", s.logDir(), clusterIdLine(meta));
             return;
         }
-        String clusterId = Uuid.randomUuid().toString();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        new Formatter()
-                .setPrintStream(new PrintStream(out, true, StandardCharsets.UTF_8))
-                .setNodeId(NODE_ID)
-                .setClusterId(clusterId)
-                .setDirectories(List.of(s.logDir().toString()))
-                .setMetadataLogDirectory(s.logDir().toString())
-                .setControllerListenerName(CONTROLLER_LISTENER)
-                .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
-                .setIgnoreFormatted(true)
-                .run();
+        String clusterId = BrokerProperties.format(s.logDir());
         LOG.info("Formatted Kafka storage {} with cluster id {}", s.logDir(), clusterId);
     }
 

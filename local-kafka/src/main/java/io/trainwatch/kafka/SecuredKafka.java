@@ -42,6 +42,10 @@ import java.util.stream.Stream;
  * The SCRAM users are written with {@code Admin.alterUserScramCredentials} over the internal listener; the
  * start returns once the first user can log in over {@code SECURED}. {@link #close()} stops the broker and deletes
  * the stores; a shutdown hook does it at JVM exit otherwise.
+ *
+ * <p>{@link #main} runs one as a process of its own, for clients that are not Java (the Python client's tests):
+ * it prints the CA's certificate (PEM, {@link #caCertificate()}) and then {@link LocalKafka#READY_PREFIX} and the
+ * {@code SASL_SSL} address, and stops on SIGTERM.
  */
 public final class SecuredKafka implements AutoCloseable {
 
@@ -52,6 +56,10 @@ public final class SecuredKafka implements AutoCloseable {
     /** The SASL mechanism of {@link #SECURED_LISTENER}. */
     public static final String MECHANISM = "SCRAM-SHA-512";
 
+    /** The mechanism {@link #main}'s broker also takes, for clients whose SCRAM a Kafka 4 broker rejects. */
+    public static final String PLAIN = "PLAIN";
+
+    private static final String PLAIN_LOGIN_MODULE = "org.apache.kafka.common.security.plain.PlainLoginModule";
     private static final String SCRAM_LOGIN_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule";
     private static final int SCRAM_ITERATIONS = 4096;
 
@@ -71,6 +79,14 @@ public final class SecuredKafka implements AutoCloseable {
     }
 
     static SecuredKafka start(Map<String, String> users) {
+        return start(users, false);
+    }
+
+    /**
+     * As {@link #start(Map)}; with {@code plainToo}, the secured listener also takes SASL/PLAIN (over the same TLS)
+     * for the same users and passwords: for clients whose SCRAM a Kafka 4 broker rejects (librdkafka before 2.6.1).
+     */
+    static SecuredKafka start(Map<String, String> users, boolean plainToo) {
         if (users.isEmpty()) {
             throw new IllegalArgumentException("a secured broker needs at least one SCRAM user");
         }
@@ -89,8 +105,14 @@ public final class SecuredKafka implements AutoCloseable {
                 + SECURED_LISTENER + "://127.0.0.1:0");
         config.put("listener.security.protocol.map", INTERNAL_LISTENER + ":PLAINTEXT,CONTROLLER:PLAINTEXT,"
                 + SECURED_LISTENER + ":SASL_SSL");
-        config.put(secured + "sasl.enabled.mechanisms", MECHANISM);
+        config.put(secured + "sasl.enabled.mechanisms", plainToo ? MECHANISM + "," + PLAIN : MECHANISM);
         config.put(secured + MECHANISM.toLowerCase() + ".sasl.jaas.config", SCRAM_LOGIN_MODULE + " required;");
+        if (plainToo) {
+            StringBuilder jaas = new StringBuilder(PLAIN_LOGIN_MODULE + " required");
+            users.forEach((user, password) -> jaas.append(" user_").append(user).append("=\"")
+                    .append(password.replace("\\", "\\\\").replace("\"", "\\\"")).append('"'));
+            config.put(secured + PLAIN.toLowerCase() + ".sasl.jaas.config", jaas.append(';').toString());
+        }
         config.put(secured + "ssl.keystore.type", "PKCS12");
         config.put(secured + "ssl.keystore.location", tlsDir.resolve("broker.p12").toString());
         config.put(secured + "ssl.keystore.password", storePassword);
@@ -106,7 +128,8 @@ public final class SecuredKafka implements AutoCloseable {
             Map.Entry<String, String> first = users.entrySet().iterator().next();
             kafka.awaitLogin(first.getKey(), first.getValue());
             System.out.printf("TestKafka: secured broker on %s (SASL_SSL, %s), ready in %d ms%n",
-                    kafka.bootstrapServers, MECHANISM, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin));
+                    kafka.bootstrapServers, plainToo ? MECHANISM + " and " + PLAIN : MECHANISM,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin));
             return kafka;
         } catch (RuntimeException e) {
             if (started != null) {
@@ -130,6 +153,11 @@ public final class SecuredKafka implements AutoCloseable {
     /** The PKCS12 truststore that holds the throw-away CA. */
     public Path truststore() {
         return truststore;
+    }
+
+    /** The throw-away CA's certificate as a PEM file, for clients that take no PKCS12 truststore (librdkafka). */
+    public Path caCertificate() {
+        return tlsDir.resolve("ca.crt");
     }
 
     /** The password of {@link #truststore()}. */
@@ -163,6 +191,48 @@ public final class SecuredKafka implements AutoCloseable {
     public void close() {
         stop(started);
         deleteQuietly(tlsDir);
+    }
+
+    /** Start of the line of {@link #main} that names the CA's certificate (PEM). */
+    public static final String CA_PREFIX = "CA certificate: ";
+    /** The environment variable that holds the SCRAM password of {@link #main}'s user. */
+    public static final String PASSWORD_ENV = "TRAINWATCH_KAFKA_PASSWORD";
+
+    /**
+     * A secured broker as a process: {@code SecuredKafka [--user NAME]} (default {@code trainwatch}) with the user's
+     * password in {@value #PASSWORD_ENV}, so that it shows on no command line and in no output. Its secured listener
+     * takes {@value #MECHANISM} and {@value #PLAIN}: librdkafka before 2.6.1 (Debian 12 has 2.0.2) sends a SCRAM
+     * proof that Kafka 4 rejects as invalid credentials (fixed in librdkafka 2.6.1, pull request 4895), so such a
+     * client can only log in with PLAIN, which is safe over TLS. Prints
+     * {@value #CA_PREFIX}{@code PATH} and then {@link LocalKafka#READY_PREFIX}{@code 127.0.0.1:PORT} (the
+     * {@code SASL_SSL} listener; the broker uses free ports); SIGTERM stops it and deletes the stores.
+     */
+    public static void main(String[] args) {
+        if (System.getProperty("log4j2.configurationFile") == null) {
+            System.setProperty("log4j2.configurationFile", LocalKafka.LOG_CONFIG); // Kafka at WARN, as LocalKafka
+        }
+        String user = "trainwatch";
+        if (args.length == 2 && args[0].equals("--user") && !args[1].isBlank()) {
+            user = args[1];
+        } else if (args.length != 0) {
+            System.err.println("usage: " + PASSWORD_ENV + "=... SecuredKafka [--user NAME]");
+            System.exit(2);
+        }
+        String password = System.getenv(PASSWORD_ENV);
+        if (password == null || password.isEmpty()) {
+            System.err.println("secured-kafka: set " + PASSWORD_ENV + " to the password of user " + user);
+            System.exit(2);
+        }
+        SecuredKafka kafka = start(Map.of(user, password), true);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(kafka.tlsDir), "secured-kafka-stores"));
+        System.out.println(CA_PREFIX + kafka.caCertificate());
+        System.out.println(LocalKafka.READY_PREFIX + kafka.bootstrapServers());
+        System.out.flush();
+        try {
+            Thread.currentThread().join(); // until SIGTERM: the shutdown hooks stop the broker
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void stop(TestKafka.Started started) {

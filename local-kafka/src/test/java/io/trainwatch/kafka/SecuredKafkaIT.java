@@ -38,6 +38,8 @@ class SecuredKafkaIT {
         try (SecuredKafka kafka = TestKafka.startSecured(Map.of("alice", password))) {
             truststore = kafka.truststore();
             assertThat(truststore).isRegularFile();
+            assertThat(java.nio.file.Files.readString(kafka.caCertificate()))
+                    .as("the CA as PEM, for clients without PKCS12 (librdkafka)").startsWith("-----BEGIN CERTIFICATE-----");
             assertThat(kafka.bootstrapServers()).startsWith("127.0.0.1:").isNotEqualTo(kafka.internalBootstrapServers());
             try (Admin admin = Admin.create(kafka.clientConfig("alice", password))) {
                 admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);

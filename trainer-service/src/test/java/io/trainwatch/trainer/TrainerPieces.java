@@ -31,13 +31,14 @@ final class TrainerPieces {
         this.commands = new CommandListener(clients, runs, settings, registry);
     }
 
-    /** The documented defaults, with this state dir and the checkpoints beside it. */
+    /** The documented defaults, with this state dir and the checkpoints and telemetry spill beside it. */
     static TrainerSettings settings(Path stateDir) {
         SmallRyeConfig config = new SmallRyeConfigBuilder().addDefaultInterceptors() // ${...} defaults, as Quarkus
                 .withMapping(TrainerSettings.class)
                 .withSources(new MapBackedConfigSource("test", Map.of(
                         "trainwatch.trainer.state-dir", stateDir.toString(),
                         "trainwatch.trainer.checkpoint-dir", stateDir.resolve("checkpoints").toString(),
+                        "trainwatch.trainer.spill-dir", stateDir.resolve("spill").toString(),
                         "trainwatch.trainer.trials-enabled", "false"), 500) {
                 })
                 .build();

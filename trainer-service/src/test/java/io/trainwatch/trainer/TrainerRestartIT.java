@@ -134,8 +134,11 @@ class TrainerRestartIT {
         assertThat(end.reason()).isEqualTo(Interruptions.REASON);
         assertThat(end.step()).as("the last step the journal recorded").isEqualTo(journalStep);
         assertThat(restarted.runs.interruptedByRestart(killed)).isTrue();
-        assertThat(new RunJournal(stateDir.resolve("runs")).leftovers()).extracting(RunJournal.Entry::runId)
-                .as("the killed run is reported once; the new run is this trainer's own").containsExactly(next);
+        // The journal lets the killed run go once the broker has acknowledged its run-finished.
+        await().atMost(30, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(100)).untilAsserted(() ->
+                assertThat(new RunJournal(stateDir.resolve("runs")).leftovers()).extracting(RunJournal.Entry::runId)
+                        .as("the killed run is reported once; the new run is this trainer's own")
+                        .containsExactly(next));
 
         await().atMost(60, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(200))
                 .until(() -> only(of(next), CommandApplied.class).size() == 1
@@ -148,6 +151,41 @@ class TrainerRestartIT {
                 .allSatisfy(s -> assertThat(s.learningRate()).isEqualTo(0.0002));
         assertThat(of(killed)).filteredOn(e -> e instanceof CommandApplied).as("the killed run is over").hasSize(1);
         assertThat(only(of(next), RunStarted.class)).hasSize(1);
+    }
+
+    /**
+     * A restarted trainer that cannot reach the broker sends the leftover's run-finished into its queue and starts at
+     * once; it dies before the broker ever acknowledges it, and the journal still holds the run: the next start sends
+     * the same run-finished again, and only the broker's acknowledgement takes it out of the journal.
+     */
+    @Test
+    void aLeftoverWhoseRunFinishedNeverReachedTheBrokerIsSentAgainByTheNextStart() throws Exception {
+        String lost = "run-lost-" + UUID.randomUUID().toString().substring(0, 8);
+        RunJournal dead = new RunJournal(stateDir.resolve("runs"));
+        dead.started(lost, null, null, Instant.now());
+        dead.progress(lost, 42);
+
+        String unreachable;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            unreachable = "127.0.0.1:" + s.getLocalPort(); // closed again below: nothing listens there
+        }
+        TrainerPieces down = new TrainerPieces(unreachable, stateDir);
+        assertThat(down.runs.interruptedByRestart(lost)).isTrue();
+        Thread.sleep(1000); // long enough for a run-finished to leave the queue, were there a broker
+        down.runs.publisher().close(Duration.ofMillis(500)); // it dies: nothing was acknowledged
+        RunJournal.Entry kept = new RunJournal(stateDir.resolve("runs")).leftovers().get(0);
+        assertThat(kept.runId()).isEqualTo(lost);
+        assertThat(kept.finished()).as("the run-finished it sent is recorded").isNotNull();
+        assertThat(kept.finished().reason()).isEqualTo(Interruptions.REASON);
+        assertThat(of(lost)).noneMatch(e -> e instanceof RunFinished);
+
+        restarted = new TrainerPieces(TestKafka.bootstrapServers(), stateDir);
+        await().atMost(60, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(200))
+                .until(() -> !only(of(lost), RunFinished.class).isEmpty());
+        assertThat(only(of(lost), RunFinished.class)).singleElement().isEqualTo(kept.finished())
+                .satisfies(f -> assertThat(f.step()).isEqualTo(42));
+        await().atMost(30, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(100))
+                .until(() -> new RunJournal(stateDir.resolve("runs")).leftovers().isEmpty());
     }
 
     private Process startChild(String runId) throws Exception {

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -77,6 +78,9 @@ public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
     private volatile long lastDropLogNanos;
     /** The wait before the next try while the broker is unreachable (publisher thread only). */
     private long backoffMs = 100;
+    /** Told of every run-finished the broker acknowledged. */
+    private volatile Consumer<RunFinished> runFinishedAcknowledged = f -> {
+    };
 
     /**
      * @param producerConfig client settings (bootstrap servers, serializers, security); idempotence, acks=all
@@ -124,6 +128,15 @@ public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
         if (lost != 0) {
             metrics.dropped(Math.abs(lost));
         }
+    }
+
+    /**
+     * Calls {@code listener} with every {@code run-finished} the broker has acknowledged, whether it was sent from
+     * the queue or from the spill, on the producer's I/O thread: it must be quick and must not throw. A caller that
+     * keeps a run's record until its end has surely reached the broker (trainer-service's run journal) listens here.
+     */
+    public void onRunFinishedAcknowledged(Consumer<RunFinished> listener) {
+        this.runFinishedAcknowledged = listener;
     }
 
     public EventBuffer buffer() {
@@ -414,6 +427,13 @@ public final class KafkaEventPublisher implements TelemetrySink, AutoCloseable {
             producer.send(new ProducerRecord<>(topic, event.runId(), bytes), (metadata, error) -> {
                 if (error == null) {
                     metrics.published();
+                    if (sent instanceof RunFinished finished) {
+                        try {
+                            runFinishedAcknowledged.accept(finished);
+                        } catch (RuntimeException e) {
+                            LOG.log(Level.WARNING, "run-finished listener failed", e);
+                        }
+                    }
                     return;
                 }
                 if (inSend && Thread.currentThread() == thread

@@ -17,6 +17,7 @@ import io.trainwatch.trainer.model.RunSpec;
 import io.trainwatch.client.EventBuffer;
 import io.trainwatch.client.KafkaEventPublisher;
 import io.trainwatch.client.SpillFile;
+import io.trainwatch.client.TelemetrySink;
 import io.trainwatch.trainer.telemetry.MicrometerPublisherMetrics;
 import io.trainwatch.trainer.state.InstanceId;
 import io.trainwatch.trainer.state.Interruptions;
@@ -45,8 +46,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Owns this instance's runs: starts them on its training threads, routes tuner commands to them, keeps a
  * bounded history for the REST API, and owns the one telemetry publisher all runs share. Its runs in progress are
- * kept in a {@link RunJournal} under the state dir; at start, before any new run, the runs a dead predecessor left
- * there get their {@code run-finished} ({@link Interruptions}).
+ * kept in a {@link RunJournal} under the state dir until the broker has acknowledged their {@code run-finished}; at
+ * start, before any new run, the runs a dead predecessor left there get their {@code run-finished}
+ * ({@link Interruptions}).
  */
 @ApplicationScoped
 public class RunManager {
@@ -60,7 +62,9 @@ public class RunManager {
     /** Runs by id, oldest first; finished ones beyond {@code finishedRunsKept} are forgotten. */
     private final Map<String, TrainingRun> runs = Collections.synchronizedMap(new LinkedHashMap<>());
     private final RunJournal journal;
-    /** The runs a dead predecessor left unfinished, reported at this start. */
+    /** What the runs publish to: the shared publisher, with each run's run-finished recorded in the journal first. */
+    private final TelemetrySink runSink;
+    /** The runs a dead predecessor left unfinished (or finished, not acknowledged), reported at this start. */
     private final Set<String> interrupted;
 
     public RunManager(TrainerSettings settings, KafkaClients clients, MeterRegistry registry) {
@@ -83,6 +87,13 @@ public class RunManager {
             return t;
         });
         this.journal = new RunJournal(stateDir.resolve("runs"));
+        publisher.onRunFinishedAcknowledged(journal::acknowledged);
+        this.runSink = event -> {
+            if (event instanceof RunFinished finished) {
+                journal.ended(finished);
+            }
+            publisher.publish(event);
+        };
         this.interrupted = Interruptions.report(journal, publisher, clock);
         journal.trackProgress(this::activeSteps, Duration.ofSeconds(5));
     }
@@ -103,7 +114,7 @@ public class RunManager {
     /** Creates a run (not started) that publishes through the shared publisher and has its own gauges. */
     public TrainingRun create(String runId, String studyId, String trialId, RunSpec spec) {
         RunGauges gauges = new RunGauges(registry, runId);
-        TrainingRun run = new TrainingRun(runId, studyId, trialId, spec, publisher, gauges, clock,
+        TrainingRun run = new TrainingRun(runId, studyId, trialId, spec, runSink, gauges, clock,
                 Path.of(settings.checkpointDir()), settings.rememberedCommands());
         synchronized (runs) {
             TrainingRun existing = runs.get(runId);
@@ -119,18 +130,18 @@ public class RunManager {
         return run;
     }
 
-    /** Trains a created run on the calling thread; once it has published its end it leaves the run journal. */
+    /**
+     * Trains a created run on the calling thread. It leaves the run journal once the broker has acknowledged its
+     * {@code run-finished} (the publisher tells the journal), not before.
+     */
     public void train(TrainingRun run) {
-        try {
-            run.run();
-        } finally {
-            if (run.isFinished()) {
-                journal.finished(run.runId());
-            }
-        }
+        run.run();
     }
 
-    /** Whether a run of this id was left unfinished by this trainer's predecessor and reported at this start. */
+    /**
+     * Whether a run of this id was left by this trainer's predecessor, unfinished or with its {@code run-finished}
+     * not acknowledged, and reported at this start: it is over and must not train again under this id.
+     */
     public boolean interruptedByRestart(String runId) {
         return interrupted.contains(runId);
     }
@@ -233,7 +244,8 @@ public class RunManager {
             Thread.currentThread().interrupt();
         }
         publisher.close();
-        // Runs that have not ended by now stay in the journal: the next start reports them.
+        // Runs that have not ended by now, and those whose run-finished the broker has not acknowledged, stay in the
+        // journal: the next start reports them.
         journal.close();
     }
 

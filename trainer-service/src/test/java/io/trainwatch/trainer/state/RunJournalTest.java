@@ -123,7 +123,86 @@ class RunJournalTest {
         assertThat(trial.step()).isEqualTo(120);
         assertThat(((RunFinished) published.get(1)).step()).as("no step recorded").isZero();
 
-        assertThat(new RunJournal(dir).leftovers()).as("reported once").isEmpty();
+        assertThat(new RunJournal(dir).leftovers()).as("kept until the broker acknowledges them")
+                .extracting(e -> (TrainingEvent) e.finished()).containsExactlyElementsOf(published);
+        published.forEach(e -> restarted.acknowledged((RunFinished) e));
+        assertThat(new RunJournal(dir).leftovers()).as("acknowledged: gone").isEmpty();
+        assertThat(restarted.unacknowledged()).isEmpty();
+    }
+
+    @Test
+    void aLeftoverWhoseRunFinishedWasNeverAcknowledgedIsSentAgainUnchangedByEveryStartUntilItIs() {
+        RunJournal dead = new RunJournal(dir);
+        dead.started("run-a", "study-1", "trial-1", T0);
+        dead.progress("run-a", 30);
+
+        List<TrainingEvent> first = new ArrayList<>();
+        RunJournal restarted = new RunJournal(dir);
+        assertThat(Interruptions.report(restarted, first::add, Clock.fixed(T0.plusSeconds(60), ZoneOffset.UTC)))
+                .containsExactly("run-a");
+        assertThat(restarted.unacknowledged()).containsExactly("run-a");
+        // That trainer dies before the broker acknowledges: the next start sends the very same event.
+        List<TrainingEvent> second = new ArrayList<>();
+        RunJournal again = new RunJournal(dir);
+        assertThat(Interruptions.report(again, second::add, Clock.fixed(T0.plusSeconds(600), ZoneOffset.UTC)))
+                .containsExactly("run-a");
+        assertThat(second).hasSize(1).isEqualTo(first);
+        assertThat(((RunFinished) second.get(0)).timestamp()).isEqualTo(T0.plusSeconds(60));
+
+        again.acknowledged((RunFinished) second.get(0));
+        List<TrainingEvent> third = new ArrayList<>();
+        assertThat(Interruptions.report(new RunJournal(dir), third::add, Clock.systemUTC())).isEmpty();
+        assertThat(third).isEmpty();
+    }
+
+    @Test
+    void aSendThatFailsLeavesTheLeftoverForTheNextStart() {
+        new RunJournal(dir).started("run-a", null, null, T0);
+        RunJournal restarted = new RunJournal(dir);
+        Set<String> ended = Interruptions.report(restarted, event -> {
+            throw new IllegalStateException("publisher closed");
+        }, Clock.fixed(T0.plusSeconds(5), ZoneOffset.UTC));
+        assertThat(ended).as("over all the same: not to be trained again").containsExactly("run-a");
+
+        List<TrainingEvent> published = new ArrayList<>();
+        Interruptions.report(new RunJournal(dir), published::add, Clock.systemUTC());
+        assertThat(published).singleElement().satisfies(e -> {
+            assertThat(((RunFinished) e).reason()).isEqualTo(Interruptions.REASON);
+            assertThat(e.timestamp()).isEqualTo(T0.plusSeconds(5));
+        });
+    }
+
+    @Test
+    void aRunOfThisProcessLeavesTheJournalOnlyOnceItsOwnRunFinishedIsAcknowledged() {
+        RunJournal journal = new RunJournal(dir);
+        journal.started("run-a", null, null, T0);
+        journal.progress("run-a", 99);
+        RunFinished completed = new RunFinished(1, "run-a", T0.plusSeconds(30), null, null, RunFinished.COMPLETED,
+                "completed 1 epochs", 99, 0L);
+        journal.ended(completed);
+        assertThat(journal.unacknowledged()).containsExactly("run-a");
+
+        // Were the trainer to die now, the next start would send the run's own run-finished, not an interruption.
+        List<TrainingEvent> published = new ArrayList<>();
+        Interruptions.report(new RunJournal(dir), published::add, Clock.systemUTC());
+        assertThat(published).containsExactly(completed);
+
+        journal.acknowledged(completed);
+        assertThat(new RunJournal(dir).leftovers()).isEmpty();
+        assertThat(journal.activeRunIds()).isEmpty();
+    }
+
+    @Test
+    void anAcknowledgementOfAnEarlierRunUnderTheSameIdLeavesTheLaterOneAlone() {
+        RunJournal journal = new RunJournal(dir);
+        journal.started("run-a", null, null, T0.plusSeconds(10));
+        journal.acknowledged(new RunFinished(1, "run-a", T0, null, null, RunFinished.COMPLETED, null, 5, 0L));
+        assertThat(new RunJournal(dir).leftovers()).extracting(RunJournal.Entry::runId).containsExactly("run-a");
+
+        RunFinished end = new RunFinished(1, "run-a", T0.plusSeconds(20), null, null, RunFinished.STOPPED, "x", 7, 0L);
+        journal.acknowledged(end); // before the run's end is recorded: the broker has it all the same
+        journal.ended(end);
+        assertThat(new RunJournal(dir).leftovers()).isEmpty();
     }
 
     @Test
