@@ -168,8 +168,8 @@ public final class ChannelWorker implements AutoCloseable {
             }
         }
         if (!inbox.isEmpty() || !outbox.isEmpty()) {
-            Log.infof("Chat channel %s stopped with %d alert(s) queued and %d message(s) not delivered", channel.name(),
-                    inbox.size(), outbox.size());
+            Log.infof("Chat channel %s stopped with %d alert(s) queued and %d message(s) not delivered; their records "
+                    + "stay uncommitted and the next notifier sends them", channel.name(), inbox.size(), outbox.size());
         }
     }
 

@@ -24,8 +24,8 @@ import java.util.concurrent.Executors;
  */
 public final class ChatReceiver implements AutoCloseable {
 
-    /** One request received. */
-    public record Received(String path, String body, String contentType, long nanos) {
+    /** One request received, with the status it was answered. */
+    public record Received(String path, String body, String contentType, long nanos, int status) {
     }
 
     /** A scripted answer. */
@@ -103,23 +103,21 @@ public final class ChatReceiver implements AutoCloseable {
                 body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             }
             String path = ex.getRequestURI().getPath();
-            received.add(new Received(path, body, ex.getRequestHeaders().getFirst("Content-Type"), System.nanoTime()));
             Integer outage = outages.get(path);
-            if (outage != null) {
-                reply(ex, outage, null, "down " + outage);
-                return;
-            }
+            Reply r = outage == null ? null : new Reply(outage, null);
             Deque<Reply> q = scripts.get(path);
-            Reply r = null;
-            if (q != null) {
+            if (r == null && q != null) {
                 synchronized (q) {
                     r = q.poll();
                 }
             }
+            int status = r == null ? 200 : r.status();
+            received.add(new Received(path, body, ex.getRequestHeaders().getFirst("Content-Type"), System.nanoTime(),
+                    status));
             if (r == null) {
                 reply(ex, 200, null, "ok");
             } else {
-                reply(ex, r.status(), r.retryAfter(), "scripted " + r.status());
+                reply(ex, r.status(), r.retryAfter(), (outage != null ? "down " : "scripted ") + r.status());
             }
         }
     }
