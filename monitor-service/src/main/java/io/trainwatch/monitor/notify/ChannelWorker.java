@@ -97,10 +97,14 @@ public final class ChannelWorker implements AutoCloseable {
 
     /**
      * Queues an alert without waiting, taking over one reference of its record's completion (released at once
-     * when the alert is dropped); false (and counted as dropped) when the queue is full.
+     * when the alert is dropped); false (and counted as dropped) when the queue is full. A stopping worker takes
+     * nothing and keeps the reference: the record stays unfinished, for the next notifier.
      */
     public boolean offer(Alert alert, Completion done) {
-        if (!running || !inbox.offer(new Item<>(alert, done))) {
+        if (!running) {
+            return false;
+        }
+        if (!inbox.offer(new Item<>(alert, done))) {
             metrics.count(channel, NotifyMetrics.DROPPED, 1);
             done.release();
             return false;
@@ -118,7 +122,10 @@ public final class ChannelWorker implements AutoCloseable {
 
     /** As {@link #offerSuggestion(TunerCommand)}, taking over one reference of its record's completion. */
     public boolean offerSuggestion(TunerCommand suggestion, Completion done) {
-        if (!running || !suggestions.offer(new Item<>(suggestion, done))) {
+        if (!running) {
+            return false;
+        }
+        if (!suggestions.offer(new Item<>(suggestion, done))) {
             metrics.count(channel, NotifyMetrics.DROPPED, 1);
             done.release();
             return false;

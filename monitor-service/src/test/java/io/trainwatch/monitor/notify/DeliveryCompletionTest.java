@@ -100,6 +100,8 @@ class DeliveryCompletionTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> receiver.at("/down").size() >= 2);
         outage.close();
         assertThat(held.isFinished()).as("undelivered at stop: read again by the next notifier").isFalse();
+        Completion late = dispatch(outage, firing("run-3b", "plateau", 10), offsets, 2);
+        assertThat(late.isFinished()).as("read while stopping: left for the next notifier").isFalse();
         assertThat(offsets.committable(List.of(UnfinishedOffsetsTest.P0))).containsEntry(UnfinishedOffsetsTest.P0,
                 new org.apache.kafka.clients.consumer.OffsetAndMetadata(1));
     }
