@@ -76,6 +76,13 @@ public interface MonitorConfig {
         @WithDefault("1")
         int threads();
 
+        /**
+         * Readiness goes down while records wait on a {@code training.events} partition this instance owns and its
+         * committed offset has not moved for this long (a stuck stream thread); 0 turns the check off.
+         */
+        @WithDefault("PT60S")
+        Duration stallAfter();
+
         /** How often idle runs are looked for (wall-clock punctuation). */
         @WithDefault("PT1M")
         Duration evictionInterval();

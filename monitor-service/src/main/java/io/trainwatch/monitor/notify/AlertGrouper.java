@@ -25,6 +25,10 @@ import java.util.Optional;
  * most {@code maxGroups} groups (the least recently active is evicted), {@code maxAlertsPerGroup} alerts per
  * group, and {@code remembered} announced ids. Time comes from the caller; not thread-safe (one channel
  * thread owns it).
+ *
+ * <p>Each alert comes with the {@link Completion} of the record it was read from. The grouper owns it from then
+ * on: it releases it when the alert leads to no message (deduplicated, evicted, a resolution not announced) and
+ * hands it on with the message that announces the alert ({@link #dueMessages}).
  */
 public final class AlertGrouper {
 
@@ -33,6 +37,10 @@ public final class AlertGrouper {
 
     /** The outcome of {@link #add}, with the number of pending alerts evicted to make room. */
     public record Admission(Outcome outcome, int evicted) {
+    }
+
+    /** A message due, with the completions of the records whose alerts it announces (released once it is done). */
+    public record Message(Notification notification, List<Completion> completions) {
     }
 
     /** Alertmanager-style timing. */
@@ -73,9 +81,15 @@ public final class AlertGrouper {
 
     /** Takes an alert in at time {@code now}. */
     public Admission add(Alert alert, Instant now) {
+        return add(alert, now, Completion.NONE);
+    }
+
+    /** Takes an alert in at time {@code now}, with the completion of its record (owned by the grouper from now). */
+    public Admission add(Alert alert, Instant now, Completion done) {
         String id = alert.alertId();
         boolean firing = Alert.FIRING.equals(alert.status());
         if (announced.contains(id + '|' + alert.status()) || (firing && announced.contains(id + '|' + Alert.RESOLVED))) {
+            done.release();
             return new Admission(Outcome.DEDUPLICATED, 0);
         }
         String key = groupBy.key(alert);
@@ -84,7 +98,9 @@ public final class AlertGrouper {
         if (group == null) {
             while (groups.size() >= maxGroups) {
                 Iterator<Group> eldest = groups.values().iterator();
-                evicted += eldest.next().alerts.size();
+                Group gone = eldest.next();
+                evicted += gone.alerts.size();
+                gone.completions.values().forEach(Completion::releaseAll);
                 eldest.remove();
             }
             group = new Group(key, now);
@@ -92,6 +108,7 @@ public final class AlertGrouper {
         }
         Alert pending = group.alerts.get(id);
         if (pending != null && (pending.status().equals(alert.status()) || (firing && !Alert.FIRING.equals(pending.status())))) {
+            done.release();
             return new Admission(Outcome.DEDUPLICATED, evicted); // same status again, or a firing after its resolution
         }
         if (!firing && pending != null && !announced.contains(id + '|' + Alert.FIRING)
@@ -100,11 +117,14 @@ public final class AlertGrouper {
         }
         group.alerts.remove(id);
         group.alerts.put(id, alert); // re-insert: the map's order is arrival order
+        group.completions.computeIfAbsent(id, k -> new ArrayList<>()).add(done);
         group.dirty = true;
         while (group.alerts.size() > maxAlertsPerGroup) {
             Iterator<Alert> oldest = group.alerts.values().iterator();
-            oldest.next();
+            Alert gone = oldest.next();
             oldest.remove();
+            Completion.releaseAll(group.completions.getOrDefault(gone.alertId(), List.of()));
+            group.completions.remove(gone.alertId());
             evicted++;
         }
         return new Admission(Outcome.QUEUED, evicted);
@@ -113,6 +133,19 @@ public final class AlertGrouper {
     /** The messages due at {@code now}; the groups they came from are marked as announced. */
     public List<Notification> due(Instant now) {
         List<Notification> out = new ArrayList<>();
+        for (Message m : dueMessages(now)) {
+            Completion.releaseAll(m.completions());
+            out.add(m.notification());
+        }
+        return out;
+    }
+
+    /**
+     * The messages due at {@code now}, each with the completions of the records it announces (the caller releases
+     * them once the message is delivered or given up); the groups they came from are marked as announced.
+     */
+    public List<Message> dueMessages(Instant now) {
+        List<Message> out = new ArrayList<>();
         Iterator<Group> it = groups.values().iterator();
         List<Group> toFlush = new ArrayList<>();
         while (it.hasNext()) {
@@ -166,7 +199,7 @@ public final class AlertGrouper {
         return Instant.MAX;
     }
 
-    private Optional<Notification> flush(Group g, Instant now) {
+    private Optional<Message> flush(Group g, Instant now) {
         boolean repeat = !g.dirty;
         List<Alert> firing = new ArrayList<>();
         List<Alert> resolved = new ArrayList<>();
@@ -179,6 +212,19 @@ public final class AlertGrouper {
         }
         List<Alert> firedAndResolved = new ArrayList<>(g.firedAndResolved.values());
         g.firedAndResolved.clear();
+        List<Completion> carried = new ArrayList<>();
+        for (Alert a : g.alerts.values()) {
+            List<Completion> held = g.completions.remove(a.alertId());
+            if (held == null) {
+                continue;
+            }
+            boolean announcedNow = firing.contains(a) || resolved.contains(a) || firedAndResolved.contains(a);
+            if (announcedNow) {
+                carried.addAll(held);
+            } else {
+                Completion.releaseAll(held); // a resolution that is not announced: nothing to deliver
+            }
+        }
         for (Alert a : g.alerts.values()) {
             announced.add(a.alertId() + '|' + a.status());
         }
@@ -189,9 +235,11 @@ public final class AlertGrouper {
             groups.remove(g.key);
         }
         if (firing.isEmpty() && resolved.isEmpty() && firedAndResolved.isEmpty()) {
+            Completion.releaseAll(carried);
             return Optional.empty();
         }
-        return Optional.of(new Notification(channel, g.key, repeat, firing, resolved, firedAndResolved));
+        return Optional.of(new Message(new Notification(channel, g.key, repeat, firing, resolved, firedAndResolved),
+                carried));
     }
 
     private static final class Group {
@@ -200,6 +248,8 @@ public final class AlertGrouper {
         final LinkedHashMap<String, Alert> alerts = new LinkedHashMap<>();
         /** Critical alerts that resolved before their firing was announced. */
         final LinkedHashMap<String, Alert> firedAndResolved = new LinkedHashMap<>();
+        /** alertId -> the completions of the records not yet announced of that alert. */
+        final Map<String, List<Completion>> completions = new LinkedHashMap<>();
         Instant lastFlush;
         boolean dirty;
 
@@ -232,6 +282,10 @@ public final class AlertGrouper {
 
         void add(String key) {
             map.put(key, Boolean.TRUE);
+        }
+
+        void remove(String key) {
+            map.remove(key);
         }
     }
 }

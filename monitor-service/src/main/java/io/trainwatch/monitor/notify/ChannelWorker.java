@@ -23,6 +23,10 @@ import java.util.concurrent.TimeUnit;
  * than 429: a bad payload or a deleted webhook) or the outbox's bound gives a message up, and then the resolution
  * of an alert whose firing never reached the chat is not sent either. A dead or slow chat server holds only this
  * channel.
+ *
+ * <p>Every alert and suggestion comes with the {@link Completion} of its Kafka record; the worker releases it once
+ * what the record produced on this channel is delivered or given up (dropped, deduplicated, refused, suppressed),
+ * never when the worker stops with it undelivered: the record is then read again after a restart.
  */
 public final class ChannelWorker implements AutoCloseable {
 
@@ -37,11 +41,18 @@ public final class ChannelWorker implements AutoCloseable {
     private final WebhookClient http;
     private final Clock clock;
     private final NotifyMetrics metrics;
-    private final ArrayBlockingQueue<Alert> inbox;
+    /** An alert or a suggestion with the completion of its record. */
+    private record Item<T>(T value, Completion done) {
+    }
+
+    private final ArrayBlockingQueue<Item<Alert>> inbox;
     /** Suggestions to send as they come: one message each, no grouping (nothing resolves a suggestion). */
-    private final ArrayBlockingQueue<TunerCommand> suggestions;
+    private final ArrayBlockingQueue<Item<TunerCommand>> suggestions;
     private final Outbox outbox;
-    /** Alerts whose firing message was given up: their resolution is not announced. */
+    /**
+     * Alerts whose firing message was given up: their resolution is not announced, unless a later message announcing
+     * them as firing (a repeat) is delivered.
+     */
     private final AlertGrouper.BoundedSet undelivered = new AlertGrouper.BoundedSet(10_000);
     private final CountDownLatch stop = new CountDownLatch(1);
     private volatile boolean running = true;
@@ -81,8 +92,21 @@ public final class ChannelWorker implements AutoCloseable {
 
     /** Queues an alert without waiting; false (and counted as dropped) when the queue is full. */
     public boolean offer(Alert alert) {
-        if (!running || !inbox.offer(alert)) {
+        return offer(alert, Completion.NONE);
+    }
+
+    /**
+     * Queues an alert without waiting, taking over one reference of its record's completion (released at once
+     * when the alert is dropped); false (and counted as dropped) when the queue is full. A stopping worker takes
+     * nothing and keeps the reference: the record stays unfinished, for the next notifier.
+     */
+    public boolean offer(Alert alert, Completion done) {
+        if (!running) {
+            return false;
+        }
+        if (!inbox.offer(new Item<>(alert, done))) {
             metrics.count(channel, NotifyMetrics.DROPPED, 1);
+            done.release();
             return false;
         }
         return true;
@@ -93,14 +117,26 @@ public final class ChannelWorker implements AutoCloseable {
      * when the queue is full.
      */
     public boolean offerSuggestion(TunerCommand suggestion) {
-        if (!running || !suggestions.offer(suggestion)) {
+        return offerSuggestion(suggestion, Completion.NONE);
+    }
+
+    /** As {@link #offerSuggestion(TunerCommand)}, taking over one reference of its record's completion. */
+    public boolean offerSuggestion(TunerCommand suggestion, Completion done) {
+        if (!running) {
+            return false;
+        }
+        if (!suggestions.offer(new Item<>(suggestion, done))) {
             metrics.count(channel, NotifyMetrics.DROPPED, 1);
+            done.release();
             return false;
         }
         return true;
     }
 
-    /** Stops the thread, waiting at most {@code timeout}; messages not yet delivered are logged and lost. */
+    /**
+     * Stops the thread, waiting at most {@code timeout}; messages not yet delivered are logged and their records
+     * left unfinished (read again by the next notifier).
+     */
     public void close(Duration timeout) {
         signalStop();
         try {
@@ -139,20 +175,20 @@ public final class ChannelWorker implements AutoCloseable {
             }
         }
         if (!inbox.isEmpty() || !outbox.isEmpty()) {
-            Log.infof("Chat channel %s stopped with %d alert(s) queued and %d message(s) not delivered", channel.name(),
-                    inbox.size(), outbox.size());
+            Log.infof("Chat channel %s stopped with %d alert(s) queued and %d message(s) not delivered; their records "
+                    + "stay uncommitted and the next notifier sends them", channel.name(), inbox.size(), outbox.size());
         }
     }
 
     /** One turn of the thread: due messages into the outbox, at most one delivery attempt, then wait for alerts. */
     void turn() throws InterruptedException {
         Instant now = clock.instant();
-        for (Notification n : grouper.due(now)) {
-            enqueue(Outbox.Entry.of(n, now));
+        for (AlertGrouper.Message m : grouper.dueMessages(now)) {
+            enqueue(Outbox.Entry.of(m, now));
         }
-        TunerCommand s;
+        Item<TunerCommand> s;
         while ((s = suggestions.poll()) != null) {
-            enqueue(Outbox.Entry.of(s, now));
+            enqueue(Outbox.Entry.of(s.value(), s.done(), now));
         }
         attemptHead(now);
         Duration wait = MAX_IDLE;
@@ -164,15 +200,16 @@ public final class ChannelWorker implements AutoCloseable {
                 }
             }
         }
-        Alert alert = wait.isNegative() || wait.isZero() ? inbox.poll() : inbox.poll(wait.toNanos(), TimeUnit.NANOSECONDS);
+        Item<Alert> alert = wait.isNegative() || wait.isZero() ? inbox.poll()
+                : inbox.poll(wait.toNanos(), TimeUnit.NANOSECONDS);
         while (alert != null) {
-            admit(alert);
+            admit(alert.value(), alert.done());
             alert = inbox.poll();
         }
     }
 
-    private void admit(Alert alert) {
-        AlertGrouper.Admission a = grouper.add(alert, clock.instant());
+    private void admit(Alert alert, Completion done) {
+        AlertGrouper.Admission a = grouper.add(alert, clock.instant(), done);
         if (a.outcome() == AlertGrouper.Outcome.DEDUPLICATED) {
             metrics.count(channel, NotifyMetrics.DEDUPLICATED, 1);
         }
@@ -186,6 +223,7 @@ public final class ChannelWorker implements AutoCloseable {
         outbox.add(e).ifPresent(dropped -> {
             metrics.count(channel, NotifyMetrics.DROPPED, dropped.notification == null ? 1 : dropped.notification.size());
             giveUp(dropped);
+            dropped.finish();
             Log.warnf("Chat channel %s: %d message(s) wait for delivery; dropped the oldest %s one (%s)", channel.name(),
                     outbox.size(), dropped.critical() ? "critical" : "non-critical", what(dropped));
         });
@@ -200,6 +238,7 @@ public final class ChannelWorker implements AutoCloseable {
         byte[] body = render(e);
         if (body == null) {
             outbox.removeHead();
+            e.finish();
             return;
         }
         Duration limited = channel.bucket().tryAcquire(now);
@@ -216,6 +255,8 @@ public final class ChannelWorker implements AutoCloseable {
             WebhookClient.Response r = http.post(channel.url(), body);
             if (RetryPolicy.success(r.status())) {
                 outbox.removeHead();
+                delivered(e);
+                e.finish();
                 metrics.count(channel, NotifyMetrics.SENT, 1);
                 if (outageSince != null) {
                     Log.infof("Chat channel %s delivers again after %d s; %d message(s) still wait", channel.name(),
@@ -240,6 +281,7 @@ public final class ChannelWorker implements AutoCloseable {
             outbox.removeHead();
             metrics.count(channel, NotifyMetrics.FAILED, 1);
             giveUp(e);
+            e.finish();
             Log.warnf("Chat channel %s (%s): the server refused the %s; not retried: %s", channel.name(),
                     channel.url().redacted(), what(e), problem);
             return;
@@ -284,6 +326,13 @@ public final class ChannelWorker implements AutoCloseable {
             metrics.count(channel, NotifyMetrics.FAILED, 1);
             Log.errorf("Chat channel %s: cannot render %s: %s", channel.name(), what(e), ex);
             return null;
+        }
+    }
+
+    /** A message announcing alerts as firing reached the chat: their resolution may be announced again. */
+    private void delivered(Outbox.Entry e) {
+        for (Alert a : e.firing()) {
+            undelivered.remove(a.alertId());
         }
     }
 

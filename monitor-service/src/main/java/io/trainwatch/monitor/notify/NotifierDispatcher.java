@@ -17,6 +17,10 @@ import java.util.Map;
  * (the Kafka consumer) hands alerts over and goes on. Alerts published longer ago than {@code maxAge} are
  * counted as stale and not sent. A tuner's suggestion goes to the channels its alert went to. Not thread-safe:
  * one consumer thread calls it.
+ *
+ * <p>Each record comes with its {@link Completion}: every channel that takes the alert takes a reference of it; a
+ * stale alert, one no route matches and a suggestion that is not sent take none. The caller releases its own
+ * reference once the call returns.
  */
 public final class NotifierDispatcher implements AutoCloseable {
 
@@ -26,8 +30,12 @@ public final class NotifierDispatcher implements AutoCloseable {
     private final NotifyMetrics metrics;
     /** alertId -> the workers that queued that firing alert, the latest {@link #REMEMBERED_ROUTES}. */
     private final Map<String, List<ChannelWorker>> routes = new LinkedHashMap<>();
+    /** A suggestion read before its alert, with its record's completion and when it was published. */
+    private record Waiting(TunerCommand suggestion, Completion done, Instant publishedAt) {
+    }
+
     /** Suggestions read before their alert (two topics: no order between them), the latest {@link #WAITING}. */
-    private final Map<String, List<TunerCommand>> waiting = new LinkedHashMap<>();
+    private final Map<String, List<Waiting>> waiting = new LinkedHashMap<>();
     private int waitingCount;
 
     /** Alerts whose channels are remembered for the suggestions that answer them (ours: a few hours of alerts). */
@@ -76,8 +84,13 @@ public final class NotifierDispatcher implements AutoCloseable {
      * @return the number of channels that queued it
      */
     public int dispatch(Alert alert, Instant publishedAt) {
+        return dispatch(alert, publishedAt, Completion.NONE);
+    }
+
+    /** As {@link #dispatch(Alert, Instant)}; each channel that takes the alert takes a reference of {@code done}. */
+    public int dispatch(Alert alert, Instant publishedAt, Completion done) {
         int queued = 0;
-        boolean stale = publishedAt != null && publishedAt.plus(maxAge).isBefore(clock.instant());
+        boolean stale = stale(publishedAt);
         List<ChannelWorker> matched = new ArrayList<>();
         for (ChannelWorker w : workers) {
             if (!w.channel().route().matches(alert)) {
@@ -86,7 +99,7 @@ public final class NotifierDispatcher implements AutoCloseable {
             matched.add(w);
             if (stale) {
                 metrics.count(w.channel(), NotifyMetrics.STALE, 1);
-            } else if (w.offer(alert)) {
+            } else if (w.offer(alert, done.retain())) {
                 queued++;
             }
         }
@@ -96,10 +109,13 @@ public final class NotifierDispatcher implements AutoCloseable {
             while (routes.size() > REMEMBERED_ROUTES) {
                 routes.remove(routes.keySet().iterator().next());
             }
-            List<TunerCommand> held = waiting.remove(alert.alertId());
+            List<Waiting> held = waiting.remove(alert.alertId());
             if (held != null) {
                 waitingCount -= held.size();
-                held.forEach(s -> offer(s, matched));
+                for (Waiting s : held) {
+                    offer(s.suggestion(), s.done(), matched);
+                    s.done().release();
+                }
             }
         }
         return queued;
@@ -113,18 +129,27 @@ public final class NotifierDispatcher implements AutoCloseable {
      * @return the number of channels that queued it now
      */
     public int suggest(TunerCommand suggestion, Instant publishedAt) {
-        if (!suggestion.isSuggestion() || suggestion.alertId() == null
-                || publishedAt != null && publishedAt.plus(maxAge).isBefore(clock.instant())) {
+        return suggest(suggestion, publishedAt, Completion.NONE);
+    }
+
+    /**
+     * As {@link #suggest(TunerCommand, Instant)}; each channel that takes it, and the wait for its alert, take a
+     * reference of {@code done}. A suggestion waits for its alert at most until it is stale
+     * ({@link #expireWaiting()}) or pushed out by newer ones.
+     */
+    public int suggest(TunerCommand suggestion, Instant publishedAt, Completion done) {
+        if (!suggestion.isSuggestion() || suggestion.alertId() == null || stale(publishedAt)) {
             return 0;
         }
         List<ChannelWorker> to = routes.get(suggestion.alertId());
         if (to == null) {
-            waiting.computeIfAbsent(suggestion.alertId(), k -> new ArrayList<>()).add(suggestion);
+            waiting.computeIfAbsent(suggestion.alertId(), k -> new ArrayList<>())
+                    .add(new Waiting(suggestion, done.retain(), publishedAt));
             waitingCount++;
             while (waitingCount > WAITING) {
                 String oldest = waiting.keySet().iterator().next();
-                List<TunerCommand> list = waiting.get(oldest);
-                list.remove(0);
+                List<Waiting> list = waiting.get(oldest);
+                list.remove(0).done().release();
                 waitingCount--;
                 if (list.isEmpty()) {
                     waiting.remove(oldest);
@@ -132,13 +157,39 @@ public final class NotifierDispatcher implements AutoCloseable {
             }
             return 0;
         }
-        return offer(suggestion, to);
+        return offer(suggestion, done, to);
     }
 
-    private static int offer(TunerCommand suggestion, List<ChannelWorker> to) {
+    /**
+     * Gives up the suggestions that waited for their alert until they became stale (their alert will not come: it
+     * was stale itself, or handled before a restart); called after every poll.
+     */
+    public void expireWaiting() {
+        var it = waiting.values().iterator();
+        while (it.hasNext()) {
+            List<Waiting> list = it.next();
+            list.removeIf(w -> {
+                if (stale(w.publishedAt())) {
+                    w.done().release();
+                    waitingCount--;
+                    return true;
+                }
+                return false;
+            });
+            if (list.isEmpty()) {
+                it.remove();
+            }
+        }
+    }
+
+    private boolean stale(Instant publishedAt) {
+        return publishedAt != null && publishedAt.plus(maxAge).isBefore(clock.instant());
+    }
+
+    private static int offer(TunerCommand suggestion, Completion done, List<ChannelWorker> to) {
         int queued = 0;
         for (ChannelWorker w : to) {
-            if (w.offerSuggestion(suggestion)) {
+            if (w.offerSuggestion(suggestion, done.retain())) {
                 queued++;
             }
         }

@@ -73,6 +73,13 @@ public interface NotifyConfig {
     @WithDefault("1000")
     int outboxCapacity();
 
+    /**
+     * Records read whose messages are not all delivered or given up (their offsets are not committed yet), beyond
+     * which the notifier pauses reading until deliveries finish; the alerts wait on the topic meanwhile.
+     */
+    @WithDefault("10000")
+    int maxUnfinishedRecords();
+
     /** Groups kept per channel (bounded state); the least recently active group is evicted beyond it. */
     @WithDefault("1000")
     int maxGroups();

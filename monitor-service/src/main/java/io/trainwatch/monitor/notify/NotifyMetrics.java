@@ -13,7 +13,8 @@ import java.util.function.Supplier;
  * {@code outcome} (messages {@code sent}, {@code failed} (refused for good) and {@code suppressed} (a resolution
  * whose firing never reached the chat); alerts {@code dropped} for a full queue or outbox or evicted,
  * {@code deduplicated}, {@code stale}), {@code monitor.notifications.retries}, the queue depth, the messages
- * waiting for delivery ({@code monitor.notifications.outbox}), and
+ * waiting for delivery ({@code monitor.notifications.outbox}), the records whose messages are not all delivered
+ * yet ({@code monitor.notifications.unfinished.records}: their offsets are not committed), and
  * unreadable records on {@code training.alerts}. Tags are bounded by the configured channels.
  */
 public final class NotifyMetrics {
@@ -23,6 +24,7 @@ public final class NotifyMetrics {
     public static final String QUEUED = "monitor.notifications.queued";
     public static final String OUTBOX = "monitor.notifications.outbox";
     public static final String INVALID = "monitor.notifications.invalid.records";
+    public static final String UNFINISHED = "monitor.notifications.unfinished.records";
 
     public static final String SENT = "sent";
     public static final String FAILED = "failed";
@@ -69,6 +71,12 @@ public final class NotifyMetrics {
     public void outboxGauge(Channel c, Supplier<Number> depth) {
         Gauge.builder(OUTBOX, depth).description("Chat messages waiting for delivery (kept while the chat server fails)")
                 .tag("channel", c.name()).tag("platform", c.platform().id()).strongReference(true).register(registry);
+    }
+
+    public void unfinishedGauge(Supplier<Number> records) {
+        Gauge.builder(UNFINISHED, records)
+                .description("Records read whose chat messages are not all delivered or given up (offsets not committed)")
+                .strongReference(true).register(registry);
     }
 
     /** Reads a counter (0 when it was never incremented), for tests and logs. */

@@ -5,6 +5,7 @@ import io.trainwatch.events.TunerCommand;
 
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
@@ -24,24 +25,41 @@ final class Outbox {
         final Notification notification;
         final TunerCommand suggestion;
         final Instant queuedAt;
+        /** The completions of the records this message announces, released once it is delivered or given up. */
+        private final List<Completion> completions;
         int attempts;
         /** Failed attempts since the last time the retry policy's budget was used up. */
         int cycleAttempts;
         Instant notBefore;
 
-        private Entry(Notification notification, TunerCommand suggestion, Instant queuedAt) {
+        private Entry(Notification notification, TunerCommand suggestion, List<Completion> completions, Instant queuedAt) {
             this.notification = notification;
             this.suggestion = suggestion;
+            this.completions = new ArrayList<>(completions);
             this.queuedAt = queuedAt;
             this.notBefore = queuedAt;
         }
 
         static Entry of(Notification n, Instant now) {
-            return new Entry(n, null, now);
+            return new Entry(n, null, List.of(), now);
+        }
+
+        static Entry of(AlertGrouper.Message m, Instant now) {
+            return new Entry(m.notification(), null, m.completions(), now);
         }
 
         static Entry of(TunerCommand s, Instant now) {
-            return new Entry(null, s, now);
+            return of(s, Completion.NONE, now);
+        }
+
+        static Entry of(TunerCommand s, Completion done, Instant now) {
+            return new Entry(null, s, List.of(done), now);
+        }
+
+        /** The message is delivered or given up for good: its records are finished as far as it is concerned. */
+        void finish() {
+            Completion.releaseAll(completions);
+            completions.clear();
         }
 
         boolean critical() {

@@ -143,6 +143,25 @@ public class MonitorStreams {
         return failures;
     }
 
+    /** The partitions of {@code topic} that this instance's stream threads own as active tasks (none when not running). */
+    public java.util.Set<org.apache.kafka.common.TopicPartition> localPartitions(String topic) {
+        KafkaStreams s = streams;
+        java.util.Set<org.apache.kafka.common.TopicPartition> out = new java.util.HashSet<>();
+        if (s == null) {
+            return out;
+        }
+        try {
+            for (var thread : s.metadataForLocalThreads()) {
+                for (var task : thread.activeTasks()) {
+                    task.topicPartitions().stream().filter(tp -> tp.topic().equals(topic)).forEach(out::add);
+                }
+            }
+        } catch (RuntimeException e) {
+            return java.util.Set.of(); // not running (starting, rebalancing, shut down): nothing to watch now
+        }
+        return out;
+    }
+
     /** The running Kafka Streams state, or null when disabled. */
     public KafkaStreams.State state() {
         return streams == null ? null : streams.state();

@@ -242,4 +242,76 @@ class AlertGrouperTest {
         assertThat(unknown).containsExactly("colour");
         assertThat(GroupBy.parse(List.of(), unknown).key(a)).isEmpty();
     }
+
+    /** A completion to follow: finished once every reference is given back. */
+    private static Completion tracked() {
+        return new Completion(() -> { });
+    }
+
+    @Test
+    void aDeduplicatedAlertFinishesItsRecordAtOnceAndAnAnnouncedOneGoesWithItsMessage() {
+        AlertGrouper g = grouper();
+        Alert a = firing("r1", "plateau", 100);
+        Completion first = tracked();
+        Completion again = tracked();
+        g.add(a, at(0), first);
+        assertThat(g.add(a, at(1), again).outcome()).isEqualTo(AlertGrouper.Outcome.DEDUPLICATED);
+        assertThat(again.isFinished()).isTrue();
+        assertThat(first.isFinished()).as("waits in the group").isFalse();
+        List<AlertGrouper.Message> due = g.dueMessages(at(10));
+        assertThat(due).singleElement().satisfies(m -> assertThat(m.completions()).containsExactly(first));
+        assertThat(first.isFinished()).as("the message holds it until delivered").isFalse();
+        Completion afterAnnounce = tracked();
+        g.add(a, at(20), afterAnnounce);
+        assertThat(afterAnnounce.isFinished()).isTrue();
+        assertThat(g.dueMessages(at(4 * 3600 + 10))).as("a repeat carries no record")
+                .singleElement().satisfies(m -> assertThat(m.completions()).isEmpty());
+    }
+
+    @Test
+    void aResolutionThatIsNotAnnouncedFinishesItsRecordsAtTheFlush() {
+        AlertGrouper g = grouper();
+        Alert a = firing("r1", "plateau", 100); // a warning: no "fired and resolved"
+        Completion fired = tracked();
+        Completion cleared = tracked();
+        g.add(a, at(0), fired);
+        g.add(resolved(a), at(2), cleared);
+        assertThat(g.dueMessages(at(10))).isEmpty();
+        assertThat(fired.isFinished()).isTrue();
+        assertThat(cleared.isFinished()).isTrue();
+
+        AlertGrouper quiet = new AlertGrouper("ops", GroupBy.RUN_AND_DETECTOR, TIMING, false, 100, 1000);
+        Alert b = firing("r2", "plateau", 100);
+        Completion bFired = tracked();
+        Completion bCleared = tracked();
+        quiet.add(b, at(0), bFired);
+        assertThat(quiet.dueMessages(at(10))).singleElement().satisfies(m -> assertThat(m.completions())
+                .containsExactly(bFired));
+        quiet.add(resolved(b), at(20), bCleared);
+        assertThat(quiet.dueMessages(at(80))).as("send-resolved off").isEmpty();
+        assertThat(bCleared.isFinished()).isTrue();
+    }
+
+    @Test
+    void aCriticalEpisodeWithinTheWaitCarriesBothRecordsAndEvictionFinishesRecords() {
+        AlertGrouper g = grouper();
+        Alert c = firing("r1", "divergence", Alert.CRITICAL, 100);
+        Completion fired = tracked();
+        Completion cleared = tracked();
+        g.add(c, at(0), fired);
+        g.add(resolved(c), at(1), cleared);
+        assertThat(g.dueMessages(at(10))).singleElement().satisfies(m -> {
+            assertThat(m.notification().firedAndResolved()).hasSize(1);
+            assertThat(m.completions()).containsExactly(fired, cleared);
+        });
+
+        AlertGrouper small = new AlertGrouper("ops", GroupBy.RUN_AND_DETECTOR, TIMING, true, 1, 1000, 1);
+        Completion old = tracked();
+        Completion older = tracked();
+        small.add(firing("r1", "plateau", 100), at(0), older);
+        small.add(firing("r1", "plateau", 900), at(1), old); // one alert per group: the first is evicted
+        assertThat(older.isFinished()).isTrue();
+        small.add(firing("r2", "plateau", 100), at(2), tracked()); // one group: r1's is evicted
+        assertThat(old.isFinished()).isTrue();
+    }
 }

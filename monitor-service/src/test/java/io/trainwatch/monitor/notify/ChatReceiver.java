@@ -20,12 +20,12 @@ import java.util.concurrent.Executors;
 /**
  * A real local chat server for tests: the JDK's HttpServer on 127.0.0.1 and an ephemeral port, recording
  * every POST (path, body, arrival time) and answering 200, or scripted statuses (500, 429 with Retry-After)
- * first. {@code GET /_received} lists what arrived as text, one {@code path<TAB>body} per line.
+ * first, or one status all along during an outage ({@link #down}). {@code GET /_received} lists what arrived as text, one {@code path<TAB>body} per line.
  */
 public final class ChatReceiver implements AutoCloseable {
 
-    /** One request received. */
-    public record Received(String path, String body, String contentType, long nanos) {
+    /** One request received, with the status it was answered. */
+    public record Received(String path, String body, String contentType, long nanos, int status) {
     }
 
     /** A scripted answer. */
@@ -40,6 +40,7 @@ public final class ChatReceiver implements AutoCloseable {
     });
     private final List<Received> received = new CopyOnWriteArrayList<>();
     private final Map<String, Deque<Reply>> scripts = new ConcurrentHashMap<>();
+    private final Map<String, Integer> outages = new ConcurrentHashMap<>();
 
     private ChatReceiver() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
@@ -69,6 +70,16 @@ public final class ChatReceiver implements AutoCloseable {
         }
     }
 
+    /** Answers every request to {@code path} with {@code status} (recorded as received) until {@link #up}. */
+    public void down(String path, int status) {
+        outages.put(path, status);
+    }
+
+    /** Ends an outage of {@code path}: scripted replies or 200 again. */
+    public void up(String path) {
+        outages.remove(path);
+    }
+
     public List<Received> at(String path) {
         return received.stream().filter(r -> r.path().equals(path)).toList();
     }
@@ -92,18 +103,21 @@ public final class ChatReceiver implements AutoCloseable {
                 body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             }
             String path = ex.getRequestURI().getPath();
-            received.add(new Received(path, body, ex.getRequestHeaders().getFirst("Content-Type"), System.nanoTime()));
+            Integer outage = outages.get(path);
+            Reply r = outage == null ? null : new Reply(outage, null);
             Deque<Reply> q = scripts.get(path);
-            Reply r = null;
-            if (q != null) {
+            if (r == null && q != null) {
                 synchronized (q) {
                     r = q.poll();
                 }
             }
+            int status = r == null ? 200 : r.status();
+            received.add(new Received(path, body, ex.getRequestHeaders().getFirst("Content-Type"), System.nanoTime(),
+                    status));
             if (r == null) {
                 reply(ex, 200, null, "ok");
             } else {
-                reply(ex, r.status(), r.retryAfter(), "scripted " + r.status());
+                reply(ex, r.status(), r.retryAfter(), (outage != null ? "down " : "scripted ") + r.status());
             }
         }
     }

@@ -115,4 +115,30 @@ class SuggestionDeliveryTest {
         Thread.sleep(1500);
         assertThat(receiver.at("/slack")).hasSize(1);
     }
+
+    @Test
+    void aSuggestionWaitingForItsAlertHoldsItsRecordUntilTheAlertComesOrItIsStale() {
+        TestAlerts.MutableClock clock = new TestAlerts.MutableClock(TestAlerts.T0);
+        NotifierDispatcher d = new NotifierDispatcher(List.of(), Duration.ofHours(1), clock,
+                new NotifyMetrics(new SimpleMeterRegistry()));
+        UnfinishedOffsets offsets = new UnfinishedOffsets(100);
+        Completion waiting = offsets.begin("commands", 0, 0);
+        d.suggest(suggestion("job-9", "never-read"), TestAlerts.T0, waiting);
+        waiting.release();
+        clock.advance(Duration.ofMinutes(30));
+        d.expireWaiting();
+        assertThat(waiting.isFinished()).as("its alert may still come").isFalse();
+        Completion answered = offsets.begin("commands", 0, 1);
+        Alert alert = TestAlerts.firing("job-9", "plateau", 100);
+        d.suggest(suggestion("job-9", alert.alertId()), clock.instant(), answered);
+        answered.release();
+        Completion read = offsets.begin("alerts", 0, 0);
+        d.dispatch(alert, clock.instant(), read);
+        read.release();
+        assertThat(answered.isFinished()).as("its alert matched no channel: nothing to send").isTrue();
+        clock.advance(Duration.ofMinutes(31));
+        d.expireWaiting();
+        assertThat(waiting.isFinished()).as("stale: its alert will not come").isTrue();
+        assertThat(offsets.unfinished()).isZero();
+    }
 }

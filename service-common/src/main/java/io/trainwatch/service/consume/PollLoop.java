@@ -7,11 +7,13 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
-import java.util.Objects;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +34,12 @@ import java.util.function.Supplier;
  * {@code trainwatch.consumer.skipped} (records whose handler failed), {@code trainwatch.consumer.failures}
  * (errors of the loop itself, each followed by a back-off) and the gauge {@code trainwatch.consumer.lag}
  * (records behind the end over the assigned partitions, as the consumer knew it at the last poll).
+ *
+ * <p>By default a commit covers the consumer's position: every record of the batch. An owner that finishes records
+ * later, on other threads, gives {@link CommitOffsets} instead: then the loop commits, after every poll (also an
+ * empty one: work may have finished since) and at stop, exactly the offsets it supplies, and only when they changed
+ * since the last commit (as Kafka Streams and reactor-kafka commit out-of-order processing: per partition, the
+ * lowest offset not yet finished).
  *
  * <p>{@link #readToEnd} is the bounded mode: read a topic from its start to the end it had when asked.
  */
@@ -75,6 +83,15 @@ public final class PollLoop<K, V> implements AutoCloseable {
         void run(Runnable batch);
     }
 
+    /**
+     * The offsets to commit now, per partition (the next record to read after a restart), instead of the consumer's
+     * position; empty: nothing to commit. Called on the loop's thread after every poll and at stop.
+     */
+    @FunctionalInterface
+    public interface CommitOffsets<K, V> {
+        Map<TopicPartition, OffsetAndMetadata> offsets(Consumer<K, V> consumer);
+    }
+
     /** Waits; the default one returns early when the loop stops. Tests inject one that does not wait. */
     @FunctionalInterface
     public interface Sleeper {
@@ -106,6 +123,8 @@ public final class PollLoop<K, V> implements AutoCloseable {
     private volatile boolean ready;
     private volatile Consumer<K, V> consumer;
     private Duration nextBackoff;
+    /** The supplied offsets last committed (or being committed) by this consumer; null: none yet. */
+    private Map<TopicPartition, OffsetAndMetadata> lastCommitted;
 
     PollLoop(PollLoopBuilder<K, V> b) {
         this.b = b;
@@ -187,6 +206,7 @@ public final class PollLoop<K, V> implements AutoCloseable {
             try {
                 c = b.consumers.get();
                 consumer = c;
+                lastCommitted = null;
                 if (!running) {
                     break; // stopped while the consumer was being created
                 }
@@ -253,7 +273,11 @@ public final class PollLoop<K, V> implements AutoCloseable {
             if (b.afterBatch != null) {
                 b.afterBatch.afterBatch(c, batch);
             }
-            if (!batch.isEmpty() && (b.commitWhen == null || b.commitWhen.getAsBoolean())) {
+            if (b.commitOffsets != null) {
+                if (b.commitWhen == null || b.commitWhen.getAsBoolean()) {
+                    commitSupplied(c);
+                }
+            } else if (!batch.isEmpty() && (b.commitWhen == null || b.commitWhen.getAsBoolean())) {
                 commit(c);
             }
         });
@@ -292,6 +316,32 @@ public final class PollLoop<K, V> implements AutoCloseable {
         }
     }
 
+    /** Commits the owner's offsets when they changed since the last commit. */
+    private void commitSupplied(Consumer<K, V> c) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = b.commitOffsets.offsets(c);
+        if (offsets.isEmpty() || offsets.equals(lastCommitted)) {
+            return;
+        }
+        Map<TopicPartition, OffsetAndMetadata> now = Map.copyOf(offsets);
+        switch (b.commit) {
+            case SYNC -> {
+                c.commitSync(now, b.commitTimeout);
+                lastCommitted = now;
+            }
+            case ASYNC -> {
+                lastCommitted = now;
+                c.commitAsync(now, (done, e) -> {
+                    if (e != null) {
+                        LOG.debugf("%s: offset commit failed: %s", b.name, e.toString());
+                        lastCommitted = null; // the next poll commits them again (the callback runs on this thread)
+                    }
+                });
+            }
+            case NONE -> {
+            }
+        }
+    }
+
     private static long lagOf(Consumer<?, ?> c) {
         long sum = 0;
         try {
@@ -315,7 +365,14 @@ public final class PollLoop<K, V> implements AutoCloseable {
                     b.onClose.accept(c);
                 }
                 if (b.commit != Commit.NONE && (b.commitWhen == null || b.commitWhen.getAsBoolean())) {
-                    c.commitSync(b.commitTimeout);
+                    if (b.commitOffsets == null) {
+                        c.commitSync(b.commitTimeout);
+                    } else {
+                        Map<TopicPartition, OffsetAndMetadata> offsets = b.commitOffsets.offsets(c);
+                        if (!offsets.isEmpty()) {
+                            c.commitSync(offsets, b.commitTimeout);
+                        }
+                    }
                 }
             } catch (RuntimeException e) {
                 LOG.debugf("%s: last commit: %s", b.name, e.toString());

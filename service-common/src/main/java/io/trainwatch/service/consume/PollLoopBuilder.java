@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.trainwatch.service.consume.PollLoop.AfterBatch;
 import io.trainwatch.service.consume.PollLoop.BeforePoll;
 import io.trainwatch.service.consume.PollLoop.Commit;
+import io.trainwatch.service.consume.PollLoop.CommitOffsets;
 import io.trainwatch.service.consume.PollLoop.DeadLetter;
 import io.trainwatch.service.consume.PollLoop.Guard;
 import io.trainwatch.service.consume.PollLoop.RecordHandler;
@@ -32,6 +33,7 @@ public final class PollLoopBuilder<K, V> {
     java.util.function.Consumer<Exception> onFailure;
     Commit commit = Commit.SYNC;
     BooleanSupplier commitWhen;
+    CommitOffsets<K, V> commitOffsets;
     Duration commitTimeout = Duration.ofSeconds(10);
     Duration pollTimeout = Duration.ofMillis(500);
     Duration backoff = Duration.ofSeconds(1);
@@ -101,6 +103,15 @@ public final class PollLoopBuilder<K, V> {
     /** Commits after a batch only while this holds (e.g. nothing of it waits to be published). */
     public PollLoopBuilder<K, V> commitWhen(BooleanSupplier commitWhen) {
         this.commitWhen = commitWhen;
+        return this;
+    }
+
+    /**
+     * Commits these offsets instead of the consumer's position: after every poll, empty or not, when they changed,
+     * and at stop (for an owner that finishes records after the handler returned; see {@link CommitOffsets}).
+     */
+    public PollLoopBuilder<K, V> commitOffsets(CommitOffsets<K, V> offsets) {
+        this.commitOffsets = offsets;
         return this;
     }
 

@@ -109,6 +109,89 @@ class PollLoopTest {
         assertThat(handled).containsExactly("a", "a");
     }
 
+    /** A consumer that records every commit (each commit call of MockConsumer ends in commitAsync(Map, callback)). */
+    static MockConsumer<String, String> recording(List<Map<TopicPartition, OffsetAndMetadata>> commits, String... values) {
+        MockConsumer<String, String> c = new MockConsumer<>("earliest") {
+            @Override
+            public synchronized void commitAsync(Map<TopicPartition, OffsetAndMetadata> offsets,
+                                                 org.apache.kafka.clients.consumer.OffsetCommitCallback callback) {
+                commits.add(Map.copyOf(offsets));
+                super.commitAsync(offsets, callback);
+            }
+        };
+        c.assign(List.of(TP));
+        c.updateBeginningOffsets(Map.of(TP, 0L));
+        c.updateEndOffsets(Map.of(TP, (long) values.length));
+        for (int i = 0; i < values.length; i++) {
+            c.addRecord(new ConsumerRecord<>(TOPIC, 0, i, "k" + i, values[i]));
+        }
+        return c;
+    }
+
+    @Test
+    void suppliedOffsetsReplaceThePositionAndAreCommittedAfterAnyPollOnlyWhenTheyChanged() throws Exception {
+        List<Map<TopicPartition, OffsetAndMetadata>> commits = new CopyOnWriteArrayList<>();
+        MockConsumer<String, String> c = recording(commits, "a", "b", "c");
+        java.util.concurrent.atomic.AtomicLong finishedUpTo = new java.util.concurrent.atomic.AtomicLong(1);
+        PollLoop<String, String> loop = loop(() -> c)
+                .commitOffsets(x -> Map.of(TP, new OffsetAndMetadata(finishedUpTo.get()))).build();
+        loop.pollOnce(c);
+        assertThat(handled).containsExactly("a", "b", "c");
+        assertThat(c.committed(Set.of(TP))).as("the supplied offset, not the position 3").containsEntry(TP,
+                new OffsetAndMetadata(1));
+        loop.pollOnce(c);
+        assertThat(commits).as("unchanged: not committed again").hasSize(1);
+        finishedUpTo.set(3);
+        loop.pollOnce(c); // an empty batch: the owner finished records since
+        assertThat(c.committed(Set.of(TP))).containsEntry(TP, new OffsetAndMetadata(3));
+        assertThat(commits).hasSize(2);
+
+        List<Map<TopicPartition, OffsetAndMetadata>> none = new CopyOnWriteArrayList<>();
+        MockConsumer<String, String> empty = recording(none, "a");
+        loop(() -> empty).commitOffsets(x -> Map.of()).build().pollOnce(empty);
+        assertThat(none).as("nothing supplied, nothing committed").isEmpty();
+    }
+
+    @Test
+    void suppliedOffsetsAreCommittedAsynchronouslyAndAgainAfterAFailedCommit() throws Exception {
+        List<Map<TopicPartition, OffsetAndMetadata>> commits = new CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean fail = new java.util.concurrent.atomic.AtomicBoolean(true);
+        MockConsumer<String, String> c = new MockConsumer<>("earliest") {
+            @Override
+            public synchronized void commitAsync(Map<TopicPartition, OffsetAndMetadata> offsets,
+                                                 org.apache.kafka.clients.consumer.OffsetCommitCallback callback) {
+                commits.add(Map.copyOf(offsets));
+                if (fail.getAndSet(false)) {
+                    callback.onComplete(offsets, new KafkaException("coordinator moved"));
+                } else {
+                    super.commitAsync(offsets, callback);
+                }
+            }
+        };
+        c.assign(List.of(TP));
+        c.updateBeginningOffsets(Map.of(TP, 0L));
+        PollLoop<String, String> loop = loop(() -> c).commit(PollLoop.Commit.ASYNC, Duration.ofSeconds(1))
+                .commitOffsets(x -> Map.of(TP, new OffsetAndMetadata(5))).build();
+        loop.pollOnce(c);
+        assertThat(c.committed(Set.of(TP))).doesNotContainKey(TP);
+        loop.pollOnce(c);
+        assertThat(c.committed(Set.of(TP))).as("tried again after the failure").containsEntry(TP, new OffsetAndMetadata(5));
+        loop.pollOnce(c);
+        assertThat(commits).hasSize(2);
+    }
+
+    @Test
+    void atStopTheLastCommitIsTheSuppliedOffsets() {
+        List<Map<TopicPartition, OffsetAndMetadata>> commits = new CopyOnWriteArrayList<>();
+        MockConsumer<String, String> c = recording(commits, "a", "b");
+        PollLoop<String, String> loop = loop(() -> c).commitOffsets(x -> Map.of(TP, new OffsetAndMetadata(1)))
+                .build().start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> handled.size() == 2);
+        loop.stop();
+        // once after the first poll (unchanged afterwards), once more at stop; never the position 2
+        assertThat(commits).hasSize(2).allMatch(m -> m.equals(Map.of(TP, new OffsetAndMetadata(1))));
+    }
+
     @Test
     void beforePollFalseIdlesWithoutPolling() throws Exception {
         MockConsumer<String, String> c = consumer("a");

@@ -206,7 +206,7 @@ class LivePrometheusIT {
                     healthy.add(r.path("name").asText());
                 }
             }
-            assertThat(healthy).hasSize(rulesFile.path("groups").findValues("alert").size()).hasSize(7);
+            assertThat(healthy).hasSize(rulesFile.path("groups").findValues("alert").size()).hasSize(8);
         });
     }
 

@@ -27,7 +27,7 @@ class PromtoolIT {
         assertThat(r.exitCode()).as(r.output()).isZero();
         long alerts = java.util.regex.Pattern.compile("(?m)^\\s*- alert: ").matcher(
                 java.nio.file.Files.readString(prometheusDir.resolve("alerts.yml"))).results().count();
-        assertThat(alerts).isEqualTo(7);
+        assertThat(alerts).isEqualTo(8);
         assertThat(r.output()).contains("SUCCESS: " + alerts + " rules found");
     }
 }
