@@ -102,7 +102,9 @@ public final class Leadership<T extends Leadership.Term> {
 
     public Status status() {
         Status s = status;
-        return s.role() == Role.ACTIVE ? s : new Status(s.role(), s.instance(), knownActive, s.reason(), s.since());
+        String active = knownActive; // as last described: never this instance unless it is active now
+        return s.role() == Role.ACTIVE ? s : new Status(s.role(), s.instance(),
+                instance.equals(active) ? null : active, s.reason(), s.since());
     }
 
     public Role role() {

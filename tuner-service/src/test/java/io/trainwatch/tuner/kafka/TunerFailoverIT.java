@@ -5,7 +5,15 @@ import io.trainwatch.events.ReadResult;
 import io.trainwatch.events.Topics;
 import io.trainwatch.events.Trial;
 import io.trainwatch.kafka.TestKafka;
+import io.trainwatch.service.KafkaClients;
+import io.trainwatch.service.TopicInitializer;
 import io.trainwatch.tuner.FakeTrainer;
+import io.trainwatch.tuner.Fixtures;
+import io.trainwatch.tuner.engine.EngineSettings;
+import io.trainwatch.tuner.engine.SteerSettings;
+import io.trainwatch.tuner.engine.StudyEngine;
+import io.trainwatch.tuner.policy.AlertPolicy;
+import io.trainwatch.tuner.policy.PolicySettings;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -22,6 +30,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,10 +40,12 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -43,8 +54,10 @@ import static org.awaitility.Awaitility.await;
  * a step, then a validation and run-finished) for an 8-trial study, two at a time; mid-study it kills the active
  * JVM with SIGKILL. The standby takes over (elected, studies reloaded, input resumed from the committed offsets), the
  * study completes, and every trial id is on {@code tuner.trials} exactly once for a {@code read_committed} reader (as
- * trainers read), none lost. Then a third instance stands by and the active one is stopped cleanly (SIGTERM): the
- * third takes over without waiting for a session to expire. Prints the takeover times (kill or stop to the new
+ * trainers read), none lost. Then a third instance stands by and the active one is paused (SIGSTOP): the third takes
+ * over, and the old one, resumed and asked to create a study before it learns it lost, is fenced (nothing published).
+ * Last the active one is stopped cleanly (SIGTERM): the standby takes over without waiting for a session to expire.
+ * In this JVM, without the election: a runtime whose writes another one's producer fenced publishes nothing more. Prints the takeover times (kill or stop to the new
  * active having reloaded).
  */
 class TunerFailoverIT {
@@ -194,34 +207,93 @@ class TunerFailoverIT {
                 assertThat(trainer.received).extracting(Trial::trialId).doesNotHaveDuplicates().hasSize(TRIALS);
                 assertThat(ready - killedAt).as("takeover (kill to reloaded) in ms").isLessThan(30_000);
 
-                // A clean stop (SIGTERM) of the active one: it leaves the group, a third instance takes over at once.
+                // Paused, not dead (SIGSTOP: a long GC pause, a partition): a third instance takes over; resumed, the
+                // old active one may try to write before it learns it lost, and is fenced.
                 Child c = start("tuner-c");
                 await().atMost(Duration.ofSeconds(60)).until(() -> c.last("ROLE", "standby").isPresent());
+                long pausedAt = System.currentTimeMillis();
+                signal(b.process, "STOP");
+                await().atMost(Duration.ofSeconds(45)).until(() -> c.last("READY", null).isPresent());
+                signal(b.process, "CONT");
+                String zombie = "zombie-" + suffix;
+                b.stdin.println("create " + zombie + " 2 2");
+                await().atMost(Duration.ofSeconds(30)).until(() -> b.printed("NOT-ACTIVE " + zombie)
+                        || b.printed("CREATED " + zombie));
+                await().atMost(Duration.ofSeconds(30)).until(() -> b.last("ROLE", "standby").isPresent());
+                Thread.sleep(1000);
+                System.out.printf("tuner failover: paused the active tuner (SIGSTOP); the standby had reloaded %.1f s "
+                        + "later; resumed, the old one stood down and published %d trials of a study it was asked to "
+                        + "create (%s)%n", (c.last("READY", null).orElseThrow() - pausedAt) / 1000.0,
+                        trials(zombie, "read_committed").size(),
+                        b.lines.stream().filter(l -> l.contains(zombie)).findFirst().orElse(""));
+                assertThat(b.printed("NOT-ACTIVE " + zombie)).as("the resumed old active one is fenced").isTrue();
+                assertThat(trials(zombie, "read_committed")).isEmpty();
+
+                // A clean stop (SIGTERM) of the active one: it leaves the group, the standby takes over at once.
                 long stoppedAt = System.currentTimeMillis();
-                b.process.destroy();
-                await().atMost(Duration.ofSeconds(30)).until(() -> c.last("READY", null).isPresent());
+                c.process.destroy();
+                await().atMost(Duration.ofSeconds(30)).until(() -> b.last("READY", null).orElse(0L) > stoppedAt);
                 System.out.printf("tuner failover: after a clean stop (SIGTERM) of the active one, the standby was "
                                 + "elected %.1f s and had reloaded %.1f s later%n",
-                        (c.last("ROLE", "active").orElseThrow() - stoppedAt) / 1000.0,
-                        (c.last("READY", null).orElseThrow() - stoppedAt) / 1000.0);
-                assertThat(b.process.waitFor(20, TimeUnit.SECONDS)).as("b stopped by its shutdown hook").isTrue();
-                assertThat(committedTrials()).as("nothing published again by the third").hasSize(TRIALS);
+                        (b.last("ROLE", "active").orElseThrow() - stoppedAt) / 1000.0,
+                        (b.last("READY", null).orElseThrow() - stoppedAt) / 1000.0);
+                assertThat(c.process.waitFor(20, TimeUnit.SECONDS)).as("stopped by its shutdown hook").isTrue();
+                assertThat(committedTrials()).as("nothing published again").hasSize(TRIALS);
             } finally {
                 finisher.interrupt();
             }
         }
     }
 
+    @Test
+    void anOldActiveRuntimeThatStillBelievesItLeadsIsFencedByTheNewOnesProducer() throws Exception {
+        KafkaClients kafka = new KafkaClients(Map.of("bootstrap.servers", TestKafka.bootstrapServers()));
+        AtomicBoolean told = new AtomicBoolean();
+        TunerRuntime old = runtime(kafka).onFenced(() -> told.set(true)).start();
+        TunerRuntime next = null;
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(old::isReady);
+            next = runtime(kafka).start(); // as an instance elected while the old one stalled: its init fences the old
+            await().atMost(Duration.ofSeconds(30)).until(next::isReady);
+            String stale = "stale-" + suffix;
+            assertThatThrownBy(() -> old.create(stale, Fixtures.spec(2, 2, 100, 1)))
+                    .isInstanceOf(TunerRuntime.NotReadyException.class).hasMessageContaining("no longer the active");
+            assertThat(told).as("the old runtime tells its owner it was fenced").isTrue();
+            assertThatThrownBy(() -> old.create("stale-again-" + suffix, Fixtures.spec(2, 2, 100, 1)))
+                    .isInstanceOf(TunerRuntime.NotReadyException.class);
+            String fresh = "fresh-" + suffix;
+            next.create(fresh, Fixtures.spec(2, 2, 100, 1));
+            assertThat(trials(fresh, "read_committed")).containsExactlyInAnyOrder("t000", "t001");
+            assertThat(trials(stale, "read_committed")).as("nothing of the fenced write is readable").isEmpty();
+        } finally {
+            old.close();
+            if (next != null) {
+                next.close();
+            }
+        }
+    }
+
+    private TunerRuntime runtime(KafkaClients kafka) {
+        return new TunerRuntime(kafka.producer("fence-test"), kafka.consumer(group, "fence-test"),
+                new TopicInitializer(kafka, true), new TunerRuntime.Settings(studiesTopic, group, Duration.ofMillis(100),
+                Duration.ofSeconds(10), Duration.ofMillis(500)), new StudyEngine(new AlertPolicy(PolicySettings.defaults()),
+                EngineSettings.defaults(), SteerSettings.defaults(), Clock.systemUTC()), TunerListener.NONE, null);
+    }
+
+    static void signal(Process p, String signal) throws Exception {
+        assertThat(new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).start().waitFor()).isZero();
+    }
+
     /** The trial ids of the study on tuner.trials as a read_committed reader (every trainer) sees them. */
     List<String> committedTrials() {
-        return trials("read_committed");
+        return trials(studyId, "read_committed");
     }
 
     long allTrialRecords() {
-        return trials("read_uncommitted").size();
+        return trials(studyId, "read_uncommitted").size();
     }
 
-    private List<String> trials(String isolation) {
+    private static List<String> trials(String studyId, String isolation) {
         List<String> out = new ArrayList<>();
         try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers(),
