@@ -27,6 +27,11 @@ public final class Topics {
     public static final String TRAINING_EVENTS_DLQ = "training.events.dlq";
     /** The tuner's study documents (key = studyId), compacted: the latest state of every study. */
     public static final String TUNER_STUDIES = "tuner.studies";
+    /**
+     * The tuner's election: no records, only a consumer group on its one partition; the tuner instance assigned
+     * that partition is the active one (the others stand by).
+     */
+    public static final String TUNER_LEADER = "tuner.leader";
 
     /** Consumer group of the trainers that run trials. */
     public static final String TRAINER_WORKERS_GROUP = "trainer-workers";
@@ -39,6 +44,8 @@ public final class Topics {
 
     /** Seven days: long enough to replay a week-long run from the start. */
     private static final long WEEK_MS = 7L * 24 * 3600 * 1000;
+    /** One day: the election topic holds nothing. */
+    private static final long DAY_MS = 24L * 3600 * 1000;
     /** Thirty days for what people look back at: alerts and the dead letters. */
     private static final long MONTH_MS = 30L * 24 * 3600 * 1000;
 
@@ -82,13 +89,16 @@ public final class Topics {
             new TopicSpec(TUNER_COMMANDS, 3, "delete", WEEK_MS, "commands to running trainers"),
             new TopicSpec(TUNER_TRIALS, 3, "delete", WEEK_MS, "trials for trainer workers"),
             new TopicSpec(TRAINING_EVENTS_DLQ, 1, "delete", MONTH_MS, "rejected events with their reason"),
-            // One partition: the tuner runs as one instance and studies are few. Compacted and kept forever,
+            // One partition: one tuner instance is active at a time and studies are few. Compacted and kept forever,
             // so that a restarted tuner reads every study's latest document; a document may reach a few
             // hundred KB (200 trials with their decisions), hence the larger message size.
             new TopicSpec(TUNER_STUDIES, 1, "compact", -1, "the tuner's study documents",
                     Map.of("max.message.bytes", Integer.toString(8 * 1024 * 1024),
                             "min.cleanable.dirty.ratio", "0.1",
-                            "segment.ms", Long.toString(6L * 3600 * 1000))));
+                            "segment.ms", Long.toString(6L * 3600 * 1000))),
+            // One partition, never written: tuner instances join a consumer group on it, and the one assigned the
+            // partition is the active tuner (leader election by group membership, as Kafka Connect's workers do).
+            new TopicSpec(TUNER_LEADER, 1, "delete", DAY_MS, "the tuner's election (no records)"));
 
     private Topics() {
     }

@@ -7,6 +7,7 @@ import io.trainwatch.tuner.engine.SteerSettings;
 import io.trainwatch.tuner.policy.PolicySettings;
 
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * The tuner's settings ({@code trainwatch.tuner.*}, or {@code TRAINWATCH_TUNER_*} in the environment). Each
@@ -34,6 +35,20 @@ public interface TunerConfig {
     /** Pause before trying again when Kafka cannot be reached. */
     @WithDefault("2s")
     Duration retryBackoff();
+
+    /**
+     * This instance's name among the tuners of its consumer group, shown by a standby as the active one's (default:
+     * the host name and the HTTP port).
+     */
+    Optional<String> instanceId();
+
+    /**
+     * Session timeout of the tuner's consumer groups, the election's and the input's (classic group protocol): how
+     * long a killed active instance holds them before a standby takes over. Ours: 6 s (Kafka's default, 45 s, would
+     * make a takeover take most of a minute); heartbeats every quarter of it.
+     */
+    @WithDefault("6s")
+    Duration sessionTimeout();
 
     Plateau plateau();
 

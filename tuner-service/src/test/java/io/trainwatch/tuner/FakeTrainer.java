@@ -96,6 +96,8 @@ public final class FakeTrainer implements AutoCloseable {
         consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers,
                 ConsumerConfig.GROUP_ID_CONFIG, "fake-trainer-" + UUID.randomUUID(),
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                // as the trainer reads: the tuner writes in transactions, and an aborted trial is no trial
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName(),
                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName()));
         consumer.subscribe(List.of(Topics.TUNER_TRIALS, Topics.TUNER_COMMANDS));

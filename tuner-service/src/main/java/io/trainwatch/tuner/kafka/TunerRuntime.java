@@ -6,12 +6,8 @@ import io.trainwatch.events.EventCodec;
 import io.trainwatch.events.ReadResult;
 import io.trainwatch.events.Topics;
 import io.trainwatch.events.TrainingEvent;
-import io.trainwatch.events.Trial;
-import io.trainwatch.events.TunerCommand;
 import io.trainwatch.tuner.engine.Effects;
 import io.trainwatch.tuner.engine.StudyEngine;
-import io.trainwatch.tuner.steer.SteeredRun;
-import io.trainwatch.tuner.steer.SteeredRunJson;
 import io.trainwatch.tuner.study.StudySpec;
 import io.trainwatch.tuner.study.StudyState;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -21,13 +17,9 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Deque;
 import java.util.HashMap;
@@ -35,27 +27,45 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
  * Runs a {@link StudyEngine} against Kafka: at start it has the {@link TopicInitializer} create the missing
  * topics (the compacted studies topic under its configured name included; none when topic creation is turned
- * off), reloads every study and steered run from it and publishes the trials the trials topic lacks; then its
- * {@link PollLoop} reads {@code training.alerts} and {@code training.events}, feeds the engine and carries out its
- * effects in order (studies persisted first, then trials, then commands), committing the input offsets only after.
- * Effects that fail (broker down) stay in an outbox and are retried in order. Plain Java: the Quarkus
- * service wraps it, and tests start and stop it like a real tuner process.
+ * off), opens its transactional producer (which fences any earlier writer of the same consumer group: the
+ * transactional id is {@code <consumerGroup>.writer}), reloads every study and steered run from it and publishes the
+ * trials the trials topic lacks; then its {@link PollLoop} reads {@code training.alerts} and {@code training.events},
+ * feeds the engine and carries out its effects in one transaction per batch (studies, then trials, then commands),
+ * committing the input offsets only after. Effects that fail (broker down) stay in an outbox and are retried in
+ * order; a failed transaction is aborted, so its trials never reach a {@code read_committed} reader. Fenced (another
+ * instance opened the transactional id) it writes nothing more and tells {@link #onFenced}. One runtime is one
+ * term of an active tuner ({@link Leadership}); plain Java: the Quarkus service wraps it, and tests start and stop it
+ * like a real tuner process.
  */
-public final class TunerRuntime implements AutoCloseable {
+public final class TunerRuntime implements AutoCloseable, Leadership.Term {
 
-    /** Topics and timings of a runtime. */
+    /**
+     * Topics and timings of a runtime; {@code sessionTimeout} is the input consumer group's (short, so that a killed
+     * instance's partitions go to the next active one within seconds; ignored under the consumer group protocol).
+     */
     public record Settings(String studiesTopic, String consumerGroup, Duration pollTimeout, Duration sendTimeout,
-                           Duration retryBackoff) {
+                           Duration retryBackoff, Duration sessionTimeout) {
+
+        /** The default session timeout of the tuner's groups. */
+        public static final Duration SESSION_TIMEOUT = Duration.ofSeconds(6);
+
+        public Settings(String studiesTopic, String consumerGroup, Duration pollTimeout, Duration sendTimeout,
+                        Duration retryBackoff) {
+            this(studiesTopic, consumerGroup, pollTimeout, sendTimeout, retryBackoff, SESSION_TIMEOUT);
+        }
+
+        /** The transactional id every instance of this consumer group writes under (one writer at a time). */
+        public String transactionalId() {
+            return consumerGroup + ".writer";
+        }
     }
 
-    private final Map<String, Object> producerConfig;
+    private final EffectsWriter writer;
     private final Map<String, Object> consumerConfig;
     private final TopicInitializer topics;
     private final Settings settings;
@@ -65,7 +75,7 @@ public final class TunerRuntime implements AutoCloseable {
     private final PollLoop<String, byte[]> loop;
     private volatile boolean ready;
     private volatile String lastError;
-    private volatile KafkaProducer<String, byte[]> producer;
+    private volatile Runnable onFenced = () -> { };
     /** The effects of the batch being handled (under the runtime's lock). */
     private Effects batch = new Effects();
     private int rejectedLogged;
@@ -78,11 +88,7 @@ public final class TunerRuntime implements AutoCloseable {
     public TunerRuntime(Map<String, Object> producerConfig, Map<String, Object> consumerConfig,
                         TopicInitializer topics, Settings settings, StudyEngine engine, TunerListener listener,
                         MeterRegistry registry) {
-        this.producerConfig = new HashMap<>(producerConfig);
-        this.producerConfig.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 * 1024 * 1024);
-        // gzip: the JDK's own codec, which every broker can read; a broker without lz4-java on its class path
-        // (the bundled local-kafka) fails lz4 batches on the compacted tuner.studies with NoClassDefFoundError.
-        this.producerConfig.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "gzip");
+        this.writer = new EffectsWriter(producerConfig, settings, () -> onFenced.run());
         this.consumerConfig = new HashMap<>(consumerConfig);
         this.topics = topics;
         this.settings = settings;
@@ -90,6 +96,10 @@ public final class TunerRuntime implements AutoCloseable {
         this.listener = listener;
         Map<String, Object> group = new HashMap<>(consumerConfig);
         group.put(ConsumerConfig.GROUP_ID_CONFIG, settings.consumerGroup());
+        if (!"consumer".equalsIgnoreCase(String.valueOf(group.get(ConsumerConfig.GROUP_PROTOCOL_CONFIG)))) {
+            group.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) settings.sessionTimeout().toMillis());
+            group.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) settings.sessionTimeout().toMillis() / 4);
+        }
         this.loop = PollLoop.<String, byte[]>builder("tuner-loop", () -> new KafkaConsumer<>(group))
                 .setup(this::setUp)
                 .handler(this::handle)
@@ -131,11 +141,17 @@ public final class TunerRuntime implements AutoCloseable {
         return ready;
     }
 
+    /** Called (once, on the thread that saw it) when another instance fenced this one's writes. */
+    public TunerRuntime onFenced(Runnable hook) {
+        this.onFenced = hook;
+        return this;
+    }
+
     /** Starts a study; its state is persisted and its first trials published before this returns. */
     public synchronized StudyState create(String id, StudySpec spec) {
         requireReady();
-        Effects fx = engine.create(id, spec);
-        apply(fx);
+        apply(engine.create(id, spec));
+        requireReady(); // fenced while writing it: the study is not persisted here
         return engine.study(id).orElseThrow();
     }
 
@@ -143,6 +159,7 @@ public final class TunerRuntime implements AutoCloseable {
     public synchronized StudyState stop(String id, String reason) {
         requireReady();
         apply(engine.stop(id, reason));
+        requireReady();
         return engine.study(id).orElseThrow();
     }
 
@@ -157,6 +174,9 @@ public final class TunerRuntime implements AutoCloseable {
     }
 
     private void requireReady() {
+        if (writer.fenced()) {
+            throw new NotReadyException("this tuner instance is no longer the active one");
+        }
         if (!ready) {
             throw new NotReadyException(lastError == null ? "the tuner is loading its studies" : lastError);
         }
@@ -176,7 +196,7 @@ public final class TunerRuntime implements AutoCloseable {
                 restore();
             } catch (Exception e) {
                 lastError = "cannot reach Kafka to reload the studies: " + e;
-                closeProducer();
+                writer.close(Duration.ofSeconds(5));
                 throw e;
             }
         }
@@ -187,12 +207,14 @@ public final class TunerRuntime implements AutoCloseable {
     private void restore() throws Exception {
         Duration timeout = settings.sendTimeout();
         topics.createMissing(List.of(StudiesTopic.SPEC.named(settings.studiesTopic())), timeout);
+        // First the producer: its init fences the previous writer and ends its open transaction, so that the
+        // read_committed reads below see everything it committed and are not held at an open one.
+        writer.open();
         StudiesTopic.Loaded loaded = StudiesTopic.load(consumerConfig, settings.studiesTopic(), timeout);
         Collection<StudyState> studies = loaded.studies();
         Set<String> running = new HashSet<>();
         studies.stream().filter(StudyState::isRunning).forEach(s -> running.add(s.id));
         Set<String> published = StudiesTopic.publishedTrials(consumerConfig, Topics.TUNER_TRIALS, running, timeout);
-        producer = new KafkaProducer<>(producerConfig);
         synchronized (this) {
             Effects fx = engine.restore(studies, published);
             fx.addAll(engine.runs().restore(loaded.runs()));
@@ -260,55 +282,27 @@ public final class TunerRuntime implements AutoCloseable {
     }
 
     private void publish(Effects fx) throws Exception {
-        if (producer == null) {
+        if (!writer.isOpen() && !ready) {
             throw new IllegalStateException("no producer yet");
         }
-        long timeout = settings.sendTimeout().toMillis();
-        List<Future<?>> sent = new ArrayList<>();
-        for (StudyState s : fx.changedStudies()) {
-            sent.add(producer.send(new ProducerRecord<>(settings.studiesTopic(), s.id,
-                    io.trainwatch.tuner.study.StudyJson.write(s))));
-        }
-        for (SteeredRun r : fx.changedRuns()) {
-            sent.add(producer.send(new ProducerRecord<>(settings.studiesTopic(), r.key(), SteeredRunJson.write(r))));
-        }
-        for (String runId : fx.removedRuns()) {
-            sent.add(producer.send(new ProducerRecord<>(settings.studiesTopic(), SteeredRun.KEY_PREFIX + runId, null)));
-        }
-        waitAll(sent, timeout);
-        for (Trial t : fx.trials()) {
-            sent.add(producer.send(new ProducerRecord<>(Topics.TUNER_TRIALS, t.runId(), EventCodec.write(t))));
-        }
-        waitAll(sent, timeout);
-        for (TunerCommand c : fx.commands()) {
-            sent.add(producer.send(new ProducerRecord<>(Topics.TUNER_COMMANDS, c.runId(), EventCodec.write(c))));
-        }
-        waitAll(sent, timeout);
-    }
-
-    private static void waitAll(List<Future<?>> futures, long timeoutMs) throws Exception {
-        for (Future<?> f : futures) {
-            f.get(timeoutMs, TimeUnit.MILLISECONDS);
-        }
-        futures.clear();
-    }
-
-    private void closeProducer() {
-        KafkaProducer<String, byte[]> p = producer;
-        producer = null;
-        if (p != null) {
-            try {
-                p.close(Duration.ofSeconds(5));
-            } catch (Exception e) {
-                Log.debugf("closing the producer: %s", e);
-            }
-        }
+        writer.write(fx);
     }
 
     /** Stops the loop and closes the clients; what was not committed is read again by the next tuner. */
     @Override
     public void close() {
         loop.stop();
-        closeProducer();
+        writer.close(Duration.ofSeconds(5));
+    }
+
+    /**
+     * Stops writing at once (the producer closed without waiting, its open transaction left for the next writer's
+     * init to abort), then stops the loop: for an instance that is no longer the active one.
+     */
+    @Override
+    public void abandon() {
+        ready = false;
+        writer.fence();
+        loop.stop();
     }
 }

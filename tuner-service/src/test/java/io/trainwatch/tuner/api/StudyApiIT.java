@@ -23,6 +23,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -49,6 +50,12 @@ class StudyApiIT {
     @BeforeAll
     static void producer() {
         alerts = new KafkaProducer<>(TestKafka.producerConfig());
+    }
+
+    /** The tuner serves studies once it is the active instance and has reloaded them (its readiness). */
+    @BeforeEach
+    void active() {
+        await().atMost(Duration.ofSeconds(30)).until(() -> given().when().get("/q/health/ready").statusCode() == 200);
     }
 
     @AfterAll
