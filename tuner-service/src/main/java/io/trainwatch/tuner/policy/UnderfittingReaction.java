@@ -32,8 +32,11 @@ import static io.trainwatch.tuner.policy.PolicyMath.withParam;
  *   {@link PolicySettings#divergenceCeilingFactor()}, as for a divergence, of which such swings are the mild form)
  *   and a stopped trial is retried at rate x {@link PolicySettings#remedyLearningRateFactor()};</li>
  *   <li>{@code raise-learning-rate} (updates tiny next to the weights while the gradients are healthy: a rate too
- *   low): the study's learning-rate floor rises to the trial's rate and a stopped trial is retried at rate /
- *   {@link PolicySettings#remedyLearningRateFactor()}.</li>
+ *   low): the study's learning-rate floor rises to the trial's rate, and the trial goes on at a raised rate
+ *   ({@link RateRaise}: x3 within the study's range, at most twice per trial): its steps so far are not lost, and
+ *   no remedy trial takes a place of the budget. Only when it may not be raised (at the range's ceiling, raised
+ *   twice already) is the trial stopped and retried at rate / {@link PolicySettings#remedyLearningRateFactor()};
+ *   an alert while a raise is still acting (within a plateau cooldown of it) waits.</li>
  * </ul>
  * Any other suggestion (or none) is read as the model's underfitting, as above.
  */
@@ -42,9 +45,11 @@ public final class UnderfittingReaction implements AlertReaction {
     private static final String NAME = DetectorName.UNDERFITTING.id();
 
     private final PolicySettings settings;
+    private final RateRaise raise;
 
     public UnderfittingReaction(PolicySettings settings) {
         this.settings = settings;
+        this.raise = new RateRaise(settings);
     }
 
     @Override
@@ -77,7 +82,7 @@ public final class UnderfittingReaction implements AlertReaction {
         return decide(detail, adjustments, null);
     }
 
-    /** The learning rate holds the trial back: move the rate's range (and retry at another rate), not the model's. */
+    /** The learning rate holds the trial back: move the rate's range (and raise it, or retry at another rate), not the model's. */
     private Reaction rateCause(Alert alert, TrialState trial, StudyState study, boolean raise) {
         Double rate = currentRate(trial, alert);
         ParamSpec lr = study.space.get(TrainerParameters.LEARNING_RATE);
@@ -85,18 +90,38 @@ public final class UnderfittingReaction implements AlertReaction {
                 : "the learning rate is too high" + evidence(alert, "validationAccuracySwing", "validation accuracy swings by ");
         String head = "underfitting at step " + alert.step() + " is the learning rate's, not the model's (the monitor "
                 + "suggests " + alert.suggestedAction() + ": " + cause + ")";
-        if (rate == null || lr == null || !lr.isNumeric()) {
-            return decide(head + "; " + (rate == null ? "the trial's rate is unknown" : "the space has no numeric learning rate")
-                    + ": nothing to steer; model size and regularisation left as they are", List.of(), null);
-        }
+        boolean steerable = rate != null && lr != null && lr.isNumeric();
         List<Reaction.Adjustment> adjustments = new ArrayList<>();
-        String why = "trial " + trial.trialId + " underfitted " + (raise ? "with updates too small" : "oscillating")
-                + " at learning rate " + Ranges.fmt(rate);
+        String why = rate == null ? null : "trial " + trial.trialId + " underfitted " + (raise ? "with updates too small"
+                : "oscillating") + " at learning rate " + Ranges.fmt(rate);
+        String noRaise = "";
+        if (raise && rate != null) {
+            String steer = "";
+            if (steerable) {
+                adjustments.add(new Reaction.Adjustment(TrainerParameters.LEARNING_RATE, Reaction.Adjustment.RAISE_FLOOR,
+                        rate, null, why));
+                steer = "; later trials sample rates at or above " + Ranges.fmt(rate);
+            }
+            // The trial goes on at a higher rate (a steered run too: it has no space, only its rate).
+            RateRaise.Result raised = this.raise.raise(alert, trial, study);
+            if (raised.raised()) {
+                return new Reaction(NAME, Decision.SET_LEARNING_RATE, raised.rate(), head + "; " + raised.detail()
+                        + " instead of a stop" + steer + "; model size and regularisation left as they are",
+                        adjustments, null);
+            }
+            if (raised.waits()) {
+                return Reaction.ignore(NAME, head + "; " + raised.detail());
+            }
+            noRaise = "; no raise: " + raised.detail();
+        }
+        if (!steerable) {
+            return decide(head + noRaise + "; " + (rate == null ? "the trial's rate is unknown"
+                    : "the space has no numeric learning rate") + ": nothing to steer; model size and regularisation "
+                    + "left as they are", List.of(), null);
+        }
         Map<String, Object> remedy;
         String steer;
         if (raise) {
-            adjustments.add(new Reaction.Adjustment(TrainerParameters.LEARNING_RATE, Reaction.Adjustment.RAISE_FLOOR,
-                    rate, null, why));
             remedy = withParam(trial, study, TrainerParameters.LEARNING_RATE, rate / settings.remedyLearningRateFactor());
             steer = "later trials sample rates at or above " + Ranges.fmt(rate);
         } else {
@@ -106,7 +131,7 @@ public final class UnderfittingReaction implements AlertReaction {
             remedy = withParam(trial, study, TrainerParameters.LEARNING_RATE, rate * settings.remedyLearningRateFactor());
             steer = "later trials sample rates below " + Ranges.fmt(ceiling);
         }
-        return decide(head + "; " + steer + "; model size and regularisation left as they are", adjustments, remedy);
+        return decide(head + noRaise + "; " + steer + "; model size and regularisation left as they are", adjustments, remedy);
     }
 
     /** Stop (with the remedy trial) when underfitting stops trials, else only steer the space. */

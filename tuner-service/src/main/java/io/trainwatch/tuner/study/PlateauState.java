@@ -36,6 +36,12 @@ public final class PlateauState {
     public Double deferredPlateauRate;
     /** A per-run limit on learning-rate decays (a steered run's {@code control.maxDecays}); null: none. */
     public Integer maxDecays;
+    /** Mid-run raises of a rate the monitor found too low ({@code raise-learning-rate}). */
+    public int raises;
+    public Long lastRaiseStep;
+    /** The best value and the validations seen at the last raise, for its outcome; null once the outcome is told. */
+    public Double bestAtLastRaise;
+    public Integer validationsAtLastRaise;
     /** A per-run floor of the learning rate (a steered run's {@code control.minLearningRate}); null: the policy's. */
     public Double minLearningRate;
 }

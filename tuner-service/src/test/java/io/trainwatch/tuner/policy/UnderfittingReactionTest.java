@@ -73,17 +73,30 @@ class UnderfittingReactionTest extends ReactionFixture {
     }
 
     @Test
-    void aRateTooLowRaisesTheRateFloorAndLeavesTheModelAlone() {
+    void aRateTooLowIsRaisedMidTrialRaisesTheRateFloorAndLeavesTheModelAlone() {
         trial.params.put("learningRate", 1e-3);
         trial.learningRate = 1e-3;
         Reaction r = policy.react(underfitting(Alert.ACTION_RAISE_LR, Map.of("smoothedUpdateRatio", 3e-5)), trial, study);
-        assertThat(r.action()).isEqualTo(Decision.STOP);
+        assertThat(r.action()).as("the trial goes on at a higher rate").isEqualTo(Decision.SET_LEARNING_RATE);
+        assertThat(r.learningRate()).isCloseTo(3e-3, within(1e-15));
         assertThat(r.adjustments()).extracting(a -> a.parameter() + ":" + a.kind() + ":" + a.value())
                 .containsExactly("learningRate:raise-floor:0.001");
         assertThat(r.detail()).contains("raise-learning-rate").contains("update ratio 3.00e-05")
+                .contains("learning rate 0.001000 -> 0.003000 (x3.000, raise 1 of at most 2) instead of a stop")
                 .contains("at or above 0.001000");
-        assertThat((double) r.remedy().get("learningRate")).isCloseTo(0.01, within(1e-12));
-        assertThat(r.remedy()).containsEntry("width", 16).containsEntry("dropout", 0.1);
+        assertThat(r.remedy()).as("no remedy trial: the trial itself goes on").isNull();
+        assertThat(trial.learningRate).isCloseTo(3e-3, within(1e-15));
+    }
+
+    @Test
+    void aRateTooLowAtTheCeilingIsStoppedAndRetriedAsBefore() {
+        trial.params.put("learningRate", 1e-3);
+        trial.learningRate = 1e-3;
+        study.space.put("learningRate", io.trainwatch.tuner.study.ParamSpec.logUniform(1e-4, 1e-3));
+        Reaction r = policy.react(underfitting(Alert.ACTION_RAISE_LR, Map.of("smoothedUpdateRatio", 3e-5)), trial, study);
+        assertThat(r.action()).isEqualTo(Decision.STOP);
+        assertThat(r.detail()).contains("no raise: the rate 0.001000 is at the ceiling of the study's current range");
+        assertThat(r.adjustments()).extracting(a -> a.parameter() + ":" + a.kind()).containsExactly("learningRate:raise-floor");
     }
 
     @Test
