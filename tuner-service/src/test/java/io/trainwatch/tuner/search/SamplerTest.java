@@ -111,4 +111,50 @@ class SamplerTest {
         assertThat((double) p.get("learningRate")).isCloseTo(0.01, org.assertj.core.data.Offset.offset(1e-12));
         assertThat(p.get("n")).isEqualTo(4);
     }
+
+    @Test
+    void aRoundIsALatinHypercubeEachTrialInItsOwnStratumOfEachParameter() {
+        int n = 8;
+        boolean[][] seen = new boolean[2][n];
+        java.util.Set<Object> activations = new java.util.HashSet<>();
+        for (int k = 0; k < n; k++) {
+            Map<String, Object> p = Sampler.sampleStratified(space(), Map.of(), 0.8, 5, 0, k, n, Sampler.randomFor(5, k));
+            space().forEach((name, spec) -> assertThat(spec.contains(p.get(name))).as(name).isTrue());
+            // learning rate: log-uniform over four decades, so stratum = floor((log10(lr) + 4) / 4 * n)
+            int lr = (int) Math.floor((Math.log10((double) p.get("learningRate")) + 4) / 4 * n);
+            int dropout = (int) Math.floor((double) p.get("dropout") / 0.5 * n);
+            assertThat(seen[0][lr]).as("learning-rate stratum %d twice", lr).isFalse();
+            assertThat(seen[1][dropout]).as("dropout stratum %d twice", dropout).isFalse();
+            seen[0][lr] = true;
+            seen[1][dropout] = true;
+            activations.add(p.get("activation"));
+            assertThat(p).as("the same trial draws the same point")
+                    .isEqualTo(Sampler.sampleStratified(space(), Map.of(), 0.8, 5, 0, k, n, Sampler.randomFor(5, k)));
+        }
+        assertThat(activations).as("8 trials over 3 choices: every choice drawn").hasSize(3);
+    }
+
+    @Test
+    void theStrataOrderDependsOnTheSeedTheRoundAndTheParameter() {
+        assertThat(Sampler.permutation(1, 0, 0, 16)).isNotEqualTo(Sampler.permutation(2, 0, 0, 16))
+                .isNotEqualTo(Sampler.permutation(1, 1, 0, 16)).isNotEqualTo(Sampler.permutation(1, 0, 1, 16))
+                .isEqualTo(Sampler.permutation(1, 0, 0, 16));
+        assertThat(Sampler.permutation(1, 0, 0, 16)).containsExactlyInAnyOrder(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                12, 13, 14, 15);
+    }
+
+    @Test
+    void aStratifiedDrawStillFavoursAndFallsBackOutsideTheRound() {
+        int favouredCount = 0;
+        for (int k = 0; k < 100; k++) {
+            Map<String, Object> p = Sampler.sampleStratified(space(), Map.of("activation", List.of("relu")), 0.8, 3, 1, k,
+                    100, Sampler.randomFor(3, k));
+            favouredCount += "relu".equals(p.get("activation")) ? 1 : 0;
+        }
+        assertThat(favouredCount).isBetween(75, 100);
+        assertThat(Sampler.sampleStratified(space(), Map.of(), 0.8, 3, 0, 5, 5, Sampler.randomFor(3, 5)))
+                .isEqualTo(Sampler.sample(space(), Map.of(), 0.8, Sampler.randomFor(3, 5)));
+        assertThat(Sampler.sampleStratified(space(), Map.of(), 0.8, 3, 0, 0, 1, Sampler.randomFor(3, 0)))
+                .isEqualTo(Sampler.sample(space(), Map.of(), 0.8, Sampler.randomFor(3, 0)));
+    }
 }
