@@ -34,15 +34,17 @@ public final class AlertPolicy {
 
     private final PolicySettings settings;
     private final PlateauReaction plateau;
+    private final UnderfittingReaction underfitting;
     private final RateRaise raise;
     private final Map<DetectorName, AlertReaction> byDetector = new EnumMap<>(DetectorName.class);
 
     public AlertPolicy(PolicySettings settings) {
         this.settings = settings;
         this.plateau = new PlateauReaction(settings);
+        this.underfitting = new UnderfittingReaction(settings);
         this.raise = new RateRaise(settings);
         for (AlertReaction r : List.of(plateau, new LrDecayedTooEarlyReaction(settings), new DivergenceReaction(settings),
-                new VanishingGradientsReaction(), new OverfittingReaction(settings), new UnderfittingReaction(settings))) {
+                new VanishingGradientsReaction(), new OverfittingReaction(settings), underfitting)) {
             for (DetectorName d : r.detectors()) {
                 if (byDetector.put(d, r) != null) {
                     throw new IllegalStateException("two reactions for detector " + d.id());
@@ -94,8 +96,18 @@ public final class AlertPolicy {
         return plateau.reconsider(trial, study, step);
     }
 
+    /** See {@link UnderfittingReaction#reconsider}. */
+    public Reaction reconsiderUnderfitting(TrialState trial, StudyState study, long step, java.time.Instant at) {
+        return underfitting.reconsider(trial, study, step, at);
+    }
+
     /** Forgets a deferred plateau decision (its alert resolved, or a newer plateau alert came). */
     public static void clearDeferred(TrialState trial) {
         PlateauReaction.clearDeferred(trial);
+    }
+
+    /** Forgets a deferred underfitting stop (its alert resolved, or the trial ended). */
+    public static void clearDeferredUnderfitting(TrialState trial) {
+        UnderfittingReaction.clearDeferred(trial);
     }
 }

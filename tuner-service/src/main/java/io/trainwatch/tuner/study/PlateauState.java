@@ -42,6 +42,9 @@ public final class PlateauState {
     /** The best value and the validations seen at the last raise, for its outcome; null once the outcome is told. */
     public Double bestAtLastRaise;
     public Integer validationsAtLastRaise;
+    /** An underfitting stop deferred while the trial is young or its validation improves: reconsidered at validations. */
+    public String deferredUnderfittingAlertId;
+    public Long deferredUnderfittingStep;
     /** A per-run floor of the learning rate (a steered run's {@code control.minLearningRate}); null: the policy's. */
     public Double minLearningRate;
 }

@@ -85,14 +85,14 @@ class RateRaiseTest extends ReactionFixture {
         PolicySettings none = new PolicySettings(d.plateauFactor(), d.plateauCooldownSteps(), d.minLearningRate(),
                 d.minImprovement(), d.maxDecaysWithoutImprovement(), d.tooEarlyWaitFactor(), d.divergenceCeilingFactor(),
                 d.remedyLearningRateFactor(), d.overfitL2Factor(), d.overfitDropoutStep(), d.favourShare(),
-                d.minRangeKeep(), true, true, 3, 1e-4, 3.0, 0);
+                d.minRangeKeep(), true, true, 3, 1e-4, 3.0, 0, 0.5);
         Reaction r = new AlertPolicy(none).react(tooLow("underfitting", 200), trial, study);
         assertThat(r.action()).isEqualTo(Decision.STOP);
         assertThat((double) r.remedy().get("learningRate")).isCloseTo(1.0, within(1e-12));
         assertThatThrownBy(() -> new PolicySettings(d.plateauFactor(), d.plateauCooldownSteps(), d.minLearningRate(),
                 d.minImprovement(), d.maxDecaysWithoutImprovement(), d.tooEarlyWaitFactor(), d.divergenceCeilingFactor(),
                 d.remedyLearningRateFactor(), d.overfitL2Factor(), d.overfitDropoutStep(), d.favourShare(),
-                d.minRangeKeep(), true, true, 3, 1e-4, 1.0, 2)).isInstanceOf(IllegalArgumentException.class);
+                d.minRangeKeep(), true, true, 3, 1e-4, 1.0, 2, 0.5)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
