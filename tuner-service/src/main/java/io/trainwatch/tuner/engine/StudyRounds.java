@@ -23,7 +23,7 @@ import java.util.Map;
 /**
  * A study's life from its creation to its end, round by round (CS231n's tuning procedure: search coarse to
  * fine, training longer at each stage): the first round samples the requested ranges at random (Bergstra and
- * Bengio 2012; each round's draws a Latin hypercube, {@link Sampler#sampleStratified}), each next round narrows them around the best trials so far ({@link Anchors}: those that trained
+ * Bengio 2012), each next round narrows them around the best trials so far ({@link Anchors}: those that trained
  * long enough and were not stopped for a pathology), trials start while the round and
  * the concurrency allow (remedy trials first), and the study completes when its budget is spent, or stops on
  * request. The preflight, when the study has one, runs before the first search trial.
@@ -158,11 +158,7 @@ final class StudyRounds {
             t.params = new LinkedHashMap<>(plan.params());
         } else {
             t.origin = round.index() == 0 ? Trial.RANDOM : Trial.REFINE;
-            // The round's trials as a Latin hypercube over its space: trial k of the round takes its own stratum of
-            // each parameter (remedy trials keep their places, so their strata go undrawn).
-            int position = index - (int) s.searchTrials().stream().filter(o -> o.round < round.index()).count();
-            t.params = Sampler.sampleStratified(s.space, s.favoured, favourShare, s.spec.seed(), round.index(), position,
-                    round.trials(), Sampler.randomFor(s.spec.seed(), index));
+            t.params = Sampler.sample(s.space, s.favoured, favourShare, Sampler.randomFor(s.spec.seed(), index));
         }
         t.learningRate = TrialMessage.startRate(s, t.params);
         s.trials.add(t);

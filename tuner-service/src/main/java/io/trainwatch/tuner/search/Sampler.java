@@ -13,12 +13,6 @@ import java.util.SplittableRandom;
  * L2) are sampled uniformly in log space, uniform ones (dropout, widths) uniformly, integers uniformly over
  * their whole values, choices uniformly unless some are favoured by a remedy. Trial {@code i} of a study
  * always draws the same point for the same seed and space, so no random state needs to be stored.
- * <p>
- * The trials of a round are drawn as a Latin hypercube ({@link #sampleStratified}; McKay, Beckman and Conover 1979):
- * each parameter's unit interval (log-scaled for log-uniform ones) is cut into as many equal strata as the round
- * has trials, and each trial takes a different stratum of each parameter, in an order shuffled per parameter from
- * the study's seed. A few trials then cover every decade of the learning rate and every choice, where independent
- * draws leave gaps and clumps (Bergstra and Bengio 2012 discuss such low-discrepancy draws as the better start).
  */
 public final class Sampler {
 
@@ -48,61 +42,14 @@ public final class Sampler {
             // parameter does not shift the draws of the others.
             double u = random.nextDouble();
             double v = random.nextDouble();
-            point.put(e.getKey(), value(p, e.getKey(), favoured, favourShare, u, v));
+            point.put(e.getKey(), switch (p.type()) {
+                case ParamSpec.LOG_UNIFORM -> Math.pow(10, lerp(Math.log10(p.min()), Math.log10(p.max()), u));
+                case ParamSpec.UNIFORM -> lerp(p.min(), p.max(), u);
+                case ParamSpec.INTEGER -> integer(p, u);
+                default -> choice(p.values(), favoured == null ? null : favoured.get(e.getKey()), favourShare, u, v);
+            });
         }
         return point;
-    }
-
-    /**
-     * Samples trial {@code position} (0-based) of a round of {@code strata} trials as a Latin hypercube: parameter
-     * {@code d} takes stratum {@code perm_d(position)} of {@code strata} equal strata of its unit interval, with
-     * {@code perm_d} a permutation drawn from the study's {@code seed}, the {@code round} and {@code d}, and a
-     * place inside the stratum from the trial's own {@code random}. Favoured choices are drawn as in
-     * {@link #sample}. A position outside {@code [0, strata)} or a single stratum falls back to {@link #sample}.
-     */
-    public static Map<String, Object> sampleStratified(Map<String, ParamSpec> space, Map<String, List<Object>> favoured,
-                                                       double favourShare, long seed, int round, int position,
-                                                       int strata, SplittableRandom random) {
-        if (strata <= 1 || position < 0 || position >= strata) {
-            return sample(space, favoured, favourShare, random);
-        }
-        Map<String, Object> point = new LinkedHashMap<>();
-        int d = 0;
-        for (Map.Entry<String, ParamSpec> e : space.entrySet()) {
-            ParamSpec p = e.getValue();
-            int stratum = permutation(seed, round, d++, strata)[position];
-            double u = (stratum + random.nextDouble()) / strata;
-            double v = random.nextDouble();
-            point.put(e.getKey(), value(p, e.getKey(), favoured, favourShare, u, v));
-        }
-        return point;
-    }
-
-    /** A permutation of {@code 0..n-1} drawn from the study's seed, the round and the parameter (Fisher-Yates). */
-    static int[] permutation(long seed, int round, int parameter, int n) {
-        SplittableRandom r = new SplittableRandom(mix(mix(seed * 0x9E3779B97F4A7C15L + round) ^ (0xD6E8FEB86659FD93L
-                * (parameter + 1))));
-        int[] perm = new int[n];
-        for (int i = 0; i < n; i++) {
-            perm[i] = i;
-        }
-        for (int i = n - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            int t = perm[i];
-            perm[i] = perm[j];
-            perm[j] = t;
-        }
-        return perm;
-    }
-
-    private static Object value(ParamSpec p, String name, Map<String, List<Object>> favoured, double favourShare,
-                                double u, double v) {
-        return switch (p.type()) {
-            case ParamSpec.LOG_UNIFORM -> Math.pow(10, lerp(Math.log10(p.min()), Math.log10(p.max()), u));
-            case ParamSpec.UNIFORM -> lerp(p.min(), p.max(), u);
-            case ParamSpec.INTEGER -> integer(p, u);
-            default -> choice(p.values(), favoured == null ? null : favoured.get(name), favourShare, u, v);
-        };
     }
 
     static Object integer(ParamSpec p, double u) {

@@ -238,9 +238,6 @@ class StudyEngineTest {
     void anUnconfirmedStopGivesTheTrialUpAndTheStudyMovesOn() {
         StudyEngine e = engine();
         Trial t = e.create("s", Fixtures.spec(4, 1, 100, 1)).trials().get(0);
-        // a point whose vanishing gradients have a remedy (another activation and initialisation)
-        e.study("s").orElseThrow().trial("t000").orElseThrow().params.putAll(Map.of("activation", "sigmoid",
-                "weightInit", "normal"));
         e.onEvent(Fixtures.step(t.runId(), 1));
         e.onAlert(alert(t.runId(), "vanishing-gradients", 10));
         List<Trial> started = new java.util.ArrayList<>();
