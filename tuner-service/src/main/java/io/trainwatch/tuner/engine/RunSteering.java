@@ -35,12 +35,12 @@ import java.util.Optional;
 /**
  * Steers runs that are not trials of a study but declared {@code control.mode} {@code auto} or {@code suggest}
  * in their {@code run-started}. The same {@link AlertPolicy} as for trials decides (decay on a plateau with its
- * cooldown and floor, raise-back, stop on divergence, vanishing gradients, bad initialisation, overfitting),
- * within the run's own limits ({@code maxDecays}, {@code minLearningRate}, {@code allowStop}); search-space
- * adjustments and remedy trials have no study to act on and are skipped. In {@code auto} a decision is a
- * command, retried until {@code command-applied} confirms it, as for trials; in {@code suggest} it is published
- * once as a command with {@code mode: suggest} and never awaits a confirmation. A run with no control, or
- * {@code off}, is not tracked at all.
+ * cooldown and floor, raise-back, a raise of a rate the monitor finds too low, stop on divergence, vanishing
+ * gradients, bad initialisation, overfitting), within the run's own limits ({@code maxDecays},
+ * {@code minLearningRate}, {@code allowStop}); search-space adjustments and remedy trials have no study to act on
+ * and are skipped. In {@code auto} a decision is a command, retried until {@code command-applied} confirms it, as
+ * for trials; in {@code suggest} it is published once as a command with {@code mode: suggest} and never awaits a
+ * confirmation. A run with no control, or {@code off}, is not tracked at all.
  *
  * <p>Bounded: at most {@link SteerSettings#maxRuns()} runs (the oldest finished evicted first, else the one
  * silent the longest), finished runs evicted after {@link SteerSettings#finishedRetention()}, alerts that come
@@ -206,6 +206,11 @@ public final class RunSteering {
         }
         StudyState view = policyView(r);
         policy.observeValidation(t, view, value);
+        String raised = policy.raiseOutcome(t, view);
+        if (raised != null) {
+            commands.decide(r, fx, new Decision(clock.instant(), null, AlertPolicy.RAISE, null, null, v.step(),
+                    Decision.OUTCOME, raised, null));
+        }
         if (t.plateau.deferredPlateauAlertId != null && t.status == TrialStatus.RUNNING) {
             String alertId = t.plateau.deferredPlateauAlertId;
             Reaction reaction = policy.reconsider(t, view, v.step());

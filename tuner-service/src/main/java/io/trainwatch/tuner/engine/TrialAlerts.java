@@ -69,8 +69,14 @@ final class TrialAlerts {
         if (!s.spec.reactions() || !t.firstSight(alert.alertId())) {
             return fx;
         }
-        Instant now = clock.instant();
         Reaction r = policy.react(alert, t, s);
+        apply(s, t, r, alert, fx);
+        return fx;
+    }
+
+    /** Carries out a reaction: the command and decision, the space's adjustments, the remedy trial; then fills the study. */
+    private void apply(StudyState s, TrialState t, Reaction r, Alert alert, Effects fx) {
+        Instant now = clock.instant();
         act(s, t, fx, r, alert.alertId(), alert.detector(), alert.step());
         for (Reaction.Adjustment a : r.adjustments()) {
             adjust(s, t, alert, a, fx);
@@ -83,11 +89,23 @@ final class TrialAlerts {
         }
         fx.changed(s);
         rounds.fill(s, fx);
-        return fx;
     }
 
     /** At a validation of a search trial: decides a plateau decay deferred while validation improved, if now due. */
     void reconsiderDeferred(StudyState s, TrialState t, long step, Effects fx) {
+        if (t.plateau.deferredUnderfittingAlertId != null && t.status == TrialStatus.RUNNING && s.isRunning()
+                && s.spec.reactions()) {
+            String alertId = t.plateau.deferredUnderfittingAlertId;
+            Reaction r = policy.reconsiderUnderfitting(t, s, step, clock.instant());
+            if (r != null) {
+                String detector = DetectorName.UNDERFITTING.id();
+                apply(s, t, r, new Alert(Contract.SCHEMA_VERSION, alertId, Alert.FIRING, t.runId, s.id, t.trialId,
+                        detector, Alert.WARNING, step, 0, clock.instant(), "underfitting (deferred)", null, null, null), fx);
+                if (Decision.STOP.equals(r.action())) {
+                    return;
+                }
+            }
+        }
         if (t.plateau.deferredPlateauAlertId != null && t.status == TrialStatus.RUNNING && s.isRunning() && s.spec.reactions()) {
             String alertId = t.plateau.deferredPlateauAlertId;
             Reaction r = policy.reconsider(t, s, step);
@@ -143,6 +161,14 @@ final class TrialAlerts {
 
     /** A resolved plateau alert whose decay was deferred: the plateau is over, the decision is dropped. */
     private void dropDeferred(Alert alert, StudyRegistry.Located at, Effects fx) {
+        if (alert.alertId() != null && alert.alertId().equals(at.trial().plateau.deferredUnderfittingAlertId)) {
+            AlertPolicy.clearDeferredUnderfitting(at.trial());
+            log.trial(at.trial(), fx, new Decision(clock.instant(), at.trial().trialId, DetectorName.UNDERFITTING.id(),
+                    alert.alertId(), alert.detector(), alert.step(), Decision.IGNORE,
+                    "deferred stop dropped: the underfitting alert resolved at step " + alert.step(), null));
+            fx.changed(at.study());
+            return;
+        }
         if (alert.alertId() == null || !alert.alertId().equals(at.trial().plateau.deferredPlateauAlertId)) {
             return;
         }

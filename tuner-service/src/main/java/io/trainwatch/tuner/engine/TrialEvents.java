@@ -127,6 +127,11 @@ final class TrialEvents {
             t.bestEpoch = v.epoch();
         }
         policy.observeValidation(t, s, value);
+        String raised = policy.raiseOutcome(t, s);
+        if (raised != null) {
+            log.trial(t, fx, new Decision(clock.instant(), t.trialId, AlertPolicy.RAISE, null, null, v.step(),
+                    Decision.OUTCOME, raised, null));
+        }
         alerts.reconsiderDeferred(s, t, v.step(), fx);
         fx.changed(s);
     }

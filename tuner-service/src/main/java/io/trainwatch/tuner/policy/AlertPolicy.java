@@ -16,28 +16,35 @@ import java.util.Optional;
  * trial (or steered run) goes to the reaction registered for its detector, one class each:
  * <ul>
  *   <li>{@link PlateauReaction}: decay the rate (deferred while validation still improves; never below the study's
- *   current range, never when the monitor suggests raising it);</li>
+ *   current range), or raise it when the monitor suggests raising it ({@link RateRaise});</li>
  *   <li>{@link LrDecayedTooEarlyReaction}: raise the rate back once, then wait longer before decaying;</li>
  *   <li>{@link DivergenceReaction} ({@code divergence}, {@code exploding-gradients}): stop, lower the ceiling;</li>
  *   <li>{@link VanishingGradientsReaction} ({@code vanishing-gradients}, {@code bad-initialization}): stop,
  *   favour ReLU-family activations and He/Xavier initialisation;</li>
  *   <li>{@link OverfittingReaction}: stop (early stopping), favour stronger L2/dropout;</li>
  *   <li>{@link UnderfittingReaction}: favour larger models and weaker regularisation, or move the learning rate's
- *   range when the alert's suggested action names the rate as the cause.</li>
+ *   range when the alert's suggested action names the rate as the cause (and raise a rate too low mid-trial).</li>
  * </ul>
  * A detector with no registered reaction (one the contract added later) is ignored, with the reason.
  */
 public final class AlertPolicy {
 
+    /** The policy name of a raise's outcome decision: the monitor's suggested action it followed. */
+    public static final String RAISE = Alert.ACTION_RAISE_LR;
+
     private final PolicySettings settings;
     private final PlateauReaction plateau;
+    private final UnderfittingReaction underfitting;
+    private final RateRaise raise;
     private final Map<DetectorName, AlertReaction> byDetector = new EnumMap<>(DetectorName.class);
 
     public AlertPolicy(PolicySettings settings) {
         this.settings = settings;
         this.plateau = new PlateauReaction(settings);
+        this.underfitting = new UnderfittingReaction(settings);
+        this.raise = new RateRaise(settings);
         for (AlertReaction r : List.of(plateau, new LrDecayedTooEarlyReaction(settings), new DivergenceReaction(settings),
-                new VanishingGradientsReaction(), new OverfittingReaction(settings), new UnderfittingReaction(settings))) {
+                new VanishingGradientsReaction(), new OverfittingReaction(settings), underfitting)) {
             for (DetectorName d : r.detectors()) {
                 if (byDetector.put(d, r) != null) {
                     throw new IllegalStateException("two reactions for detector " + d.id());
@@ -71,6 +78,14 @@ public final class AlertPolicy {
         plateau.observeValidation(trial, study, value);
     }
 
+    /**
+     * The outcome of the trial's last learning-rate raise, once enough validations followed it (a sentence for the
+     * decision log), else null; see {@link RateRaise#outcome}. Call after {@link #observeValidation}.
+     */
+    public String raiseOutcome(TrialState trial, StudyState study) {
+        return raise.outcome(trial, study);
+    }
+
     /** See {@link PlateauReaction#validationImproving}. */
     public boolean validationImproving(TrialState trial) {
         return plateau.validationImproving(trial);
@@ -81,8 +96,18 @@ public final class AlertPolicy {
         return plateau.reconsider(trial, study, step);
     }
 
+    /** See {@link UnderfittingReaction#reconsider}. */
+    public Reaction reconsiderUnderfitting(TrialState trial, StudyState study, long step, java.time.Instant at) {
+        return underfitting.reconsider(trial, study, step, at);
+    }
+
     /** Forgets a deferred plateau decision (its alert resolved, or a newer plateau alert came). */
     public static void clearDeferred(TrialState trial) {
         PlateauReaction.clearDeferred(trial);
+    }
+
+    /** Forgets a deferred underfitting stop (its alert resolved, or the trial ended). */
+    public static void clearDeferredUnderfitting(TrialState trial) {
+        UnderfittingReaction.clearDeferred(trial);
     }
 }

@@ -31,16 +31,19 @@ import static io.trainwatch.tuner.policy.PolicyMath.stop;
  * preflight's range test, narrowing and remedies: Smith 2017's range test gives the least rate at which training
  * still makes progress, and a narrowed range the span of the best trials' rates). A decay that would cross the study's bound goes to it; a rate already at (or below) it is
  * kept, and the decision says why. A plateau alert whose {@code suggestedAction} is {@code raise-learning-rate}
- * (the monitor found the updates too small for the weights) is never answered by a decay.
+ * (the monitor found the updates too small for the weights) is never answered by a decay: the rate is raised
+ * instead ({@link RateRaise}: x3 within the study's range, at most twice), or kept when it may not be.
  */
 public final class PlateauReaction implements AlertReaction {
 
     private static final String NAME = DetectorName.PLATEAU.id();
 
     private final PolicySettings settings;
+    private final RateRaise raise;
 
     public PlateauReaction(PolicySettings settings) {
         this.settings = settings;
+        this.raise = new RateRaise(settings);
     }
 
     @Override
@@ -53,11 +56,17 @@ public final class PlateauReaction implements AlertReaction {
         Double fromAlert = rateFromAlert(alert);
         clearDeferred(trial);
         if (Alert.ACTION_RAISE_LR.equals(alert.suggestedAction())) {
-            Double rate = currentRate(trial, fromAlert);
             Double ratio = alert.evidence() == null ? null : alert.evidence().get("smoothedUpdateRatio");
-            return Reaction.ignore(NAME, "no decay: the monitor suggests raising the learning rate (updates too small"
-                    + (ratio == null || !Double.isFinite(ratio) ? "" : ", update ratio " + Ranges.fmt(ratio))
-                    + "), and a smaller rate would only flatten the curve further; rate "
+            String cause = "the monitor suggests raising the learning rate (updates too small"
+                    + (ratio == null || !Double.isFinite(ratio) ? "" : ", update ratio " + Ranges.fmt(ratio)) + ")";
+            RateRaise.Result raised = raise.raise(alert, trial, study);
+            if (raised.raised()) {
+                return new Reaction(NAME, Decision.SET_LEARNING_RATE, raised.rate(), "no decay: " + cause + "; "
+                        + raised.detail(), List.of(), null);
+            }
+            Double rate = currentRate(trial, fromAlert);
+            return Reaction.ignore(NAME, "no decay: " + cause + ", and a smaller rate would only flatten the curve "
+                    + "further; no raise either: " + raised.detail() + "; rate "
                     + (rate == null ? "unknown" : Ranges.fmt(rate)) + " kept");
         }
         return decay(alert.alertId(), alert.step(), fromAlert, trial, study, null);
@@ -182,10 +191,6 @@ public final class PlateauReaction implements AlertReaction {
                 + ", decay " + p.decays + ")", List.of(), null);
     }
 
-    /**
-     * The lower bound of the study's current learning-rate range (after the preflight's range test, narrowing and
-     * remedies), or null when the space has no numeric rate (a steered run outside a study has no space).
-     */
     /**
      * The lower bound of the study's current learning-rate range, when the study searches the rate: a range that
      * holds one value (the user fixed the rate) says nothing about which lower rates work, so it sets no floor and

@@ -28,6 +28,17 @@ package io.trainwatch.tuner.policy;
  *                                    i.e. 150 steps at the benchmark's validation every 50 steps; Keras patience is
  *                                    10 epochs, too long for trials of 12-18 validations)
  * @param validationMinDelta          the least rise of the validation objective that counts (Keras min_delta 1e-4)
+ * @param raiseFactor                 a rate the monitor finds too low (updates tiny next to the weights, healthy
+ *                                    gradients: its {@code raise-learning-rate}) is raised mid-trial by this factor,
+ *                                    at most to the study's current ceiling (ours: 3, the low end of the x3 to x10 of
+ *                                    the monitor's remedy, after the DL4J training UI's update:parameter guidance)
+ * @param maxRaises                   at most this many such raises per trial or steered run (ours: 2); after them the
+ *                                    reaction is the one without a raise (underfitting stops the trial)
+ * @param underfittingMinShare        an underfitting stop of a study's trial (the model's underfitting) waits until
+ *                                    the trial has trained this share of its steps and its validation objective no
+ *                                    longer improves (ours: 0.5; successive halving and Hyperband judge a
+ *                                    configuration at a fixed share of its budget, not at its first flat stretch:
+ *                                    in the benchmark, a trial stopped at step 141 of 600 would have reached 0.96)
  */
 public record PolicySettings(
         double plateauFactor,
@@ -45,7 +56,10 @@ public record PolicySettings(
         boolean stopOnUnderfitting,
         boolean deferWhileImproving,
         int validationPatience,
-        double validationMinDelta) {
+        double validationMinDelta,
+        double raiseFactor,
+        int maxRaises,
+        double underfittingMinShare) {
 
     public PolicySettings {
         if (!(plateauFactor > 0 && plateauFactor < 1)) {
@@ -66,6 +80,27 @@ public record PolicySettings(
         if (!(validationMinDelta >= 0) || Double.isInfinite(validationMinDelta)) {
             throw new IllegalArgumentException("validation min delta must be finite and >= 0, was " + validationMinDelta);
         }
+        if (!(raiseFactor > 1) || Double.isInfinite(raiseFactor)) {
+            throw new IllegalArgumentException("raise factor must be finite and > 1, was " + raiseFactor);
+        }
+        if (maxRaises < 0) {
+            throw new IllegalArgumentException("max raises must be >= 0, was " + maxRaises);
+        }
+        if (!(underfittingMinShare >= 0 && underfittingMinShare <= 1)) {
+            throw new IllegalArgumentException("underfitting min share must be in [0, 1], was " + underfittingMinShare);
+        }
+    }
+
+    /** The settings with the raise's and the underfitting deferral's knobs at their defaults (x3, at most 2; 0.5). */
+    public PolicySettings(double plateauFactor, long plateauCooldownSteps, double minLearningRate, double minImprovement,
+                          int maxDecaysWithoutImprovement, double tooEarlyWaitFactor, double divergenceCeilingFactor,
+                          double remedyLearningRateFactor, double overfitL2Factor, double overfitDropoutStep,
+                          double favourShare, double minRangeKeep, boolean stopOnUnderfitting,
+                          boolean deferWhileImproving, int validationPatience, double validationMinDelta) {
+        this(plateauFactor, plateauCooldownSteps, minLearningRate, minImprovement, maxDecaysWithoutImprovement,
+                tooEarlyWaitFactor, divergenceCeilingFactor, remedyLearningRateFactor, overfitL2Factor, overfitDropoutStep,
+                favourShare, minRangeKeep, stopOnUnderfitting, deferWhileImproving, validationPatience,
+                validationMinDelta, 3.0, 2, 0.5);
     }
 
     /** The settings without the validation check's knobs: those take their defaults (deferral on, 3, 1e-4). */
@@ -75,10 +110,10 @@ public record PolicySettings(
                           double favourShare, double minRangeKeep, boolean stopOnUnderfitting) {
         this(plateauFactor, plateauCooldownSteps, minLearningRate, minImprovement, maxDecaysWithoutImprovement,
                 tooEarlyWaitFactor, divergenceCeilingFactor, remedyLearningRateFactor, overfitL2Factor, overfitDropoutStep,
-                favourShare, minRangeKeep, stopOnUnderfitting, true, 3, 1e-4);
+                favourShare, minRangeKeep, stopOnUnderfitting, true, 3, 1e-4, 3.0, 2, 0.5);
     }
 
     public static PolicySettings defaults() {
-        return new PolicySettings(0.1, 50, 1e-6, 1e-4, 2, 2.0, 0.5, 0.1, 10.0, 0.2, 0.8, 0.25, true, true, 3, 1e-4);
+        return new PolicySettings(0.1, 50, 1e-6, 1e-4, 2, 2.0, 0.5, 0.1, 10.0, 0.2, 0.8, 0.25, true, true, 3, 1e-4, 3.0, 2, 0.5);
     }
 }

@@ -34,4 +34,6 @@ public record Decision(
     public static final String CONFIRMED = "confirmed";
     /** The outcome of a command the run never applied because it ended (or was lost) first. */
     public static final String NOT_APPLIED = "not-applied";
+    /** What a learning-rate raise came to, some validations after it (whether the best value rose). */
+    public static final String OUTCOME = "outcome";
 }

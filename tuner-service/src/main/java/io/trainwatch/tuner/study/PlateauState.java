@@ -1,6 +1,7 @@
 package io.trainwatch.tuner.study;
 
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import com.fasterxml.jackson.annotation.JsonInclude;
 
 /**
  * The learning-rate bookkeeping of one trial (or steered run) under the plateau and raise-back reactions: the
@@ -36,6 +37,25 @@ public final class PlateauState {
     public Double deferredPlateauRate;
     /** A per-run limit on learning-rate decays (a steered run's {@code control.maxDecays}); null: none. */
     public Integer maxDecays;
+    /*
+     * The fields below came later: left out of the document while unset, so that documents stored before them are
+     * written back unchanged.
+     */
+    /** Mid-run raises of a rate the monitor found too low ({@code raise-learning-rate}). */
+    @JsonInclude(JsonInclude.Include.NON_DEFAULT)
+    public int raises;
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public Long lastRaiseStep;
+    /** The best value and the validations seen at the last raise, for its outcome; null once the outcome is told. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public Double bestAtLastRaise;
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public Integer validationsAtLastRaise;
+    /** An underfitting stop deferred while the trial is young or its validation improves: reconsidered at validations. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public String deferredUnderfittingAlertId;
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public Long deferredUnderfittingStep;
     /** A per-run floor of the learning rate (a steered run's {@code control.minLearningRate}); null: the policy's. */
     public Double minLearningRate;
 }

@@ -103,6 +103,37 @@ class RunSteeringTest {
     }
 
     @Test
+    void anAutoRunWhoseRateIsTooLowIsRaisedConfirmedAndItsOutcomeTold() {
+        StudyEngine e = engine();
+        e.onEvent(started("job-r", RunControl.of(RunControl.AUTO)));
+        Alert tooLow = new Alert(Contract.SCHEMA_VERSION, "job-r-underfitting-300", Alert.FIRING, "job-r", null, null,
+                DetectorName.UNDERFITTING.id(), Alert.WARNING, 300, 0, Fixtures.T0, "underfitting in appearance only",
+                Map.of("smoothedUpdateRatio", 2e-5), null, Alert.ACTION_RAISE_LR);
+        Effects fx = e.onAlert(tooLow);
+        assertThat(fx.commands()).singleElement().satisfies(c -> {
+            assertThat(c.type()).isEqualTo(TunerCommand.SET_LEARNING_RATE);
+            assertThat(c.learningRate()).isCloseTo(0.03, within(1e-12));
+            assertThat(c.isSuggestion()).isFalse();
+            assertThat(c.reason()).contains("learning rate 0.01000 -> 0.03000").contains("instead of a stop");
+        });
+        SteeredRun r = e.runs().run("job-r").orElseThrow();
+        assertThat(r.state.status).isEqualTo(TrialStatus.RUNNING);
+        assertThat(actions(r)).endsWith(Decision.SET_LEARNING_RATE);
+        e.onEvent(applied("job-r", fx.commands().get(0).commandId(), 305));
+        assertThat(r.state.pending).isEmpty();
+        assertThat(actions(r)).endsWith(Decision.CONFIRMED);
+        e.onEvent(validation("job-r", 350, 1, 0.55, 0.9));
+        e.onEvent(validation("job-r", 400, 1, 0.60, 0.8));
+        assertThat(actions(r)).doesNotContain(Decision.OUTCOME);
+        e.onEvent(validation("job-r", 450, 1, 0.62, 0.7));
+        assertThat(r.state.decisions.get(r.state.decisions.size() - 1)).satisfies(d -> {
+            assertThat(d.action()).isEqualTo(Decision.OUTCOME);
+            assertThat(d.policy()).isEqualTo(AlertPolicy.RAISE);
+            assertThat(d.detail()).startsWith("the learning-rate raise of step 300 helped");
+        });
+    }
+
+    @Test
     void aSuggestRunGetsASuggestionOnceAndKeepsItsRate() {
         StudyEngine e = engine();
         e.onEvent(started("job-s", RunControl.of(RunControl.SUGGEST)));

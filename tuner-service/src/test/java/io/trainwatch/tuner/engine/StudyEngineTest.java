@@ -416,4 +416,39 @@ class StudyEngineTest {
             assertThat(e.onEvent(validation(t.runId(), step, 0, 0.6, 0.9)).commands()).isEmpty();
         }
     }
+
+    @Test
+    void anEarlyUnderfittingStopIsDeferredThenMadeOnceTheTrialIsHalfTrainedAndFlatOrDroppedWhenItResolves() {
+        StudyEngine e = engine();
+        Trial t = e.create("s", Fixtures.spec(4, 1, 600, 1)).trials().get(0);
+        TrialState trial = e.study("s").orElseThrow().trial("t000").orElseThrow();
+        e.onEvent(validation(t.runId(), 50, 0, 0.5, 1.0));
+        Alert early = alert(t.runId(), "underfitting", 141);
+        assertThat(e.onAlert(early).commands()).isEmpty();
+        assertThat(trial.decisions).extracting(Decision::action).containsExactly(Decision.DEFERRED);
+        for (long step = 150; step < 299; step += 50) {
+            assertThat(e.onEvent(validation(t.runId(), step, 0, 0.5, 1.0)).commands()).as("step %d", step).isEmpty();
+        }
+        Effects stop = e.onEvent(validation(t.runId(), 299, 0, 0.5, 1.0));
+        assertThat(stop.commands()).singleElement().satisfies(c -> {
+            assertThat(c.type()).isEqualTo(TunerCommand.STOP);
+            assertThat(c.alertId()).isEqualTo(early.alertId());
+        });
+        assertThat(trial.stopReason).isEqualTo("underfitting");
+        assertThat(trial.decisions.get(trial.decisions.size() - 1).detail())
+                .startsWith("reconsidered at the validation of step 299 (underfitting alert of step 141)");
+        assertThat(e.study("s").orElseThrow().decisions).extracting(Decision::action).contains(Decision.ADJUST_SPACE);
+
+        // the next trial: its early alert resolves (the curve took off) and the deferred stop is dropped
+        e.onEvent(applied(t.runId(), stop.commands().get(0).commandId(), 300));
+        TrialState next = e.study("s").orElseThrow().trial("t001").orElseThrow();
+        Alert second = alert(next.runId, "underfitting", 120);
+        e.onAlert(second);
+        e.onAlert(second.resolve(180, 0, Fixtures.T0, "improving", null));
+        assertThat(next.plateau.deferredUnderfittingAlertId).isNull();
+        assertThat(next.decisions).extracting(Decision::action).containsExactly(Decision.DEFERRED, Decision.IGNORE);
+        for (long step = 200; step <= 600; step += 50) {
+            assertThat(e.onEvent(validation(next.runId, step, 0, 0.5, 1.0)).commands()).isEmpty();
+        }
+    }
 }

@@ -263,7 +263,7 @@ class PlateauReactionTest extends ReactionFixture {
     }
 
     @Test
-    void aPlateauThatAsksToRaiseTheRateIsNeverADecay() {
+    void aPlateauThatAsksToRaiseTheRateIsNeverADecayButARaise() {
         validations(0.5, 0.6);
         policy.react(alert("s-t000", "plateau", 100), trial, study);
         assertThat(trial.plateau.deferredPlateauAlertId).isNotNull();
@@ -271,15 +271,31 @@ class PlateauReactionTest extends ReactionFixture {
                 Fixtures.T0, "plateau: updates too small", Map.of("learningRate", 0.1, "smoothedUpdateRatio", 2e-5),
                 null, Alert.ACTION_RAISE_LR);
         Reaction r = policy.react(raise, trial, study);
-        assertThat(r.action()).isEqualTo(Decision.IGNORE);
+        assertThat(r.action()).isEqualTo(Decision.SET_LEARNING_RATE);
+        assertThat(r.learningRate()).isCloseTo(0.3, within(1e-12));
         assertThat(r.detail()).startsWith("no decay: the monitor suggests raising the learning rate")
-                .contains("update ratio 2.00e-05").endsWith("rate 0.1000 kept");
-        assertThat(trial.learningRate).isEqualTo(0.1);
+                .contains("update ratio 2.00e-05").endsWith("learning rate 0.1000 -> 0.3000 (x3.000, raise 1 of at most 2)");
+        assertThat(trial.learningRate).isCloseTo(0.3, within(1e-12));
         assertThat(trial.plateau.decays).isZero();
+        assertThat(trial.plateau.raises).isEqualTo(1);
         assertThat(trial.plateau.deferredPlateauAlertId).as("the older deferred decay is dropped too").isNull();
         Alert decay = new Alert(1, "a-decay", Alert.FIRING, "s-t000", null, null, "plateau", Alert.INFO, 300, 0,
                 Fixtures.T0, "plateau", Map.of(), null, Alert.ACTION_DECAY_LR);
         validations(0.6, 0.6, 0.6);
         assertThat(policy.react(decay, trial, study).action()).isEqualTo(Decision.SET_LEARNING_RATE);
+    }
+
+    @Test
+    void aPlateauThatAsksToRaiseARateAtTheCeilingKeepsIt() {
+        study.space.put("learningRate", ParamSpec.logUniform(1e-4, 0.1));
+        Alert raise = new Alert(1, "a-raise", Alert.FIRING, "s-t000", null, null, "plateau", Alert.INFO, 200, 0,
+                Fixtures.T0, "plateau: updates too small", Map.of("smoothedUpdateRatio", 2e-5), null, Alert.ACTION_RAISE_LR);
+        Reaction r = policy.react(raise, trial, study);
+        assertThat(r.action()).isEqualTo(Decision.IGNORE);
+        assertThat(r.detail()).startsWith("no decay: the monitor suggests raising the learning rate")
+                .contains("no raise either: the rate 0.1000 is at the ceiling of the study's current range (0.1000)")
+                .endsWith("rate 0.1000 kept");
+        assertThat(trial.learningRate).isEqualTo(0.1);
+        assertThat(trial.plateau.raises).isZero();
     }
 }

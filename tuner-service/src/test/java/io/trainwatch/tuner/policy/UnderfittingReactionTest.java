@@ -73,17 +73,30 @@ class UnderfittingReactionTest extends ReactionFixture {
     }
 
     @Test
-    void aRateTooLowRaisesTheRateFloorAndLeavesTheModelAlone() {
+    void aRateTooLowIsRaisedMidTrialRaisesTheRateFloorAndLeavesTheModelAlone() {
         trial.params.put("learningRate", 1e-3);
         trial.learningRate = 1e-3;
         Reaction r = policy.react(underfitting(Alert.ACTION_RAISE_LR, Map.of("smoothedUpdateRatio", 3e-5)), trial, study);
-        assertThat(r.action()).isEqualTo(Decision.STOP);
+        assertThat(r.action()).as("the trial goes on at a higher rate").isEqualTo(Decision.SET_LEARNING_RATE);
+        assertThat(r.learningRate()).isCloseTo(3e-3, within(1e-15));
         assertThat(r.adjustments()).extracting(a -> a.parameter() + ":" + a.kind() + ":" + a.value())
                 .containsExactly("learningRate:raise-floor:0.001");
         assertThat(r.detail()).contains("raise-learning-rate").contains("update ratio 3.00e-05")
+                .contains("learning rate 0.001000 -> 0.003000 (x3.000, raise 1 of at most 2) instead of a stop")
                 .contains("at or above 0.001000");
-        assertThat((double) r.remedy().get("learningRate")).isCloseTo(0.01, within(1e-12));
-        assertThat(r.remedy()).containsEntry("width", 16).containsEntry("dropout", 0.1);
+        assertThat(r.remedy()).as("no remedy trial: the trial itself goes on").isNull();
+        assertThat(trial.learningRate).isCloseTo(3e-3, within(1e-15));
+    }
+
+    @Test
+    void aRateTooLowAtTheCeilingIsStoppedAndRetriedAsBefore() {
+        trial.params.put("learningRate", 1e-3);
+        trial.learningRate = 1e-3;
+        study.space.put("learningRate", io.trainwatch.tuner.study.ParamSpec.logUniform(1e-4, 1e-3));
+        Reaction r = policy.react(underfitting(Alert.ACTION_RAISE_LR, Map.of("smoothedUpdateRatio", 3e-5)), trial, study);
+        assertThat(r.action()).isEqualTo(Decision.STOP);
+        assertThat(r.detail()).contains("no raise: the rate 0.001000 is at the ceiling of the study's current range");
+        assertThat(r.adjustments()).extracting(a -> a.parameter() + ":" + a.kind()).containsExactly("learningRate:raise-floor");
     }
 
     @Test
@@ -112,5 +125,52 @@ class UnderfittingReactionTest extends ReactionFixture {
             assertThat(r.adjustments()).as(String.valueOf(action)).extracting(a -> a.parameter() + ":" + a.kind())
                     .containsExactlyInAnyOrder("width:raise-floor", "l2:lower-ceiling", "dropout:lower-ceiling");
         }
+    }
+
+    @Test
+    void aYoungTrialsUnderfittingStopWaitsUntilHalfItsStepsAndAFlatValidation() {
+        trial.maxSteps = 600;
+        for (double v : new double[]{0.33, 0.50, 0.55}) {
+            policy.observeValidation(trial, study, v);
+        }
+        Reaction r = policy.react(alert("s-t000", "underfitting", 141), trial, study);
+        assertThat(r.action()).isEqualTo(Decision.DEFERRED);
+        assertThat(r.adjustments()).as("no lesson for the space from an early verdict").isEmpty();
+        assertThat(r.detail()).startsWith("deferred: underfitting at step 141 of 600 (under 50 % of the trial's steps: "
+                + "judged from step 299), and validation still improving (best 0.5500)");
+        assertThat(trial.plateau.deferredUnderfittingStep).isEqualTo(141);
+        // the curve takes off: still improving at step 299 and after, so never stopped
+        for (double v : new double[]{0.56, 0.62, 0.68, 0.77}) {
+            policy.observeValidation(trial, study, v);
+        }
+        assertThat(policy.reconsiderUnderfitting(trial, study, 299, Fixtures.T0)).isNull();
+        // flat again for three validations past half the budget: the stop is made, with the space's changes
+        for (double v : new double[]{0.77, 0.77, 0.77}) {
+            policy.observeValidation(trial, study, v);
+        }
+        assertThat(policy.reconsiderUnderfitting(trial, study, 250, Fixtures.T0)).as("young again? no: step 250 < 299").isNull();
+        Reaction later = policy.reconsiderUnderfitting(trial, study, 350, Fixtures.T0);
+        assertThat(later.action()).isEqualTo(Decision.STOP);
+        assertThat(later.detail()).startsWith("reconsidered at the validation of step 350 (underfitting alert of step 141): "
+                + "underfitting at step 350");
+        assertThat(later.adjustments()).extracting(a -> a.parameter() + ":" + a.kind()).containsExactlyInAnyOrder(
+                "width:raise-floor", "l2:lower-ceiling", "dropout:lower-ceiling");
+        assertThat(trial.plateau.deferredUnderfittingAlertId).isNull();
+        assertThat(policy.reconsiderUnderfitting(trial, study, 400, Fixtures.T0)).as("decided once").isNull();
+    }
+
+    @Test
+    void pastHalfItsStepsWithAFlatValidationTheStopIsAtOnceAndARaiseIsNeverDeferred() {
+        trial.maxSteps = 600;
+        for (double v : new double[]{0.5, 0.5, 0.5, 0.5}) {
+            policy.observeValidation(trial, study, v);
+        }
+        assertThat(policy.react(alert("s-t000", "underfitting", 299), trial, study).action()).isEqualTo(Decision.STOP);
+        Reaction raise = policy.react(underfitting(Alert.ACTION_RAISE_LR, Map.of("smoothedUpdateRatio", 3e-5)), trial, study);
+        assertThat(raise.action()).isEqualTo(Decision.SET_LEARNING_RATE);
+        AlertPolicy.clearDeferredUnderfitting(trial);
+        Reaction swing = policy.react(underfitting(Alert.ACTION_DECAY_LR, Map.of("validationAccuracySwing", 0.4)),
+                trial, study);
+        assertThat(swing.action()).as("a rate too high is stopped and retried at once").isEqualTo(Decision.STOP);
     }
 }
