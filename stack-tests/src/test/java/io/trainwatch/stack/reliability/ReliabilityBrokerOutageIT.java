@@ -102,8 +102,9 @@ class ReliabilityBrokerOutageIT {
             f.put("lost", lost);
             f.put("duplicated", duplicated);
             f.put("in order", inOrder);
-            f.put("steps trained during the outage", stepBeforeRestart - stepAtStop);
-            f.put("events spilled during the outage", (long) spilledDuring);
+            f.put("steps trained while stopped", stepBeforeRestart - stepAtStop);
+            f.put("steps trained stop to ready", stepAtBack - stepAtStop);
+            f.put("events spilled while stopped", (long) spilledDuring);
             f.put("events replayed", (long) (rs.metric(Service.TRAINER, "trainer_events_replayed_total") - replayedBefore));
             f.put("median step ms before", before);
             f.put("median step ms during", during);
