@@ -251,6 +251,64 @@ public final class Stack implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code kill -9} of a service ({@link Process#destroyForcibly()}, SIGKILL on Linux): nothing of it gets to
+     * finish anything. Returns once the process has exited; {@link #restart(Service)} starts it again.
+     */
+    public synchronized void kill(Service service) {
+        Process p = processes.get(service);
+        if (p == null || !p.isAlive()) {
+            return;
+        }
+        p.destroyForcibly();
+        try {
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException(service.module() + " did not exit within 30 s of SIGKILL");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Starts a service again (after {@link #kill(Service)}, or kills it first) with the same port, state directory
+     * (trainer checkpoints and journal, monitor streams state), environment and log file (appended), and waits
+     * until it is ready ({@code trainwatch.stack.ready-timeout-s}).
+     */
+    public void restart(Service service) {
+        kill(service);
+        synchronized (this) {
+            Process p = launch(service, home.resolve("state"));
+            processes.put(service, p);
+            try {
+                Files.write(home.resolve("pids"), processes.values().stream().map(x -> Long.toString(x.pid())).toList());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        long timeoutS = Long.getLong("trainwatch.stack.ready-timeout-s", 180);
+        awaitReady(service, System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutS), timeoutS);
+    }
+
+    /** The process id of a service now (changes with {@link #restart(Service)}). */
+    public synchronized long pid(Service service) {
+        return processes.get(service).pid();
+    }
+
+    /** True when {@code /q/health/ready} of the service answers 200 now. */
+    public boolean isReady(Service service) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create(baseUrl(service) + "/q/health/ready"))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     private Process launch(Service service, Path state) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -277,7 +335,7 @@ public final class Stack implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .directory(moduleDir.toFile())
                 .redirectErrorStream(true)
-                .redirectOutput(logFile(service).toFile())
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile(service).toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(nullFile()));
         Map<String, String> env = pb.environment();
         env.remove("TRAINWATCH_API_TOKEN");
