@@ -62,7 +62,9 @@ final class OptunaArm {
             throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command(trainer, study, seed, sampler, id))
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
+        // Its own reader thread: the common pool may have one thread, and several arms can run at once.
+        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()),
+                task -> new Thread(task, "optuna-arm-" + id).start());
         if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             p.destroyForcibly();
             throw new IllegalStateException("the Optuna arm " + id + " did not finish within " + timeout);

@@ -13,6 +13,9 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * The tuner against Optuna, against a running stack (tuner, trainer, monitor on one broker): for each seed the same
@@ -25,7 +28,10 @@ import java.util.Map;
  *
  * <p>Settings (system properties) besides {@link BenchStack}'s and {@link OptunaArm}'s: {@code bench.seeds}
  * (1,2,3,4,5), {@code bench.targets} (0.9,0.95), {@code bench.arms} (the four, in that order; a subset runs only
- * those), {@code bench.reference} (the arm ratios are taken against; optuna-tpe).
+ * those), {@code bench.reference} (the arm ratios are taken against; optuna-tpe), {@code bench.parallel} (how many
+ * of the seed-arm studies run at once, 1; more needs as many trainer slots,
+ * {@code trainwatch.trainer.max-concurrent-runs}, as the studies' concurrent trials together, and counts the same
+ * steps: only wall times and the moments of the pruner's polls change).
  */
 @Tag("slow")
 class OptunaBenchmarkTest {
@@ -62,31 +68,53 @@ class OptunaBenchmarkTest {
         System.out.println("study: " + template.path("name").asText() + ", " + template.get("budget") + "; arms " + arms);
 
         BenchmarkPool pool = new BenchmarkPool(arms, reference);
+        int parallel = Integer.parseInt(System.getProperty("bench.parallel", "1"));
+        ExecutorService studies = Executors.newFixedThreadPool(parallel);
         try {
+            Map<Long, Map<String, Future<BenchmarkReport>>> bySeed = new LinkedHashMap<>();
             for (String seedText : System.getProperty("bench.seeds", "1,2,3,4,5").split(",")) {
                 long seed = Long.parseLong(seedText.trim());
-                Map<String, BenchmarkReport> byArm = new LinkedHashMap<>();
+                Map<String, Future<BenchmarkReport>> byArm = new LinkedHashMap<>();
                 for (String arm : arms) {
-                    String id = "bench-" + run + "-s" + seed + "-" + arm;
-                    BenchmarkReport r = switch (arm) {
-                        case TUNER -> stack.runTunerStudy(template, id, seed, true);
-                        case TUNER_NO_REACTIONS -> stack.runTunerStudy(template, id, seed, false);
-                        case OPTUNA_TPE -> optuna.run(stack.trainer, studyFile, seed, "tpe", id, stack.timeout);
-                        case OPTUNA_RANDOM -> optuna.run(stack.trainer, studyFile, seed, "random", id, stack.timeout);
-                        default -> throw new IllegalArgumentException("unknown arm " + arm + "; known: "
-                                + List.of(TUNER, TUNER_NO_REACTIONS, OPTUNA_TPE, OPTUNA_RANDOM));
-                    };
-                    // The tuner's view has each trial's best, not its last validation: the trainer has that.
-                    r = r.withLastValidations(stack::lastValidation);
-                    System.out.printf("seed %d, %s: %d trials, %d steps, best %s%n", seed, arm, r.trials(),
-                            r.totalSteps(), BenchmarkReport.fmt(r.best()));
-                    byArm.put(arm, r);
+                    byArm.put(arm, studies.submit(() -> runArm(template, studyFile, run, seed, arm, targets)));
                 }
-                pool.add(seed, byArm);
+                bySeed.put(seed, byArm);
+            }
+            for (Map.Entry<Long, Map<String, Future<BenchmarkReport>>> seed : bySeed.entrySet()) {
+                Map<String, BenchmarkReport> byArm = new LinkedHashMap<>();
+                for (Map.Entry<String, Future<BenchmarkReport>> arm : seed.getValue().entrySet()) {
+                    byArm.put(arm.getKey(), arm.getValue().get());
+                }
+                pool.add(seed.getKey(), byArm);
             }
         } finally {
+            studies.shutdownNow();
             Files.deleteIfExists(studyFile);
         }
         System.out.println(String.join(System.lineSeparator(), pool.lines(targets)));
+    }
+
+    /** One arm's study for one seed; prints its figures as soon as it ends (a long benchmark's partial record). */
+    private BenchmarkReport runArm(ObjectNode template, Path studyFile, String run, long seed, String arm,
+                                   double[] targets) throws Exception {
+        String id = "bench-" + run + "-s" + seed + "-" + arm;
+        BenchmarkReport r = switch (arm) {
+            case TUNER -> stack.runTunerStudy(template, id, seed, true);
+            case TUNER_NO_REACTIONS -> stack.runTunerStudy(template, id, seed, false);
+            case OPTUNA_TPE -> optuna.run(stack.trainer, studyFile, seed, "tpe", id, stack.timeout);
+            case OPTUNA_RANDOM -> optuna.run(stack.trainer, studyFile, seed, "random", id, stack.timeout);
+            default -> throw new IllegalArgumentException("unknown arm " + arm + "; known: "
+                    + List.of(TUNER, TUNER_NO_REACTIONS, OPTUNA_TPE, OPTUNA_RANDOM));
+        };
+        // The tuner's view has each trial's best, not its last validation: the trainer has that.
+        r = r.withLastValidations(stack::lastValidation);
+        StringBuilder to = new StringBuilder();
+        for (double t : targets) {
+            Long steps = r.stepsTo(t);
+            to.append(", to ").append(t).append(' ').append(steps == null ? "-" : steps);
+        }
+        System.out.printf("seed %d, %s: %d trials, %d steps, best %s%s, stopped %s (on track %d)%n", seed, arm,
+                r.trials(), r.totalSteps(), BenchmarkReport.fmt(r.best()), to, r.stops(), r.onTrack());
+        return r;
     }
 }
