@@ -8,6 +8,7 @@ import io.trainwatch.events.RunFinished;
 import io.trainwatch.events.StepEvent;
 import io.trainwatch.events.TrainingEvent;
 import io.trainwatch.events.TunerCommand;
+import io.trainwatch.stack.RecordTap;
 import io.trainwatch.stack.Stack;
 import io.trainwatch.stack.Stack.Service;
 import org.junit.jupiter.api.Test;
@@ -50,7 +51,7 @@ class ClosedLoopIT {
                  "model": {"hiddenLayers": [64, 64], "activation": "relu", "weightInit": "xavier",
                            "optimizer": "adam", "batchSize": 32},
                  "seed": 1}""".formatted(studyId);
-        try (TopicTap tap = new TopicTap(stack.bootstrapServers(), studyId)) {
+        try (RecordTap tap = RecordTap.runsStartingWith(stack.bootstrapServers(), studyId)) {
             assertThat(stack.postJson(Service.TUNER, "/studies", study).statusCode()).isEqualTo(201);
             await().atMost(STUDY_TIMEOUT).pollInterval(Duration.ofMillis(500))
                     .until(() -> tap.events(runId).stream().anyMatch(e -> e instanceof RunFinished));

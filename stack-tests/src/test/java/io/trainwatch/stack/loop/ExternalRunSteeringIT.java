@@ -7,6 +7,7 @@ import io.trainwatch.events.EventCodec;
 import io.trainwatch.events.RunControl;
 import io.trainwatch.events.StepEvent;
 import io.trainwatch.events.TunerCommand;
+import io.trainwatch.stack.RecordTap;
 import io.trainwatch.stack.Stack;
 import io.trainwatch.stack.Stack.Service;
 import org.junit.jupiter.api.Test;
@@ -48,7 +49,7 @@ class ExternalRunSteeringIT {
                 RunControl.of(RunControl.SUGGEST));
         ExternalTrainer noneJob = new ExternalTrainer(stack.bootstrapServers(), none, null);
         ExecutorService pool = Executors.newFixedThreadPool(3);
-        try (TopicTap tap = new TopicTap(stack.bootstrapServers(), prefix)) {
+        try (RecordTap tap = RecordTap.runsStartingWith(stack.bootstrapServers(), prefix)) {
             long[] appliedAt = {-1};
             // auto: 200 steps after the decay is applied; suggest: 100 steps after the suggestion; none: 300 steps
             // after its plateau alert (the alert reached the tuner as much as the others').
@@ -139,7 +140,7 @@ class ExternalRunSteeringIT {
         }
     }
 
-    private static Alert firing(TopicTap tap, String runId) {
+    private static Alert firing(RecordTap tap, String runId) {
         return tap.alerts(runId).stream().filter(a -> a.detector().equals("plateau") && a.status().equals(Alert.FIRING))
                 .findFirst().orElseThrow(() -> new AssertionError("no plateau alert for " + runId + ": "
                         + tap.alerts(runId)));

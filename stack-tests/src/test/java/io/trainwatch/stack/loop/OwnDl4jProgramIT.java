@@ -10,6 +10,7 @@ import io.trainwatch.events.StepEvent;
 import io.trainwatch.events.TrainingEvent;
 import io.trainwatch.events.TunerCommand;
 import io.trainwatch.events.ValidationEvent;
+import io.trainwatch.stack.RecordTap;
 import io.trainwatch.stack.Stack;
 import org.junit.jupiter.api.Test;
 
@@ -39,7 +40,7 @@ class OwnDl4jProgramIT {
     void aCnnOfItsOwnStreamsEveryStepGetsItsDiagnosisAndIsStoppedByTheTuner() throws Exception {
         String healthy = prefix + "healthy";
         String diverging = prefix + "diverging";
-        try (TopicTap tap = new TopicTap(stack.bootstrapServers(), prefix)) {
+        try (RecordTap tap = RecordTap.runsStartingWith(stack.bootstrapServers(), prefix)) {
             Process h = start(healthy, "--steps", "40", "--validate-every", "20", "--control", "auto");
             Process d = start(diverging, "--steps", "100000", "--validate-every", "50", "--pathology", "diverge",
                     "--control", "auto");

@@ -4,6 +4,7 @@ import io.trainwatch.events.RunFinished;
 import io.trainwatch.events.StepEvent;
 import io.trainwatch.events.Topics;
 import io.trainwatch.events.TrainingEvent;
+import io.trainwatch.stack.RecordTap;
 import io.trainwatch.stack.Stack.Service;
 import org.junit.jupiter.api.Test;
 

@@ -3,6 +3,7 @@ package io.trainwatch.stack.reliability;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.trainwatch.events.Alert;
 import io.trainwatch.events.Topics;
+import io.trainwatch.stack.RecordTap;
 import io.trainwatch.stack.Stack.Service;
 import org.junit.jupiter.api.Test;
 

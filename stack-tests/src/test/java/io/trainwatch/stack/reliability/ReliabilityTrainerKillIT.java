@@ -8,6 +8,7 @@ import io.trainwatch.events.StepEvent;
 import io.trainwatch.events.Topics;
 import io.trainwatch.events.TrainingEvent;
 import io.trainwatch.events.TunerCommand;
+import io.trainwatch.stack.RecordTap;
 import io.trainwatch.stack.Stack.Service;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;

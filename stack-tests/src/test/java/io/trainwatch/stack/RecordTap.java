@@ -1,10 +1,11 @@
-package io.trainwatch.stack.reliability;
+package io.trainwatch.stack;
 
 import io.trainwatch.events.Alert;
 import io.trainwatch.events.EventCodec;
 import io.trainwatch.events.ReadResult;
 import io.trainwatch.events.Topics;
 import io.trainwatch.events.TrainingEvent;
+import io.trainwatch.events.TunerCommand;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -22,17 +23,18 @@ import java.util.function.Predicate;
 
 /**
  * Every record of some topics from their beginning, read on a thread of its own with no consumer group, whose key
- * passes a filter, kept raw with the moment it arrived here: what the reliability probes count (lost, duplicated,
- * dead-lettered, how long a backlog took to arrive). {@code read_committed} or {@code read_uncommitted}, so that a
+ * passes a filter, kept raw with the moment it arrived here: what the whole-stack tests assert on (the closed loop's
+ * events, alerts and commands of a run) and what the reliability probes count (lost, duplicated, dead-lettered, how
+ * long a backlog took to arrive). {@code read_committed} or {@code read_uncommitted}, so that a
  * probe can show what an open or aborted transaction leaves visible. It reconnects by itself when the broker goes
  * away and comes back (the consumer's own retries). At most {@link #MAX_RECORDS} are kept.
  */
-final class RecordTap implements AutoCloseable {
+public final class RecordTap implements AutoCloseable {
 
     static final int MAX_RECORDS = 500_000;
 
     /** One record as read: topic, partition, offset, key, value, and when it arrived (System.nanoTime). */
-    record Rec(String topic, int partition, long offset, String key, byte[] value, long arrivedNanos) {
+    public record Rec(String topic, int partition, long offset, String key, byte[] value, long arrivedNanos) {
     }
 
     private final KafkaConsumer<String, byte[]> consumer;
@@ -41,10 +43,20 @@ final class RecordTap implements AutoCloseable {
     private final List<Rec> records = java.util.Collections.synchronizedList(new ArrayList<>());
     private final List<TrainingEvent> events = new ArrayList<>();
     private final List<Alert> alerts = new ArrayList<>();
+    private final List<TunerCommand> commands = new ArrayList<>();
     private int decoded;
     private volatile boolean running = true;
 
-    RecordTap(String bootstrapServers, boolean readCommitted, Predicate<String> keys, String... topics) {
+    /**
+     * The committed training events, alerts and tuner commands of the runs whose key (run id) starts with
+     * {@code keyPrefix}: what the closed-loop tests read.
+     */
+    public static RecordTap runsStartingWith(String bootstrapServers, String keyPrefix) {
+        return new RecordTap(bootstrapServers, true, k -> k != null && k.startsWith(keyPrefix),
+                Topics.TRAINING_EVENTS, Topics.TRAINING_ALERTS, Topics.TUNER_COMMANDS);
+    }
+
+    public RecordTap(String bootstrapServers, boolean readCommitted, Predicate<String> keys, String... topics) {
         this.keys = keys;
         Map<String, Object> config = new HashMap<>();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -52,7 +64,7 @@ final class RecordTap implements AutoCloseable {
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, readCommitted ? "read_committed" : "read_uncommitted");
         config.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
         config.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 500);
-        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "reliability-tap-" + (readCommitted ? "committed" : "uncommitted"));
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "stack-test-tap-" + (readCommitted ? "committed" : "uncommitted"));
         this.consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
         List<TopicPartition> partitions = new ArrayList<>();
         for (String topic : topics) {
@@ -61,7 +73,7 @@ final class RecordTap implements AutoCloseable {
         }
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);
-        this.thread = new Thread(this::run, "reliability-tap");
+        this.thread = new Thread(this::run, "stack-test-tap");
         this.thread.setDaemon(true);
         this.thread.start();
     }
@@ -98,15 +110,34 @@ final class RecordTap implements AutoCloseable {
     }
 
     /** The valid training events read so far (decoded once each), in the order they were read. */
-    synchronized List<TrainingEvent> events() {
+    public synchronized List<TrainingEvent> events() {
         decodeNew();
         return List.copyOf(events);
     }
 
     /** The valid alerts read so far (decoded once each), in the order they were read. */
-    synchronized List<Alert> alerts() {
+    public synchronized List<Alert> alerts() {
         decodeNew();
         return List.copyOf(alerts);
+    }
+
+    /** The valid tuner commands read so far (decoded once each), in the order they were read. */
+    public synchronized List<TunerCommand> commands() {
+        decodeNew();
+        return List.copyOf(commands);
+    }
+
+    /** The training events of one run, in topic order (one partition per run). */
+    public List<TrainingEvent> events(String runId) {
+        return events().stream().filter(e -> e.runId().equals(runId)).toList();
+    }
+
+    public List<Alert> alerts(String runId) {
+        return alerts().stream().filter(a -> a.runId().equals(runId)).toList();
+    }
+
+    public List<TunerCommand> commands(String runId) {
+        return commands().stream().filter(c -> c.runId().equals(runId)).toList();
     }
 
     private void decodeNew() {
@@ -116,22 +147,23 @@ final class RecordTap implements AutoCloseable {
             if (r.value() == null) {
                 continue;
             }
-            if (r.topic().equals(Topics.TRAINING_EVENTS)) {
-                ReadResult<TrainingEvent> e = EventCodec.readTrainingEvent(r.value());
-                if (e.isValid()) {
-                    events.add(e.value());
-                }
-            } else if (r.topic().equals(Topics.TRAINING_ALERTS)) {
-                ReadResult<Alert> a = EventCodec.readAlert(r.value());
-                if (a.isValid()) {
-                    alerts.add(a.value());
-                }
+            switch (r.topic()) {
+                case Topics.TRAINING_EVENTS -> keep(EventCodec.readTrainingEvent(r.value()), events);
+                case Topics.TRAINING_ALERTS -> keep(EventCodec.readAlert(r.value()), alerts);
+                case Topics.TUNER_COMMANDS -> keep(EventCodec.readCommand(r.value()), commands);
+                default -> { }
             }
         }
     }
 
+    private static <T> void keep(ReadResult<T> read, List<T> into) {
+        if (read.isValid()) {
+            into.add(read.value());
+        }
+    }
+
     /** The records of {@code topic} read so far, in the order they were read. */
-    List<Rec> of(String topic) {
+    public List<Rec> of(String topic) {
         synchronized (records) {
             return records.stream().filter(r -> r.topic().equals(topic)).toList();
         }
