@@ -34,7 +34,11 @@ class PollLoopTest {
     final List<Long> deadLetters = new CopyOnWriteArrayList<>();
 
     static MockConsumer<String, String> consumer(String... values) {
-        MockConsumer<String, String> c = new MockConsumer<>("earliest");
+        return filled(new MockConsumer<>("earliest"), values);
+    }
+
+    /** {@code c} assigned to the test partition, holding {@code values} at offsets 0, 1, ... */
+    static <C extends MockConsumer<String, String>> C filled(C c, String... values) {
         c.assign(List.of(TP));
         c.updateBeginningOffsets(Map.of(TP, 0L));
         c.updateEndOffsets(Map.of(TP, (long) values.length));
@@ -119,13 +123,7 @@ class PollLoopTest {
                 super.commitAsync(offsets, callback);
             }
         };
-        c.assign(List.of(TP));
-        c.updateBeginningOffsets(Map.of(TP, 0L));
-        c.updateEndOffsets(Map.of(TP, (long) values.length));
-        for (int i = 0; i < values.length; i++) {
-            c.addRecord(new ConsumerRecord<>(TOPIC, 0, i, "k" + i, values[i]));
-        }
-        return c;
+        return filled(c, values);
     }
 
     @Test
